@@ -1,0 +1,135 @@
+// `tokenstorm emulate`: parse and validate the flags, start the emulator, stop it on SIGINT/SIGTERM.
+import type { Command } from "commander";
+import { UsageError } from "../errors.js";
+import { startEmulator } from "../emulator/index.js";
+import {
+  type EmulatorOptions,
+  failureRatesProblem,
+  NUMERIC_OPTION_RULES,
+  type NumericOptionName,
+  requirementOf,
+  satisfiesRule,
+  TEXT_MODES,
+  type TextMode,
+} from "../emulator/options.js";
+
+interface EmulateFlags {
+  host?: string;
+  port?: string;
+  ttftMs?: string;
+  itlMs?: string;
+  jitter?: string;
+  length?: string;
+  text?: string;
+  errorRate?: string;
+  errorStatus?: string;
+  disconnectRate?: string;
+  truncateRate?: string;
+  maxRunning?: string;
+  maxWaiting?: string;
+  slowdownUnderLoad?: string;
+  extraDelayMs?: string;
+  seed?: string;
+  model?: string;
+  ndjson?: boolean;
+}
+
+/** Each numeric flag and the option it sets; the option's rule decides what is valid. */
+const NUMERIC_FLAGS: Array<[flag: string, key: keyof EmulateFlags, option: NumericOptionName]> = [
+  ["--port", "port", "port"],
+  ["--ttft-ms", "ttftMs", "ttftMs"],
+  ["--itl-ms", "itlMs", "itlMs"],
+  ["--jitter", "jitter", "jitter"],
+  ["--length", "length", "length"],
+  ["--error-rate", "errorRate", "errorRate"],
+  ["--disconnect-rate", "disconnectRate", "disconnectRate"],
+  ["--truncate-rate", "truncateRate", "truncateRate"],
+  ["--max-running", "maxRunning", "maxRunning"],
+  ["--max-waiting", "maxWaiting", "maxWaiting"],
+  ["--slowdown-under-load", "slowdownUnderLoad", "slowdownUnderLoad"],
+  ["--extra-delay-ms", "extraDelayMs", "extraDelayPerTokenMs"],
+  ["--seed", "seed", "seed"],
+];
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function parseNumber(raw: string): number {
+  return DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
+}
+
+function nonEmpty(flag: string, raw: string): string {
+  if (raw.trim() === "") throw new UsageError(`${flag} must not be empty (got "${raw}")`);
+  return raw;
+}
+
+/** Flags to emulator options; the first bad value is a UsageError naming its flag. */
+export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
+  const options: EmulatorOptions = {};
+  for (const [flag, key, option] of NUMERIC_FLAGS) {
+    const raw = flags[key];
+    if (typeof raw !== "string") continue;
+    const value = parseNumber(raw);
+    const rule = NUMERIC_OPTION_RULES[option];
+    if (!satisfiesRule(value, rule)) throw new UsageError(`${flag} ${requirementOf(rule)} (got "${raw}")`);
+    options[option] = value;
+  }
+  if (flags.errorStatus !== undefined) {
+    const statuses = flags.errorStatus.split(",").map(parseNumber);
+    if (!statuses.every((status) => satisfiesRule(status, "errorStatus"))) {
+      throw new UsageError(`--error-status ${requirementOf("errorStatus")} (got "${flags.errorStatus}")`);
+    }
+    options.errorStatuses = statuses;
+  }
+  const ratesProblem = failureRatesProblem(options);
+  if (ratesProblem) throw new UsageError(`--error-rate, --disconnect-rate and --truncate-rate ${ratesProblem}`);
+  if (flags.text !== undefined) {
+    if (!TEXT_MODES.includes(flags.text as TextMode)) {
+      throw new UsageError(`--text must be one of ${TEXT_MODES.join(", ")} (got "${flags.text}")`);
+    }
+    options.text = flags.text as TextMode;
+  }
+  if (flags.host !== undefined) options.host = nonEmpty("--host", flags.host);
+  if (flags.model !== undefined) options.model = nonEmpty("--model", flags.model);
+  if (flags.ndjson) options.ndjsonCompletions = true;
+  return options;
+}
+
+async function emulate(flags: EmulateFlags): Promise<void> {
+  const emulator = await startEmulator(emulateOptionsFromFlags(flags));
+  process.stdout.write(`tokenstorm emulator listening on ${emulator.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await emulator.close();
+}
+
+export function registerEmulateCommand(program: Command): Command {
+  return program
+    .command("emulate")
+    .description("serve emulated OpenAI-compatible, Ollama and NDJSON streaming endpoints with exact timing")
+    .option("--host <host>", "interface to listen on (default 127.0.0.1)")
+    .option("--port <port>", "port to listen on, 0 for a free one (default 8000)")
+    .option("--ttft-ms <ms>", "time to first token (default 20)")
+    .option("--itl-ms <ms>", "delay between tokens (default 10)")
+    .option("--jitter <fraction>", "each delay varies by up to ±fraction of itself (default 0)")
+    .option("--length <tokens>", "tokens per response when the request sets no max_tokens (default 100)")
+    .option("--text <mode>", `response words: ${TEXT_MODES.join("|")} (default lorem)`)
+    .option("--error-rate <fraction>", "fraction of requests answered with an error status (default 0)")
+    .option("--error-status <list>", "comma-separated statuses for injected errors (default 500)")
+    .option("--disconnect-rate <fraction>", "fraction of streams whose socket is destroyed mid-stream (default 0)")
+    .option("--truncate-rate <fraction>", "fraction of streams ended early without an end marker (default 0)")
+    .option("--max-running <n>", "generations at once, further requests queue; 0 = unlimited (default 0)")
+    .option("--max-waiting <n>", "queue length beyond which requests get 429 (default unlimited)")
+    .option("--slowdown-under-load <factor>", "ITL grows by factor × (running - 1) (default 0)")
+    .option("--extra-delay-ms <ms>", "added to every inter-token delay (default 0)")
+    .option("--seed <n>", "seed of jitter and failure draws (default random)")
+    .option("--model <name>", "model name reported (default tokenstorm-emulator)")
+    .option("--ndjson", "/v1/completions always streams seed 004's NDJSON")
+    .action(emulate);
+}

@@ -1,0 +1,223 @@
+// The resolved configuration of `tokenstorm run`: CLI flags over environment variables (seed 000
+// names) over defaults, every value validated, every problem reported in one UsageError.
+import { UsageError } from "../errors.js";
+import type { GoodputSlos } from "../metrics/collector.js";
+import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
+import { PROMPT_SET_NAMES } from "../workload/prompts.js";
+import { Problems, type ValueKind } from "./values.js";
+
+/** Flags as commander hands them over (strings, booleans, repeated lists). */
+export interface RawRunFlags {
+  target?: string;
+  protocol?: string;
+  model?: string;
+  header?: string[];
+  apiKeyEnv?: string;
+  clients?: string;
+  cycles?: string;
+  maxConcurrent?: string;
+  thinkTime?: string;
+  requests?: string;
+  duration?: string;
+  length?: string;
+  delay?: string;
+  ttft?: string;
+  prompts?: string;
+  seed?: string;
+  timeout?: string;
+  connectTimeout?: string;
+  idleTimeout?: string;
+  gracefulStop?: string;
+  out?: string;
+  raw?: string;
+  csv?: string;
+  save?: boolean;
+  resultsDir?: string;
+  threshold?: string[];
+  goodput?: string;
+  usage?: boolean;
+  exactTokens?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export interface RunConfig {
+  target: string | null;
+  protocol: string;
+  model: string;
+  headers: Record<string, string>;
+  apiKeyEnv: string | null;
+  clients: number;
+  cycles: number | null;
+  maxConcurrent: number;
+  thinkTimeS: number;
+  requests: number | null;
+  durationS: number | null;
+  /** Output tokens asked for per request (max_tokens); seed 000's response length in words. Null: the server decides. */
+  length: number | null;
+  /** Inter-token delay asked of the emulator, seconds (seed 000's token delay). */
+  delayS: number;
+  /** Time to first token asked of the emulator, seconds (defaults to the token delay). */
+  ttftS: number;
+  prompts: string[];
+  seed: number | null;
+  timeoutS: number;
+  connectTimeoutS: number;
+  idleTimeoutS: number;
+  gracefulStopS: number;
+  out: string | null;
+  raw: string | null;
+  csv: string | null;
+  save: boolean;
+  resultsDir: string;
+  thresholds: string[];
+  goodput: GoodputSlos;
+  includeUsage: boolean;
+  exactTokens: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export const RUN_DEFAULTS = {
+  protocol: "openai-chat",
+  model: "tokenstorm-emulator",
+  clients: 10,
+  cycles: 5,
+  maxConcurrent: 50,
+  length: 100,
+  delayS: 0.01,
+  timeoutS: 120,
+  connectTimeoutS: 60,
+  idleTimeoutS: 30,
+  resultsDir: "tokenstorm-results",
+} as const;
+
+/** A numeric setting: its flag, its seed-000 environment variable if any, and its kind. */
+function numberSetting(
+  problems: Problems,
+  raw: string | undefined,
+  flag: string,
+  kind: ValueKind,
+  env: NodeJS.ProcessEnv,
+  envName?: string,
+): number | undefined {
+  if (raw !== undefined) return problems.number(raw, kind, { flag });
+  if (envName && env[envName] !== undefined && env[envName] !== "") return problems.number(env[envName], kind, { env: envName });
+  return undefined;
+}
+
+function parseHeaders(problems: Problems, lines: string[] | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of lines ?? []) {
+    const colon = line.indexOf(":");
+    const name = colon > 0 ? line.slice(0, colon).trim() : "";
+    if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+      problems.add(`--header must look like 'Name: value' (got "${line}")`);
+      continue;
+    }
+    headers[name.toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/** vLLM-style goodput SLOs: "ttft:500,tpot:50" (milliseconds). */
+function parseGoodput(problems: Problems, text: string | undefined): GoodputSlos {
+  const slos: GoodputSlos = {};
+  if (text === undefined) return slos;
+  for (const part of text.split(",")) {
+    const [name, value] = part.split(":").map((s) => s.trim());
+    if (!name || !LATENCY_METRIC_NAMES.includes(name as LatencyMetricName)) {
+      problems.add(`--goodput: unknown metric "${name ?? ""}" (known: ${LATENCY_METRIC_NAMES.join(", ")})`);
+      continue;
+    }
+    const ms = problems.number(value ?? "", "positive", { flag: `--goodput ${name}` });
+    if (ms !== undefined) slos[name as LatencyMetricName] = ms;
+  }
+  return slos;
+}
+
+export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const p = new Problems();
+  const num = (raw: string | undefined, flag: string, kind: ValueKind, envName?: string): number | undefined =>
+    numberSetting(p, raw, flag, kind, env, envName);
+
+  let target: string | null = null;
+  if (flags.target !== undefined) {
+    try {
+      const url = new URL(flags.target);
+      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+      target = url.toString();
+    } catch {
+      p.add(`--target must be an http:// or https:// URL (got "${flags.target}")`);
+    }
+  }
+
+  const clients = num(flags.clients, "--clients", "positiveInt", "NUM_CLIENTS") ?? RUN_DEFAULTS.clients;
+  const durationS = num(flags.duration, "--duration", "positive") ?? null;
+  const requests = num(flags.requests, "--requests", "positiveInt") ?? null;
+  // With a duration or a request budget and no explicit cycles, clients cycle until the run stops.
+  const explicitCycles = num(flags.cycles, "--cycles", "positiveInt", "CYCLES_PER_CLIENT");
+  const cycles = explicitCycles ?? (durationS !== null || requests !== null ? null : RUN_DEFAULTS.cycles);
+  const delayS = num(flags.delay, "--delay", "nonNegative", "TOKEN_DELAY_SECONDS") ?? RUN_DEFAULTS.delayS;
+
+  const prompts = (flags.prompts ?? "short").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const name of prompts) {
+    if (!PROMPT_SET_NAMES.includes(name)) p.add(`--prompts: unknown prompt set "${name}" (known: ${PROMPT_SET_NAMES.join(", ")})`);
+  }
+
+  const headers = parseHeaders(p, flags.header);
+  let apiKeyEnv: string | null = null;
+  if (flags.apiKeyEnv !== undefined) {
+    apiKeyEnv = flags.apiKeyEnv;
+    const key = env[flags.apiKeyEnv];
+    if (!key) p.add(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
+    else headers.authorization = `Bearer ${key}`;
+  }
+
+  const config: RunConfig = {
+    target,
+    protocol: flags.protocol ?? RUN_DEFAULTS.protocol,
+    model: flags.model ?? RUN_DEFAULTS.model,
+    headers,
+    apiKeyEnv,
+    clients,
+    cycles,
+    maxConcurrent: num(flags.maxConcurrent, "--max-concurrent", "positiveInt", "MAX_CONCURRENT_CLIENTS") ?? RUN_DEFAULTS.maxConcurrent,
+    thinkTimeS: num(flags.thinkTime, "--think-time", "nonNegative") ?? 0,
+    requests,
+    durationS,
+    // Against the embedded emulator the seed's 100 words apply; a real server keeps its own default.
+    length: num(flags.length, "--length", "positiveInt", "RESPONSE_LENGTH_WORDS") ?? (target === null && flags.target === undefined ? RUN_DEFAULTS.length : null),
+    delayS,
+    ttftS: num(flags.ttft, "--ttft", "nonNegative") ?? delayS,
+    prompts,
+    seed: num(flags.seed, "--seed", "nonNegativeInt") ?? null,
+    timeoutS: num(flags.timeout, "--timeout", "positive", "REQUEST_TIMEOUT") ?? RUN_DEFAULTS.timeoutS,
+    connectTimeoutS: num(flags.connectTimeout, "--connect-timeout", "positive", "CONNECTION_TIMEOUT") ?? RUN_DEFAULTS.connectTimeoutS,
+    idleTimeoutS: num(flags.idleTimeout, "--idle-timeout", "positive") ?? RUN_DEFAULTS.idleTimeoutS,
+    gracefulStopS: 0,
+    out: flags.out ?? null,
+    raw: flags.raw ?? null,
+    csv: flags.csv ?? null,
+    save: flags.save !== false,
+    resultsDir: flags.resultsDir ?? RUN_DEFAULTS.resultsDir,
+    thresholds: flags.threshold ?? [],
+    goodput: parseGoodput(p, flags.goodput),
+    includeUsage: flags.usage !== false,
+    exactTokens: flags.exactTokens === true || target === null,
+    quiet: flags.quiet === true,
+    verbose: flags.verbose === true,
+  };
+  config.gracefulStopS = num(flags.gracefulStop, "--graceful-stop", "nonNegative") ?? config.timeoutS;
+  if (!p.empty) throw new UsageError(p.lines.join("; "));
+  return config;
+}
+
+/** The config as written into the report: secrets (auth headers, keys) redacted. */
+export function redactedConfig(config: RunConfig): Record<string, unknown> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(config.headers)) {
+    headers[name] = /authorization|api[-_]?key|token|secret|cookie/i.test(name) ? "[redacted]" : value;
+  }
+  return { ...config, headers };
+}

@@ -1,0 +1,182 @@
+// Options of the emulator with their defaults, and the value rules that startEmulator and the
+// `emulate` command share, so both reject the same values in the same words.
+import { UsageError } from "../errors.js";
+
+export type TextMode = "lorem" | "echo" | "counter";
+export const TEXT_MODES: readonly TextMode[] = ["lorem", "echo", "counter"];
+
+export interface EmulatorOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 8000; 0 picks a free port. */
+  port?: number;
+  /** Default 20: from request received (body parsed, or admitted from the queue) to the first token write. */
+  ttftMs?: number;
+  /** Default 10: between tokens. */
+  itlMs?: number;
+  /** Default 0: each delay is base * (1 + U(-jitter, +jitter)), applied to due times so it never accumulates. */
+  jitter?: number;
+  /** Default 100: tokens per response when the request sets no max_tokens / num_predict. */
+  length?: number;
+  /** Default "lorem". */
+  text?: TextMode;
+  /** Default 0: fraction of requests answered with an error status before streaming. */
+  errorRate?: number;
+  /** Default [500]; one is picked uniformly per injected error. */
+  errorStatuses?: number[];
+  /** Default 0: fraction of requests whose socket is destroyed mid-stream at a random token. */
+  disconnectRate?: number;
+  /** Default 0: fraction of requests ended cleanly but early, without the end marker. */
+  truncateRate?: number;
+  /** Default 0 = unlimited: generations running at once; further requests wait in a FIFO queue. */
+  maxRunning?: number;
+  /** Default unlimited: a full wait queue answers 429 with Retry-After: 1. */
+  maxWaiting?: number;
+  /** Default 0: ITL is multiplied by (1 + slowdownUnderLoad * (running - 1)). */
+  slowdownUnderLoad?: number;
+  /** Default 0: added to every inter-token delay. */
+  extraDelayPerTokenMs?: number;
+  /** Seed of the jitter and failure draws; default random. */
+  seed?: number;
+  /** Default "tokenstorm-emulator". */
+  model?: string;
+  /** Default false: /v1/completions always streams seed 004's NDJSON. */
+  ndjsonCompletions?: boolean;
+}
+
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  ttftMs: number;
+  itlMs: number;
+  jitter: number;
+  length: number;
+  text: TextMode;
+  errorRate: number;
+  errorStatuses: number[];
+  disconnectRate: number;
+  truncateRate: number;
+  maxRunning: number;
+  /** Infinity when unlimited. */
+  maxWaiting: number;
+  slowdownUnderLoad: number;
+  extraDelayPerTokenMs: number;
+  seed: number;
+  model: string;
+  ndjsonCompletions: boolean;
+}
+
+export type ValueRule =
+  | "port"
+  | "nonNegative"
+  | "fraction"
+  | "positiveInteger"
+  | "nonNegativeInteger"
+  | "integer"
+  | "errorStatus";
+
+const RULE_REQUIREMENTS: Record<ValueRule, string> = {
+  port: "an integer from 0 to 65535",
+  nonNegative: "a number >= 0",
+  fraction: "a number from 0 to 1",
+  positiveInteger: "an integer >= 1",
+  nonNegativeInteger: "an integer >= 0",
+  integer: "an integer",
+  errorStatus: "a list of HTTP statuses from 400 to 599",
+};
+
+export type NumericOptionName = {
+  [K in keyof EmulatorOptions]-?: EmulatorOptions[K] extends number | undefined ? K : never;
+}[keyof EmulatorOptions];
+
+export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
+  port: "port",
+  ttftMs: "nonNegative",
+  itlMs: "nonNegative",
+  jitter: "fraction",
+  length: "positiveInteger",
+  errorRate: "fraction",
+  disconnectRate: "fraction",
+  truncateRate: "fraction",
+  maxRunning: "nonNegativeInteger",
+  maxWaiting: "nonNegativeInteger",
+  slowdownUnderLoad: "nonNegative",
+  extraDelayPerTokenMs: "nonNegative",
+  seed: "integer",
+};
+
+export function requirementOf(rule: ValueRule): string {
+  return `must be ${RULE_REQUIREMENTS[rule]}`;
+}
+
+export function satisfiesRule(value: number, rule: ValueRule): boolean {
+  if (!Number.isFinite(value)) return false;
+  switch (rule) {
+    case "port":
+      return Number.isInteger(value) && value >= 0 && value <= 65535;
+    case "nonNegative":
+      return value >= 0;
+    case "fraction":
+      return value >= 0 && value <= 1;
+    case "positiveInteger":
+      return Number.isInteger(value) && value >= 1;
+    case "nonNegativeInteger":
+      return Number.isInteger(value) && value >= 0;
+    case "integer":
+      return Number.isInteger(value);
+    case "errorStatus":
+      return Number.isInteger(value) && value >= 400 && value <= 599;
+  }
+}
+
+/** The failure rates split one draw per request, so together they cannot exceed 1. */
+export function failureRatesProblem(options: EmulatorOptions): string | undefined {
+  const total = (options.errorRate ?? 0) + (options.disconnectRate ?? 0) + (options.truncateRate ?? 0);
+  return total > 1 ? "must add up to at most 1" : undefined;
+}
+
+/** Apply defaults and check every value; throws UsageError naming the option. */
+export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
+  for (const [name, rule] of Object.entries(NUMERIC_OPTION_RULES) as [NumericOptionName, ValueRule][]) {
+    const value = options[name];
+    if (value !== undefined && !satisfiesRule(value, rule)) {
+      throw new UsageError(`emulator option ${name} ${requirementOf(rule)} (got ${String(value)})`);
+    }
+  }
+  const statuses = options.errorStatuses ?? [500];
+  if (statuses.length === 0 || !statuses.every((status) => satisfiesRule(status, "errorStatus"))) {
+    throw new UsageError(`emulator option errorStatuses ${requirementOf("errorStatus")} (got [${statuses.join(",")}])`);
+  }
+  const ratesProblem = failureRatesProblem(options);
+  if (ratesProblem) throw new UsageError(`emulator options errorRate, disconnectRate and truncateRate ${ratesProblem}`);
+  const text = options.text ?? "lorem";
+  if (!TEXT_MODES.includes(text)) {
+    throw new UsageError(`emulator option text must be one of ${TEXT_MODES.join(", ")} (got ${String(text)})`);
+  }
+  for (const name of ["host", "model"] as const) {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "string" || value.trim() === "")) {
+      throw new UsageError(`emulator option ${name} must be a non-empty string`);
+    }
+  }
+  return {
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 8000,
+    ttftMs: options.ttftMs ?? 20,
+    itlMs: options.itlMs ?? 10,
+    jitter: options.jitter ?? 0,
+    length: options.length ?? 100,
+    text,
+    errorRate: options.errorRate ?? 0,
+    errorStatuses: [...statuses],
+    disconnectRate: options.disconnectRate ?? 0,
+    truncateRate: options.truncateRate ?? 0,
+    maxRunning: options.maxRunning ?? 0,
+    maxWaiting: options.maxWaiting ?? Infinity,
+    slowdownUnderLoad: options.slowdownUnderLoad ?? 0,
+    extraDelayPerTokenMs: options.extraDelayPerTokenMs ?? 0,
+    seed: (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0,
+    model: options.model ?? "tokenstorm-emulator",
+    ndjsonCompletions: options.ndjsonCompletions ?? false,
+  };
+}

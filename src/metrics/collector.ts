@@ -1,0 +1,247 @@
+// Collects every request of a run into histograms, counters and the timeline, turns finished traces
+// into raw records for the outputs, and builds the final report. Nothing per sample is kept.
+import { nowMs } from "../clock.js";
+import { ErrorClass, type ErrorClassName } from "../errors.js";
+import type { LiveSnapshot } from "../report/output.js";
+import type { LatencyBlock, RequestRecord, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
+import { LatencyHistogram } from "./histogram.js";
+import { MetricSet } from "./metric-set.js";
+import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
+import { TimelineRecorder } from "./timeline.js";
+import { RequestTrace } from "./trace.js";
+
+/** Per-request SLOs for goodput (vLLM style): a successful request counts as good when it meets all. */
+export type GoodputSlos = Partial<Record<LatencyMetricName, number>>;
+
+export interface CollectorOptions {
+  goodput?: GoodputSlos;
+}
+
+function round(value: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+export class Collector {
+  readonly overall = new MetricSet();
+  readonly byType = new Map<string, MetricSet>();
+  readonly errors = new Map<ErrorClassName, number>();
+  readonly timeline = new TimelineRecorder();
+  readonly startedAt = nowMs();
+  lastTickAt = this.startedAt;
+  connectionsOpened = 0;
+  connectionsFailed = 0;
+  cycles = 0;
+  active = 0;
+  started = 0;
+  private nextId = 0;
+  private lastSnapshot = { at: this.startedAt, completed: 0, tokens: 0 };
+  private readonly goodput: GoodputSlos;
+
+  constructor(options: CollectorOptions = {}) {
+    this.goodput = options.goodput ?? {};
+  }
+
+  private typeSet(type: string): MetricSet {
+    let set = this.byType.get(type);
+    if (!set) {
+      set = new MetricSet();
+      this.byType.set(type, set);
+    }
+    return set;
+  }
+
+  /** Open a trace for a request about to be sent. `intendedAt` defaults to now. */
+  begin(type: string, client: number, cycle: number, intendedAt = nowMs()): RequestTrace {
+    const typeSet = this.typeSet(type);
+    const timeline = this.timeline;
+    const sinks = {
+      itl: [this.overall.latency.itl, typeSet.latency.itl, timeline.itl],
+      onTokens(count: number): void {
+        timeline.tokens += count;
+      },
+    };
+    this.active++;
+    this.started++;
+    timeline.started++;
+    return new RequestTrace(this.nextId++, type, client, cycle, intendedAt, sinks);
+  }
+
+  recordConnect(ms: number): void {
+    this.connectionsOpened++;
+    this.overall.latency.connect.recordMs(ms);
+  }
+
+  recordConnectFailure(): void {
+    this.connectionsFailed++;
+  }
+
+  /** Close a trace: fold it into the metrics and return its raw record. */
+  finish(trace: RequestTrace): RequestRecord {
+    if (trace.endAt === 0) trace.endAt = nowMs();
+    this.active--;
+    const sets = [this.overall, this.typeSet(trace.type)];
+    const sent = trace.sentAt > 0;
+    const queueMs = sent ? Math.max(0, trace.sentAt - trace.intendedAt) : null;
+    const ttfbMs = trace.headersAt > 0 ? trace.headersAt - trace.sentAt : null;
+    const ttftMs = trace.chunks > 0 ? trace.firstTokenAt - trace.sentAt : null;
+    const e2eMs = sent ? trace.endAt - trace.sentAt : null;
+    const tpotMs =
+      trace.chunks > 1 && ttftMs !== null ? (trace.lastTokenAt - trace.firstTokenAt) / (trace.chunks - 1) : null;
+    const ok = trace.ok;
+    const tokens = trace.tokens;
+    const lost = trace.tokensLost;
+
+    let good = ok;
+    if (good) {
+      const observed: Partial<Record<LatencyMetricName, number | null>> = { ttft: ttftMs, tpot: tpotMs, e2e: e2eMs, ttfb: ttfbMs, queue: queueMs, itl: trace.meanGapMs };
+      for (const [metric, limit] of Object.entries(this.goodput) as [LatencyMetricName, number][]) {
+        const value = observed[metric];
+        if (value === null || value === undefined || value > limit) {
+          good = false;
+          break;
+        }
+      }
+    }
+
+    const cancelled = trace.errorClass === ErrorClass.cancelled;
+    for (const set of sets) {
+      set.tokens += tokens;
+      if (cancelled) {
+        set.cancelled++;
+        continue;
+      }
+      set.requests++;
+      if (ok) set.successful++;
+      else set.failed++;
+      if (good) set.good++;
+      set.tokensLost += lost;
+      if (trace.usageCompletionTokens !== null) set.usageCounted++;
+      else set.chunkCounted++;
+      if (queueMs !== null) set.latency.queue.recordMs(queueMs);
+      if (ok) {
+        if (ttfbMs !== null) set.latency.ttfb.recordMs(ttfbMs);
+        if (ttftMs !== null) set.latency.ttft.recordMs(ttftMs);
+        if (tpotMs !== null) set.latency.tpot.recordMs(tpotMs);
+        if (e2eMs !== null) set.latency.e2e.recordMs(e2eMs);
+      }
+    }
+    if (ok) {
+      this.timeline.completed++;
+      if (ttftMs !== null) this.timeline.ttft.recordMs(ttftMs);
+      if (e2eMs !== null) this.timeline.e2e.recordMs(e2eMs);
+    } else if (!cancelled) {
+      this.timeline.failed++;
+      const cls = trace.errorClass!;
+      this.errors.set(cls, (this.errors.get(cls) ?? 0) + 1);
+    }
+
+    const start = trace.sentAt > 0 ? trace.sentAt : trace.intendedAt;
+    return {
+      id: trace.id,
+      type: trace.type,
+      client: trace.client,
+      cycle: trace.cycle,
+      start_ms: round(start - this.startedAt),
+      ok,
+      status: trace.status,
+      error_class: trace.errorClass,
+      error: trace.errorMessage,
+      queue_ms: queueMs === null ? null : round(queueMs),
+      ttfb_ms: ttfbMs === null ? null : round(ttfbMs),
+      ttft_ms: ttftMs === null ? null : round(ttftMs),
+      e2e_ms: e2eMs === null ? null : round(e2eMs),
+      tpot_ms: tpotMs === null ? null : round(tpotMs),
+      itl_mean_ms: trace.meanGapMs === null ? null : round(trace.meanGapMs),
+      tokens,
+      chunks: trace.chunks,
+      tokens_source: trace.usageCompletionTokens !== null ? "usage" : "chunks",
+      tokens_expected: trace.expectedTokens,
+      tokens_lost: lost,
+      prompt_tokens: trace.usagePromptTokens,
+    };
+  }
+
+  /** Close the current timeline second. */
+  tick(): TimelinePoint {
+    const now = nowMs();
+    this.lastTickAt = now;
+    const tS = Math.round((now - this.startedAt) / 100) / 10;
+    return this.timeline.close(tS, this.active);
+  }
+
+  snapshot(planned: number | null, lastPoint: TimelinePoint | null): LiveSnapshot {
+    const now = nowMs();
+    const overall = this.overall;
+    const elapsed = Math.max(1e-3, (now - this.lastSnapshot.at) / 1000);
+    const completed = overall.requests;
+    const tokens = overall.tokens;
+    const snapshot: LiveSnapshot = {
+      elapsed_s: round((now - this.startedAt) / 1000, 1),
+      active: this.active,
+      started: this.started,
+      completed: overall.successful,
+      failed: overall.failed,
+      tokens,
+      requests_per_sec: round((completed - this.lastSnapshot.completed) / elapsed, 2),
+      tokens_per_sec: round((tokens - this.lastSnapshot.tokens) / elapsed, 1),
+      ttft_p50: lastPoint?.ttft_p50 ?? null,
+      ttft_p95: lastPoint?.ttft_p95 ?? null,
+      itl_p50: lastPoint?.itl_p50 ?? null,
+      e2e_p95: lastPoint?.e2e_p95 ?? null,
+      planned,
+      errors: Object.fromEntries(this.errors),
+    };
+    this.lastSnapshot = { at: now, completed, tokens };
+    return snapshot;
+  }
+
+  summaryOf(set: MetricSet, durationS: number, interrupted: boolean): RunSummary {
+    const d = durationS > 0 ? durationS : 1e-9;
+    const source =
+      set.usageCounted > 0 && set.chunkCounted > 0 ? "mixed" : set.usageCounted > 0 ? "usage" : set.chunkCounted > 0 ? "chunks" : "none";
+    return {
+      requests: set.requests,
+      successful: set.successful,
+      failed: set.failed,
+      success_rate: set.requests > 0 ? round(set.successful / set.requests, 4) : 0,
+      error_rate: set.requests > 0 ? round(set.failed / set.requests, 4) : 0,
+      duration_s: round(durationS, 3),
+      requests_per_sec: round(set.requests / d, 3),
+      tokens_total: set.tokens,
+      tokens_per_sec: round(set.tokens / d, 3),
+      cycles_per_sec: round((set === this.overall ? this.cycles : set.requests) / d, 3),
+      tokens_lost: set.tokensLost,
+      goodput_per_sec: round(set.good / d, 3),
+      tokens_source: source,
+      interrupted,
+      cancelled: set.cancelled,
+    };
+  }
+
+  static latencyBlock(set: MetricSet): LatencyBlock {
+    const block: LatencyBlock = {};
+    for (const name of LATENCY_METRIC_NAMES) {
+      const h = set.latency[name];
+      if (h.count > 0) block[name] = h.summary();
+    }
+    return block;
+  }
+
+  byTypeBlock(durationS: number, interrupted: boolean): Record<string, TypeBreakdown> {
+    const out: Record<string, TypeBreakdown> = {};
+    for (const [type, set] of this.byType) {
+      out[type] = { summary: this.summaryOf(set, durationS, interrupted), latency: Collector.latencyBlock(set) };
+    }
+    return out;
+  }
+
+  encodedHistograms(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of LATENCY_METRIC_NAMES) {
+      const h: LatencyHistogram = this.overall.latency[name];
+      if (h.count > 0) out[name] = h.encode();
+    }
+    return out;
+  }
+}

@@ -1,0 +1,104 @@
+// HDR-histogram recorder for latency metrics. Values are recorded in microseconds (integers) so that
+// sub-millisecond differences survive, and summarised in milliseconds. Memory is fixed regardless of
+// sample count; histograms can be encoded and merged (distributed runs merge, never average).
+import * as hdr from "hdr-histogram-js";
+
+/** Summary statistics of one latency metric, all in milliseconds (report contract). */
+export interface LatencySummary {
+  count: number;
+  min: number;
+  mean: number;
+  stddev: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export const LATENCY_STATS = ["count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"] as const;
+
+const MICROS_PER_MS = 1000;
+/** One hour in microseconds: larger values are clamped (and counted) rather than resizing forever. */
+const HIGHEST_TRACKABLE_US = 3_600_000_000;
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+export class LatencyHistogram {
+  private readonly histogram: hdr.Histogram;
+
+  constructor() {
+    this.histogram = hdr.build({
+      bitBucketSize: 32,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: HIGHEST_TRACKABLE_US,
+      numberOfSignificantValueDigits: 3,
+      autoResize: false,
+    });
+  }
+
+  /** Record one sample given in milliseconds. Negative values (clock misuse) are clamped to 0. */
+  recordMs(ms: number): void {
+    let us = Math.round(ms * MICROS_PER_MS);
+    if (us < 0) us = 0;
+    else if (us > HIGHEST_TRACKABLE_US) us = HIGHEST_TRACKABLE_US;
+    this.histogram.recordValue(us);
+  }
+
+  get count(): number {
+    return this.histogram.totalCount;
+  }
+
+  /** Value at a percentile (0..100), in milliseconds. */
+  percentileMs(percentile: number): number {
+    if (this.histogram.totalCount === 0) return 0;
+    return Math.min(this.histogram.maxValue, this.histogram.getValueAtPercentile(percentile)) / MICROS_PER_MS;
+  }
+
+  summary(): LatencySummary {
+    const h = this.histogram;
+    if (h.totalCount === 0) {
+      return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
+    }
+    // HDR reports a percentile as the top of its bucket; the exact extremes are known, so no
+    // percentile is allowed past the recorded max (or below the recorded min).
+    const maxUs = h.maxValue;
+    const minUs = h.getValueAtPercentile(0) === 0 ? 0 : h.minNonZeroValue;
+    const at = (p: number): number => round3(Math.max(minUs, Math.min(maxUs, h.getValueAtPercentile(p))) / MICROS_PER_MS);
+    return {
+      count: h.totalCount,
+      min: round3(minUs / MICROS_PER_MS),
+      mean: round3(h.mean / MICROS_PER_MS),
+      stddev: round3(h.stdDeviation / MICROS_PER_MS),
+      p50: at(50),
+      p90: at(90),
+      p95: at(95),
+      p99: at(99),
+      p999: at(99.9),
+      max: round3(maxUs / MICROS_PER_MS),
+    };
+  }
+
+  reset(): void {
+    this.histogram.reset();
+  }
+
+  /** Add every sample of another histogram into this one. */
+  add(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
+  /** Compressed base64 form, for mergeable report files. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
+  }
+
+  static decode(encoded: string): LatencyHistogram {
+    const result = new LatencyHistogram();
+    result.histogram.add(hdr.decodeFromCompressedBase64(encoded, 32, false));
+    return result;
+  }
+}

@@ -1,0 +1,23 @@
+// Histograms and counters for one slice of a run (the whole run, or one request type).
+import { LatencyHistogram } from "./histogram.js";
+import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
+
+export class MetricSet {
+  readonly latency: Record<LatencyMetricName, LatencyHistogram>;
+  requests = 0;
+  successful = 0;
+  failed = 0;
+  cancelled = 0;
+  tokens = 0;
+  tokensLost = 0;
+  /** Successful requests that met every goodput SLO. */
+  good = 0;
+  usageCounted = 0;
+  chunkCounted = 0;
+
+  constructor() {
+    const latency = {} as Record<LatencyMetricName, LatencyHistogram>;
+    for (const name of LATENCY_METRIC_NAMES) latency[name] = new LatencyHistogram();
+    this.latency = latency;
+  }
+}

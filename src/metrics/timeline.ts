@@ -1,0 +1,43 @@
+// Per-second timeline: counters for the current second plus small histograms that are summarised
+// and reset at each second boundary, so memory stays flat however long the run.
+import { LatencyHistogram } from "./histogram.js";
+import type { TimelinePoint } from "../report/types.js";
+
+function percentileOrNull(h: LatencyHistogram, p: number): number | null {
+  return h.count === 0 ? null : Math.round(h.percentileMs(p) * 1000) / 1000;
+}
+
+export class TimelineRecorder {
+  readonly points: TimelinePoint[] = [];
+  started = 0;
+  completed = 0;
+  failed = 0;
+  tokens = 0;
+  readonly ttft = new LatencyHistogram();
+  readonly itl = new LatencyHistogram();
+  readonly e2e = new LatencyHistogram();
+
+  /** Close the current second, labelled by its end offset from the run start. */
+  close(tS: number, active: number): TimelinePoint {
+    const point: TimelinePoint = {
+      t_s: tS,
+      active,
+      started: this.started,
+      completed: this.completed,
+      failed: this.failed,
+      tokens: this.tokens,
+      ttft_p50: percentileOrNull(this.ttft, 50),
+      ttft_p95: percentileOrNull(this.ttft, 95),
+      itl_p50: percentileOrNull(this.itl, 50),
+      itl_p95: percentileOrNull(this.itl, 95),
+      e2e_p50: percentileOrNull(this.e2e, 50),
+      e2e_p95: percentileOrNull(this.e2e, 95),
+    };
+    this.points.push(point);
+    this.started = this.completed = this.failed = this.tokens = 0;
+    this.ttft.reset();
+    this.itl.reset();
+    this.e2e.reset();
+    return point;
+  }
+}

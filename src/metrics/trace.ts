@@ -1,0 +1,101 @@
+// Per-request measurement state, filled in by drivers as bytes arrive. Token arrivals are the hot
+// path: each one costs a few histogram records and no allocation. Timestamps come from nowMs()
+// taken by the transport at the moment a chunk is delivered, and are passed in, never re-read here.
+import type { ErrorClassName } from "../errors.js";
+import type { LatencyHistogram } from "./histogram.js";
+
+/** Sinks that receive inter-token gaps the moment they are observed. */
+export interface TokenSinks {
+  itl: LatencyHistogram[];
+  onTokens(count: number): void;
+}
+
+export class RequestTrace {
+  /** When the request was meant to start (open models) or was issued (closed models). */
+  intendedAt: number;
+  sentAt = 0;
+  headersAt = 0;
+  firstTokenAt = 0;
+  lastTokenAt = 0;
+  endAt = 0;
+  /** Last time any byte arrived; the idle-timeout sweeper reads it. */
+  lastActivityAt = 0;
+  status: number | null = null;
+  /** Content-bearing chunks received (one token each for streaming servers). */
+  chunks = 0;
+  usageCompletionTokens: number | null = null;
+  usagePromptTokens: number | null = null;
+  /** Tokens the protocol or the server promised, when that is known exactly. */
+  expectedTokens: number | null = null;
+  errorClass: ErrorClassName | null = null;
+  errorMessage: string | null = null;
+  private gapSum = 0;
+
+  constructor(
+    readonly id: number,
+    readonly type: string,
+    readonly client: number,
+    readonly cycle: number,
+    intendedAt: number,
+    private readonly sinks: TokenSinks,
+  ) {
+    this.intendedAt = intendedAt;
+  }
+
+  sent(at: number): void {
+    this.sentAt = at;
+    this.lastActivityAt = at;
+  }
+
+  headers(at: number, status: number): void {
+    this.headersAt = at;
+    this.lastActivityAt = at;
+    this.status = status;
+  }
+
+  /** One content chunk arrived at `at`. */
+  token(at: number): void {
+    if (this.chunks === 0) {
+      this.firstTokenAt = at;
+    } else {
+      const gap = at - this.lastTokenAt;
+      this.gapSum += gap;
+      const sinks = this.sinks.itl;
+      for (let i = 0; i < sinks.length; i++) sinks[i]!.recordMs(gap);
+    }
+    this.lastTokenAt = at;
+    this.chunks++;
+    this.sinks.onTokens(1);
+  }
+
+  usage(promptTokens: number | null, completionTokens: number | null): void {
+    if (promptTokens !== null) this.usagePromptTokens = promptTokens;
+    if (completionTokens !== null) this.usageCompletionTokens = completionTokens;
+  }
+
+  /** Record the first failure only: later errors are consequences of it. */
+  fail(errorClass: ErrorClassName, message: string): void {
+    if (this.errorClass !== null) return;
+    this.errorClass = errorClass;
+    this.errorMessage = message;
+  }
+
+  get ok(): boolean {
+    return this.errorClass === null;
+  }
+
+  /** Tokens of this response: the server's usage figure when it gave one, else counted chunks. */
+  get tokens(): number {
+    return this.usageCompletionTokens ?? this.chunks;
+  }
+
+  get tokensLost(): number {
+    const expected = this.expectedTokens ?? null;
+    if (expected === null) return 0;
+    return Math.max(0, expected - this.chunks);
+  }
+
+  get meanGapMs(): number | null {
+    return this.chunks > 1 ? this.gapSum / (this.chunks - 1) : null;
+  }
+}

@@ -1,0 +1,77 @@
+// Client drivers for Ollama's native streaming API: POST /api/generate and /api/chat, NDJSON lines,
+// ending with a `done:true` object that carries eval counts (used as the usage figure).
+import { ErrorClass, RequestFailure } from "../../errors.js";
+import type { RequestTrace } from "../../metrics/trace.js";
+import { LineSplitter, parseJsonPayload } from "../http/lines.js";
+import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
+import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+
+interface OllamaLine {
+  error?: string;
+  done?: boolean;
+  response?: string;
+  message?: { content?: string; thinking?: string; tool_calls?: unknown[] };
+  thinking?: string;
+  eval_count?: number;
+  prompt_eval_count?: number;
+}
+
+function hasContent(line: OllamaLine): boolean {
+  if (line.response || line.thinking) return true;
+  const message = line.message;
+  return Boolean(message && (message.content || message.thinking || message.tool_calls?.length));
+}
+
+function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
+  let done = false;
+  const lines = new LineSplitter((text, at) => {
+    if (done) return;
+    const line = parseJsonPayload<OllamaLine>(text, "NDJSON line");
+    if (line.error) throw new RequestFailure(ErrorClass.serverError, line.error);
+    if (hasContent(line)) trace.token(at);
+    if (line.done) {
+      done = true;
+      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null);
+      if (options.exactTokens && line.eval_count !== undefined) trace.expectedTokens = line.eval_count;
+    }
+  });
+  return {
+    push: (chunk, at) => lines.push(chunk, at),
+    end(at) {
+      lines.flush(at);
+      if (!done) throw new RequestFailure(ErrorClass.truncated, "stream ended without done:true");
+    },
+  };
+}
+
+function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: options.model, stream: true };
+  if (spec.maxTokens !== null) body.options = { num_predict: spec.maxTokens };
+  return body;
+}
+
+const generateProtocol: HttpStreamProtocol = {
+  path: "/api/generate",
+  accept: "application/x-ndjson",
+  body: (spec, options) => ({ ...commonBody(spec, options), prompt: spec.prompt }),
+  decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
+};
+
+const chatProtocol: HttpStreamProtocol = {
+  path: "/api/chat",
+  accept: "application/x-ndjson",
+  body: (spec, options) => ({ ...commonBody(spec, options), messages: [{ role: "user", content: spec.prompt }] }),
+  decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
+};
+
+export const ollamaGenerate: ProtocolDefinition = {
+  name: "ollama-generate",
+  description: "Ollama POST /api/generate, NDJSON stream ending in done:true",
+  create: (options) => new HttpStreamDriver(generateProtocol, options),
+};
+
+export const ollamaChat: ProtocolDefinition = {
+  name: "ollama-chat",
+  description: "Ollama POST /api/chat, NDJSON stream ending in done:true",
+  create: (options) => new HttpStreamDriver(chatProtocol, options),
+};

@@ -1,0 +1,16 @@
+// Every protocol driver by name: the CLI, the conformance suite and the docs read this list.
+import { UsageError } from "../errors.js";
+import { ndjsonCompletions } from "./ndjson/client.js";
+import { ollamaChat, ollamaGenerate } from "./ollama/client.js";
+import { openAiChat, openAiCompletions } from "./openai/client.js";
+import type { ProtocolDefinition } from "./types.js";
+
+export const PROTOCOLS: readonly ProtocolDefinition[] = [openAiChat, openAiCompletions, ollamaGenerate, ollamaChat, ndjsonCompletions];
+
+export function findProtocol(name: string): ProtocolDefinition {
+  const found = PROTOCOLS.find((p) => p.name === name);
+  if (!found) {
+    throw new UsageError(`--protocol: unknown protocol "${name}" (known: ${PROTOCOLS.map((p) => p.name).join(", ")})`);
+  }
+  return found;
+}

@@ -1,0 +1,50 @@
+// The one interface every protocol driver implements, and what the runner hands it.
+import type { RequestTrace } from "../metrics/trace.js";
+
+/** One request the workload asks for. */
+export interface RequestSpec {
+  /** Request type for the by_type breakdown (prompt set, scenario step...). */
+  type: string;
+  prompt: string;
+  /** Output tokens asked for; null leaves it to the server. */
+  maxTokens: number | null;
+}
+
+/** Everything a driver needs to know about the target, fixed for the whole run. */
+export interface DriverOptions {
+  target: URL;
+  model: string;
+  /** Extra request headers (--header, auth). */
+  headers: Record<string, string>;
+  /** Whole-request limit, ms. */
+  timeoutMs: number;
+  /** No byte for this long ends the request as timeout_idle, ms. */
+  idleTimeoutMs: number;
+  /** TCP connect limit, ms. */
+  connectTimeoutMs: number;
+  /** Upper bound on open connections to the target. */
+  maxConnections: number;
+  /** Ask for a usage figure at the end of the stream where the protocol allows it. */
+  includeUsage: boolean;
+  /** The server sends exactly one token per chunk, so usage - chunks is token loss. */
+  exactTokens: boolean;
+  /** Called once per new TCP connection with its setup time, or null when it failed. */
+  onConnect(ms: number | null): void;
+}
+
+export interface ProtocolDriver {
+  /**
+   * Run one request to completion, recording into `trace`. Never throws for request failures:
+   * they are classified on the trace. Resolves when the request has ended one way or another.
+   */
+  execute(spec: RequestSpec, trace: RequestTrace): Promise<void>;
+  /** Abort every request in flight (marked `cancelled`). */
+  cancelAll(): void;
+  close(): Promise<void>;
+}
+
+export interface ProtocolDefinition {
+  readonly name: string;
+  readonly description: string;
+  create(options: DriverOptions): ProtocolDriver;
+}

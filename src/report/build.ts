@@ -1,0 +1,29 @@
+// Builds the report object (PRODUCT.md contract) from a finished run's collector.
+import { Collector } from "../metrics/collector.js";
+import { VERSION } from "../version.js";
+import type { Report } from "./types.js";
+
+export interface ReportInputs {
+  collector: Collector;
+  config: Record<string, unknown>;
+  durationS: number;
+  interrupted: boolean;
+  startedAtIso: string;
+  finishedAtIso: string;
+}
+
+export function buildReport(inputs: ReportInputs): Report {
+  const { collector, durationS, interrupted } = inputs;
+  return {
+    tokenstorm: { version: VERSION, started_at: inputs.startedAtIso, finished_at: inputs.finishedAtIso },
+    config: inputs.config,
+    summary: collector.summaryOf(collector.overall, durationS, interrupted),
+    latency: Collector.latencyBlock(collector.overall),
+    by_type: collector.byTypeBlock(durationS, interrupted),
+    errors: Object.fromEntries(collector.errors),
+    thresholds: [],
+    timeline: collector.timeline.points,
+    connections: { opened: collector.connectionsOpened, failed: collector.connectionsFailed },
+    histograms: collector.encodedHistograms(),
+  };
+}

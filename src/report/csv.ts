@@ -1,0 +1,64 @@
+// Per-request results as CSV (--csv), streamed like the raw NDJSON output, for spreadsheets and pandas.
+import type { Output } from "./output.js";
+import { LineFile } from "./raw.js";
+import type { RequestRecord } from "./types.js";
+
+/**
+ * Column order of the file. Typed as a record over every RequestRecord key so that a field added to
+ * the record fails compilation here until it is given a column.
+ */
+const COLUMNS: Record<keyof RequestRecord, true> = {
+  id: true,
+  type: true,
+  client: true,
+  cycle: true,
+  start_ms: true,
+  ok: true,
+  status: true,
+  error_class: true,
+  error: true,
+  queue_ms: true,
+  ttfb_ms: true,
+  ttft_ms: true,
+  e2e_ms: true,
+  tpot_ms: true,
+  itl_mean_ms: true,
+  tokens: true,
+  chunks: true,
+  tokens_source: true,
+  tokens_expected: true,
+  tokens_lost: true,
+  prompt_tokens: true,
+};
+
+export const CSV_COLUMNS = Object.keys(COLUMNS) as Array<keyof RequestRecord>;
+
+/** RFC 4180: a field holding a comma, quote or line break is quoted, with quotes doubled. */
+export function csvField(value: string | number | boolean | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvRow(record: RequestRecord): string {
+  return CSV_COLUMNS.map((column) => csvField(record[column])).join(",");
+}
+
+/** Streams every finished request as one CSV row under a fixed header. */
+export class CsvRequestsOutput implements Output {
+  readonly name = "csv";
+  private readonly file: LineFile;
+
+  constructor(path: string) {
+    this.file = new LineFile(path);
+    this.file.writeLine(CSV_COLUMNS.join(","));
+  }
+
+  onRequest(record: RequestRecord): void {
+    this.file.writeLine(csvRow(record));
+  }
+
+  finish(): Promise<void> {
+    return this.file.close();
+  }
+}

@@ -1,0 +1,75 @@
+// The report as a JSON file (--out): written atomically, so a reader (a CI step, `tokenstorm compare`)
+// never sees half a report, and read back with errors that name the file.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { UsageError } from "../errors.js";
+import type { Output } from "./output.js";
+import type { Report } from "./types.js";
+
+/** Write to a temporary file beside the target, then rename over it (atomic on one file system). */
+export async function writeReportFile(path: string, report: Report): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${randomUUID()}.tmp`;
+  try {
+    await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
+    await rename(temporary, path);
+  } catch (err) {
+    await rm(temporary, { force: true });
+    throw err;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function parseJson(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Read a report written by tokenstorm; sections a report may lack (older or partial) default to empty. */
+export function readReportFile(path: string): Report {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${path}: ${code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
+  const data = parseJson(path, text);
+  const valid =
+    isObject(data) &&
+    isObject(data["tokenstorm"]) &&
+    typeof data["tokenstorm"]["version"] === "string" &&
+    isObject(data["summary"]) &&
+    isObject(data["latency"]);
+  if (!valid) throw new UsageError(`${path}: not a tokenstorm report (needs "tokenstorm.version", "summary" and "latency")`);
+  const defaults: Omit<Report, "tokenstorm" | "summary" | "latency"> = {
+    config: {},
+    by_type: {},
+    errors: {},
+    thresholds: [],
+    timeline: [],
+    connections: { opened: 0, failed: 0 },
+    histograms: {},
+  };
+  // The checks above cover what every reader needs; the rest of the shape is trusted as written.
+  return { ...defaults, ...(data as Pick<Report, "tokenstorm" | "summary" | "latency">) };
+}
+
+/** Writes the final (or partial) report to a path when the run finishes. */
+export class JsonReportOutput implements Output {
+  readonly name = "json";
+
+  constructor(private readonly path: string) {}
+
+  finish(report: Report): Promise<void> {
+    return writeReportFile(this.path, report);
+  }
+}

@@ -1,0 +1,97 @@
+// The report's shape (PRODUCT.md contract): what --out writes and every output reads.
+import type { LatencySummary } from "../metrics/histogram.js";
+import type { ErrorClassName } from "../errors.js";
+
+export interface RunSummary {
+  requests: number;
+  successful: number;
+  failed: number;
+  success_rate: number;
+  error_rate: number;
+  duration_s: number;
+  requests_per_sec: number;
+  tokens_total: number;
+  tokens_per_sec: number;
+  cycles_per_sec: number;
+  tokens_lost: number;
+  goodput_per_sec: number;
+  /** Where token counts came from: server usage figures, counted chunks, or both across requests. */
+  tokens_source: "usage" | "chunks" | "mixed" | "none";
+  /** The run was stopped early (Ctrl-C, SIGTERM, crash): the figures cover what had finished. */
+  interrupted: boolean;
+  /**
+   * Requests cut off by the run's own stop (interruption, or the end of the graceful stop): not the
+   * target's failures, so they are outside requests / failed / errors; their tokens still count.
+   */
+  cancelled: number;
+}
+
+export type LatencyBlock = Partial<Record<string, LatencySummary>>;
+
+export interface TypeBreakdown {
+  summary: RunSummary;
+  latency: LatencyBlock;
+}
+
+export interface ThresholdResult {
+  expression: string;
+  ok: boolean;
+  /** The measured value the expression was checked against (null when the metric had no data). */
+  actual: number | null;
+}
+
+/** One second of the run. Latency percentiles are over requests/tokens that arrived in that second. */
+export interface TimelinePoint {
+  t_s: number;
+  active: number;
+  started: number;
+  completed: number;
+  failed: number;
+  tokens: number;
+  ttft_p50: number | null;
+  ttft_p95: number | null;
+  itl_p50: number | null;
+  itl_p95: number | null;
+  e2e_p50: number | null;
+  e2e_p95: number | null;
+}
+
+export interface Report {
+  tokenstorm: { version: string; started_at: string; finished_at: string };
+  config: Record<string, unknown>;
+  summary: RunSummary;
+  latency: LatencyBlock;
+  by_type: Record<string, TypeBreakdown>;
+  errors: Partial<Record<ErrorClassName, number>>;
+  thresholds: ThresholdResult[];
+  timeline: TimelinePoint[];
+  connections: { opened: number; failed: number };
+  /** Encoded HDR histograms per latency metric, so reports can be merged without losing accuracy. */
+  histograms: Record<string, string>;
+}
+
+/** One finished request, as written to the raw NDJSON / CSV outputs (times in ms). */
+export interface RequestRecord {
+  id: number;
+  type: string;
+  client: number;
+  cycle: number;
+  /** Start relative to the run's start, ms. */
+  start_ms: number;
+  ok: boolean;
+  status: number | null;
+  error_class: ErrorClassName | null;
+  error: string | null;
+  queue_ms: number | null;
+  ttfb_ms: number | null;
+  ttft_ms: number | null;
+  e2e_ms: number | null;
+  tpot_ms: number | null;
+  itl_mean_ms: number | null;
+  tokens: number;
+  chunks: number;
+  tokens_source: "usage" | "chunks";
+  tokens_expected: number | null;
+  tokens_lost: number;
+  prompt_tokens: number | null;
+}

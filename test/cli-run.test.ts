@@ -1,0 +1,145 @@
+// `tokenstorm run` end to end, as a user runs it: the default job, error injection, thresholds,
+// unreachable targets, bad input and interruption.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { collect, runCli, startCli, startEmulatorProcess, tempDir } from "./helpers/cli.js";
+import type { Report } from "../src/report/types.js";
+
+function readJson(path: string): Report {
+  return JSON.parse(readFileSync(path, "utf8")) as Report;
+}
+
+function assertNoStackTrace(text: string): void {
+  assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, `stack trace in output:\n${text}`);
+}
+
+test("the default run: 10 clients x 5 cycles on the embedded emulator, 100 tokens each", async () => {
+  const cwd = tempDir();
+  const result = await runCli(["run", "--out", "r.json"], { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  const report = readJson(join(cwd, "r.json"));
+  assert.equal(report.summary.requests, 50);
+  assert.equal(report.summary.successful, 50);
+  assert.equal(report.summary.failed, 0);
+  assert.equal(report.summary.tokens_total, 5000);
+  assert.equal(report.summary.tokens_source, "usage");
+  assert.equal(report.summary.tokens_lost, 0);
+  for (const metric of ["ttft", "itl", "e2e", "tpot"]) {
+    const stats = report.latency[metric]!;
+    for (const stat of ["count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"] as const) {
+      assert.equal(typeof stats[stat], "number", `${metric}.${stat}`);
+    }
+  }
+  assert.equal(report.latency.itl!.count, 50 * 99);
+  // 10 ms token delay: ITL centres on it.
+  assert.ok(Math.abs(report.latency.itl!.p50 - 10) < 1.5, `itl p50 ${report.latency.itl!.p50}`);
+  assert.ok(report.timeline.length >= 1);
+  // Seed 000's console sections.
+  for (const section of ["THROUGHPUT:", "REQUEST LATENCY (ms):", "TOKEN LATENCY (ms):", "CONNECTIONS:"]) {
+    assert.match(result.stdout, new RegExp(section.replace(/[()]/g, "\\$&")));
+  }
+  // A copy of the results is kept unless --no-save.
+  const saved = readdirSync(join(cwd, "tokenstorm-results"));
+  assert.equal(saved.length, 1);
+  assert.ok(existsSync(join(cwd, "tokenstorm-results", saved[0]!, "report.json")));
+  const raw = readFileSync(join(cwd, "tokenstorm-results", saved[0]!, "requests.ndjson"), "utf8").trim().split("\n");
+  assert.equal(raw.length, 50);
+  assert.equal(JSON.parse(raw[0]!).ok, true);
+});
+
+test("error injection: about 20% fail, classified by status; a success-rate threshold exits 99", async () => {
+  const emulator = await startEmulatorProcess(["--ttft-ms", "5", "--itl-ms", "1", "--length", "10", "--error-rate", "0.2", "--seed", "7"]);
+  try {
+    const cwd = tempDir();
+    const args = ["run", "--target", emulator.url, "--clients", "20", "--cycles", "15", "--out", "r.json", "--csv", "r.csv", "--no-save", "--quiet"];
+    const ok = await runCli(args, { cwd });
+    assert.equal(ok.code, 0, ok.stderr);
+    const report = readJson(join(cwd, "r.json"));
+    assert.equal(report.summary.requests, 300);
+    const failedShare = report.summary.failed / report.summary.requests;
+    assert.ok(failedShare > 0.15 && failedShare < 0.25, `failed share ${failedShare}`);
+    assert.equal(report.errors.http_500, report.summary.failed);
+    assert.equal(readFileSync(join(cwd, "r.csv"), "utf8").trim().split("\n").length, 301);
+
+    const gated = await runCli([...args, "--threshold", "success_rate>0.99", "--threshold", "ttft.p95<5s"], { cwd });
+    assert.equal(gated.code, 99, gated.stderr);
+    const gatedReport = readJson(join(cwd, "r.json"));
+    assert.deepEqual(
+      gatedReport.thresholds.map((t) => [t.expression, t.ok]),
+      [
+        ["success_rate>0.99", false],
+        ["ttft.p95<5s", true],
+      ],
+    );
+  } finally {
+    await emulator.stop();
+  }
+});
+
+test("a target that is not listening: every request refused, report written, no stack trace", async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const cwd = tempDir();
+  const result = await runCli(["run", "--target", `http://127.0.0.1:${port}`, "--clients", "3", "--cycles", "2", "--out", "r.json", "--no-save"], { cwd });
+  assert.equal(result.code, 0, result.stderr);
+  assertNoStackTrace(result.stderr + result.stdout);
+  const report = readJson(join(cwd, "r.json"));
+  assert.equal(report.summary.requests, 6);
+  assert.equal(report.summary.failed, 6);
+  assert.equal(report.errors.refused, 6);
+});
+
+test("bad input: one line naming the flag, exit 2", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "--clients", "abc"], /--clients must be a positive integer \(got "abc"\)/],
+    [["run", "--threshold", "ttft.p95<<3"], /--threshold/],
+    [["run", "--protocol", "smtp"], /--protocol: unknown protocol "smtp"/],
+    [["run", "--target", "ftp://x"], /--target must be an http/],
+    [["run", "--no-such-flag"], /unknown option '--no-such-flag'/],
+    [["run", "--delay", "-1", "--length", "0"], /--length must be a positive integer.*; --delay must be|--delay must be.*; --length must be/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await runCli(args, { timeoutMs: 10_000 });
+    assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
+    assert.match(result.stderr, pattern);
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+  }
+  const env = await runCli(["run"], { env: { NUM_CLIENTS: "many" }, timeoutMs: 10_000 });
+  assert.equal(env.code, 2);
+  assert.match(env.stderr, /environment variable NUM_CLIENTS must be a positive integer/);
+});
+
+test("seed 000's environment variables set the defaults", async () => {
+  const cwd = tempDir();
+  const env = { NUM_CLIENTS: "3", CYCLES_PER_CLIENT: "2", RESPONSE_LENGTH_WORDS: "7", TOKEN_DELAY_SECONDS: "0.001" };
+  const result = await runCli(["run", "--out", "r.json", "--no-save", "--quiet"], { cwd, env });
+  assert.equal(result.code, 0, result.stderr);
+  const report = readJson(join(cwd, "r.json"));
+  assert.equal(report.summary.requests, 6);
+  assert.equal(report.summary.tokens_total, 42);
+});
+
+test("Ctrl-C leaves a valid partial report and raw file", async () => {
+  const cwd = tempDir();
+  const child = startCli(["run", "--duration", "30", "--clients", "20", "--delay", "0.003", "--out", "r.json", "--raw", "raw.ndjson", "--no-save", "--quiet"], { cwd });
+  const done = collect(child, 20_000);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  child.kill("SIGINT");
+  const result = await done;
+  assert.equal(result.code, 1, result.stderr);
+  assertNoStackTrace(result.stderr);
+  const report = readJson(join(cwd, "r.json"));
+  assert.equal(report.summary.interrupted, true);
+  assert.ok(report.summary.successful > 0);
+  assert.equal(report.summary.failed, 0, "requests cut off by the stop are not failures");
+  assert.ok(report.summary.cancelled > 0 && report.summary.cancelled <= 20);
+  assert.equal(report.errors.cancelled, undefined);
+  const lines = readFileSync(join(cwd, "raw.ndjson"), "utf8").trim().split("\n");
+  assert.equal(lines.length, report.summary.requests + report.summary.cancelled);
+  for (const line of lines) JSON.parse(line);
+});

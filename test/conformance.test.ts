@@ -1,0 +1,115 @@
+// One conformance suite run against every protocol driver, each against the emulator's side of the
+// same protocol: token counts, timing, end markers, and every failure class.
+import { test, describe, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
+import { PROTOCOLS } from "../src/protocols/registry.js";
+import { driverOptions, runRequests } from "./helpers/driver-harness.js";
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+for (const protocol of PROTOCOLS) {
+  describe(`driver ${protocol.name}`, () => {
+    let emulator: RunningEmulator;
+    before(async () => {
+      emulator = await startEmulator({ port: 0, ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
+    });
+    after(async () => {
+      await emulator.close();
+    });
+
+    test("streams exactly the requested tokens with measured timing", async () => {
+      const { records, collector } = await runRequests(protocol, driverOptions(emulator.url), 8, 25);
+      for (const record of records) {
+        assert.equal(record.ok, true, record.error ?? "");
+        assert.equal(record.chunks, 25);
+        assert.equal(record.tokens, 25);
+        assert.equal(record.tokens_lost, 0);
+        // Correctness only: the first request of a connection also pays for connecting and a cold
+        // JIT; accuracy is asserted in accuracy.test.ts and the benchmark.
+        assert.ok(record.ttft_ms! >= 29 && record.ttft_ms! < 250, `ttft ${record.ttft_ms}`);
+        assert.ok(record.itl_mean_ms! > 4 && record.itl_mean_ms! < 6.5, `itl ${record.itl_mean_ms}`);
+        assert.ok(record.e2e_ms! >= record.ttft_ms!);
+      }
+      assert.equal(collector.overall.latency.itl.count, 8 * 24);
+      assert.ok(collector.connectionsOpened >= 1);
+    });
+
+    test("server error statuses are classified as http_<status>", async () => {
+      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "503" } });
+      const { records, collector } = await runRequests(protocol, options, 3, 5);
+      for (const record of records) {
+        assert.equal(record.ok, false);
+        assert.equal(record.error_class, "http_503");
+        assert.equal(record.status, 503);
+      }
+      assert.equal(collector.errors.get("http_503"), 3);
+    });
+
+    test("a connection closed mid-stream is stream_aborted", async () => {
+      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "disconnect" } });
+      const { records } = await runRequests(protocol, options, 2, 20);
+      for (const record of records) {
+        assert.equal(record.error_class, "stream_aborted", record.error ?? "");
+        assert.ok(record.chunks > 0 && record.chunks < 20);
+      }
+    });
+
+    test("a stalled stream fails as timeout_idle", async () => {
+      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "stall" }, idleTimeoutMs: 300 });
+      const { records } = await runRequests(protocol, options, 2, 20);
+      for (const record of records) assert.equal(record.error_class, "timeout_idle", record.error ?? "");
+    });
+
+    test("an invalid payload is malformed", async () => {
+      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "malformed" } });
+      const { records } = await runRequests(protocol, options, 2, 10);
+      for (const record of records) assert.equal(record.error_class, "malformed", record.error ?? "");
+    });
+
+    test("nothing listening is refused, without throwing", async () => {
+      const port = await closedPort();
+      const { records, collector } = await runRequests(protocol, driverOptions(`http://127.0.0.1:${port}`), 3, 5);
+      for (const record of records) assert.equal(record.error_class, "refused", record.error ?? "");
+      assert.equal(collector.connectionsFailed >= 1, true);
+    });
+  });
+}
+
+describe("end markers", () => {
+  let emulator: RunningEmulator;
+  before(async () => {
+    emulator = await startEmulator({ port: 0, ttftMs: 5, itlMs: 1, length: 10, seed: 2 });
+  });
+  after(async () => {
+    await emulator.close();
+  });
+
+  for (const name of ["openai-chat", "openai-completions", "ollama-generate", "ollama-chat", "ndjson"]) {
+    test(`${name}: a stream that ends without its end marker is truncated`, async () => {
+      const protocol = PROTOCOLS.find((p) => p.name === name)!;
+      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "truncate" } });
+      const { records } = await runRequests(protocol, options, 2, 10);
+      for (const record of records) assert.equal(record.error_class, "truncated", record.error ?? "");
+    });
+  }
+
+  test("ndjson: a short stream also counts its missing tokens as lost", async () => {
+    const protocol = PROTOCOLS.find((p) => p.name === "ndjson")!;
+    const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "truncate" } });
+    const { records, collector } = await runRequests(protocol, options, 2, 10);
+    for (const record of records) {
+      assert.equal(record.tokens_expected, 10);
+      assert.equal(record.tokens_lost, 10 - record.chunks);
+      assert.ok(record.tokens_lost > 0);
+    }
+    assert.equal(collector.overall.tokensLost, records[0]!.tokens_lost + records[1]!.tokens_lost);
+  });
+});
