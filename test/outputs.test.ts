@@ -205,11 +205,11 @@ describe("CSV output", () => {
 
     const early = await linesOnceFlushed(path, 2);
     assert.equal(early[0], CSV_COLUMNS.join(","));
-    assert.equal(early[1], "1,short,0,0,12.5,true,200,,,0.02,5.1,170.1,1480.7,10.3,10.2,100,100,usage,100,0,12");
+    assert.equal(early[1], "1,short,0,0,12.5,true,200,,,0.02,5.1,170.1,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12");
 
     await output.finish();
     const text = readFileSync(path, "utf8");
-    assert.ok(text.endsWith(`"bad, ""quoted""\nvalue",0.02,5.1,,1480.7,10.3,10.2,100,100,usage,100,0,12\n`), text);
+    assert.ok(text.endsWith(`"bad, ""quoted""\nvalue",0.02,5.1,,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12\n`), text);
     assert.match(text, /\n2,"a,b",0,0,12\.5,false,,other,"bad/);
     assert.equal(CSV_COLUMNS[0], "id");
     assert.equal(CSV_COLUMNS.length, Object.keys(sampleRecord()).length);

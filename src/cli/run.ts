@@ -9,6 +9,7 @@ import { startEmulator, type RunningEmulator } from "../emulator/index.js";
 import { Runner } from "../engine/runner.js";
 import { ExitCode } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
+import { warmUpDriver } from "../protocols/http/warm-up.js";
 import { findProtocol } from "../protocols/registry.js";
 import type { RequestSpec } from "../protocols/types.js";
 import { buildReport } from "../report/build.js";
@@ -124,6 +125,7 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   const headers = emulator ? { ...config.headers } : { ...config.headers, ...emulatorHintHeaders(config, flags) };
   if (emulator) info(config, `tokenstorm: embedded emulator on ${target} (ttft ${config.ttftS * 1000} ms, itl ${config.delayS * 1000} ms)`);
 
+  await warmUpDriver(protocol);
   const collector = new Collector({ goodput: config.goodput });
   const driver = protocol.create({
     target: new URL(target),

@@ -42,6 +42,8 @@ export interface EmulatorOptions {
   model?: string;
   /** Default false: /v1/completions always streams seed 004's NDJSON. */
   ndjsonCompletions?: boolean;
+  /** Default true: warm this process's JIT on a throwaway emulator before listening (see warm-up.ts). */
+  warmUp?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -64,6 +66,7 @@ export interface ResolvedOptions {
   seed: number;
   model: string;
   ndjsonCompletions: boolean;
+  warmUp: boolean;
 }
 
 export type ValueRule =
@@ -178,5 +181,6 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     seed: (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0,
     model: options.model ?? "tokenstorm-emulator",
     ndjsonCompletions: options.ndjsonCompletions ?? false,
+    warmUp: options.warmUp ?? true,
   };
 }

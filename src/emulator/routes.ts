@@ -1,7 +1,7 @@
 // The emulator's endpoints and the dispatcher that maps method and path to them. Every refusal is
 // an HTTP error in the OpenAI shape; nothing a client sends can crash the process.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { nowMs } from "../clock.js";
+import { arrivalMs } from "../clock.js";
 import { parseNdjsonCompletionRequest } from "../protocols/ndjson/emulator.js";
 import { parseChatRequest, parseGenerateRequest } from "../protocols/ollama/emulator.js";
 import { parseChatCompletionRequest, parseCompletionRequest } from "../protocols/openai/emulator.js";
@@ -26,9 +26,10 @@ function generationRoute(env: GenerationEnv, parse: (body: unknown, req: Incomin
   return {
     method: "POST",
     handle: async (req, res) => {
+      // Stamped before the body is read: the generation's clock starts when the request arrived.
+      const receivedAtMs = arrivalMs();
       env.counters.requests++;
       const body = await readJsonBody(req);
-      const receivedAtMs = nowMs();
       const overrides = parseOverrides(req.headers);
       serveGeneration(env, res, parse(body, req), overrides, receivedAtMs);
     },

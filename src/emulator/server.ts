@@ -11,6 +11,7 @@ import { Pacing } from "./pacing.js";
 import { dispatch, emulatorRoutes } from "./routes.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
+import { warmUpEmulatorCode } from "./warm-up.js";
 
 export interface RunningEmulator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -50,6 +51,7 @@ function urlOf(host: string, port: number): string {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
+  if (resolved.warmUp) await warmUpEmulatorCode(startEmulator);
   const wheel = new TimingWheel(reportInternalError);
   const admission = new Admission(resolved.maxRunning, resolved.maxWaiting);
   const counters = new EmulatorCounters();

@@ -7,6 +7,8 @@ import { LatencyHistogram } from "../metrics/histogram.js";
 
 /** Closer than this to the next due time, the driver polls instead of arming a timer. */
 const POLL_WINDOW_MS = 2;
+/** Longest run of firings before the wheel lets pending I/O in. */
+const PASS_SLICE_MS = 0.5;
 /** A timer is armed this much before the due time so that polling, not the timer, decides the firing. */
 const TIMER_LEAD_MS = 1.5;
 
@@ -133,16 +135,21 @@ export class TimingWheel {
 
   /**
    * Fire, in due order, every task due when the pass starts. Tasks scheduled by callbacks during the
-   * pass wait for the next one, so a zero-delay stream cannot monopolise the event loop.
+   * pass wait for the next one, so a zero-delay stream cannot monopolise the event loop. A pass that
+   * runs longer than PASS_SLICE_MS yields to the event loop and goes on right after the next poll:
+   * requests that arrive during a burst of writes (every stream of a wave ending at once) are then
+   * stamped on arrival, not after the burst, and their time to first token stays exact.
    */
   private fireDue(): void {
     const passStartMs = nowMs();
+    const sliceEndMs = passStartMs + PASS_SLICE_MS;
     const seqLimit = this.nextSeq;
     this.firing = true;
     try {
       while (this.heap.length > 0) {
         const head = this.heap[0]!;
         if (head.dueMs > passStartMs || head.seq >= seqLimit) break;
+        if (nowMs() > sliceEndMs) break;
         this.removeAt(0);
         const firedAtMs = nowMs();
         this.lateness.recordMs(firedAtMs - head.dueMs);

@@ -86,6 +86,8 @@ export class Collector {
     const ttfbMs = trace.headersAt > 0 ? trace.headersAt - trace.sentAt : null;
     const ttftMs = trace.chunks > 0 ? trace.firstTokenAt - trace.sentAt : null;
     const e2eMs = sent ? trace.endAt - trace.sentAt : null;
+    // A request that never reached a connection (refused, connect timeout) still took this long to fail.
+    const elapsedMs = trace.endAt - (trace.dispatchedAt || trace.intendedAt);
     const tpotMs =
       trace.chunks > 1 && ttftMs !== null ? (trace.lastTokenAt - trace.firstTokenAt) / (trace.chunks - 1) : null;
     const ok = trace.ok;
@@ -136,7 +138,7 @@ export class Collector {
       this.errors.set(cls, (this.errors.get(cls) ?? 0) + 1);
     }
 
-    const start = trace.sentAt > 0 ? trace.sentAt : trace.intendedAt;
+    const start = trace.sentAt || trace.dispatchedAt || trace.intendedAt;
     return {
       id: trace.id,
       type: trace.type,
@@ -151,6 +153,7 @@ export class Collector {
       ttfb_ms: ttfbMs === null ? null : round(ttfbMs),
       ttft_ms: ttftMs === null ? null : round(ttftMs),
       e2e_ms: e2eMs === null ? null : round(e2eMs),
+      elapsed_ms: round(elapsedMs),
       tpot_ms: tpotMs === null ? null : round(tpotMs),
       itl_mean_ms: trace.meanGapMs === null ? null : round(trace.meanGapMs),
       tokens,

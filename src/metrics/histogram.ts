@@ -28,16 +28,17 @@ function round3(value: number): number {
 }
 
 export class LatencyHistogram {
-  private readonly histogram: hdr.Histogram;
+  private readonly histogram: hdr.JsHistogram;
 
   constructor() {
+    // bitBucketSize 32 without WebAssembly always builds the JS implementation (JsHistogram).
     this.histogram = hdr.build({
       bitBucketSize: 32,
       lowestDiscernibleValue: 1,
       highestTrackableValue: HIGHEST_TRACKABLE_US,
       numberOfSignificantValueDigits: 3,
       autoResize: false,
-    });
+    }) as hdr.JsHistogram;
   }
 
   /** Record one sample given in milliseconds. Negative values (clock misuse) are clamped to 0. */
@@ -55,7 +56,15 @@ export class LatencyHistogram {
   /** Value at a percentile (0..100), in milliseconds. */
   percentileMs(percentile: number): number {
     if (this.histogram.totalCount === 0) return 0;
-    return Math.min(this.histogram.maxValue, this.histogram.getValueAtPercentile(percentile)) / MICROS_PER_MS;
+    return Math.min(this.histogram.maxValue, this.centredValueAt(percentile)) / MICROS_PER_MS;
+  }
+
+  /**
+   * HDR answers a percentile with the top of the bucket holding it, a bias of up to one bucket
+   * (0.1%) upwards; the bucket's middle is the unbiased estimate.
+   */
+  private centredValueAt(percentile: number): number {
+    return this.histogram.medianEquivalentValue(this.histogram.getValueAtPercentile(percentile));
   }
 
   summary(): LatencySummary {
@@ -67,7 +76,7 @@ export class LatencyHistogram {
     // percentile is allowed past the recorded max (or below the recorded min).
     const maxUs = h.maxValue;
     const minUs = h.getValueAtPercentile(0) === 0 ? 0 : h.minNonZeroValue;
-    const at = (p: number): number => round3(Math.max(minUs, Math.min(maxUs, h.getValueAtPercentile(p))) / MICROS_PER_MS);
+    const at = (p: number): number => round3(Math.max(minUs, Math.min(maxUs, this.centredValueAt(p))) / MICROS_PER_MS);
     return {
       count: h.totalCount,
       min: round3(minUs / MICROS_PER_MS),
@@ -98,7 +107,7 @@ export class LatencyHistogram {
 
   static decode(encoded: string): LatencyHistogram {
     const result = new LatencyHistogram();
-    result.histogram.add(hdr.decodeFromCompressedBase64(encoded, 32, false));
+    result.histogram.add(hdr.decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram);
     return result;
   }
 }

@@ -4,12 +4,12 @@
 /** Latency metrics recorded per request (or per token for ITL), in milliseconds. */
 export const LATENCY_METRICS = {
   connect: "TCP connection establishment, per new connection",
-  queue: "wait from the intended start to the actual send (concurrency cap, open-model lag)",
-  ttfb: "send to response headers",
-  ttft: "send to first token",
+  queue: "intended start to the request's bytes being written: concurrency cap, connection pool, TCP connect",
+  ttfb: "request written to response headers",
+  ttft: "request written to first token",
   itl: "gap between consecutive token arrivals",
-  tpot: "per request: (e2e - ttft) / (tokens - 1)",
-  e2e: "send to last byte of the response",
+  tpot: "per request: (last token - first token) / (tokens - 1)",
+  e2e: "request written to the end of the response",
 } as const;
 
 export type LatencyMetricName = keyof typeof LATENCY_METRICS;

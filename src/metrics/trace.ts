@@ -13,6 +13,9 @@ export interface TokenSinks {
 export class RequestTrace {
   /** When the request was meant to start (open models) or was issued (closed models). */
   intendedAt: number;
+  /** When the driver took the request (before any connection pool or connect wait). */
+  dispatchedAt = 0;
+  /** When the request's bytes were written to a connection; 0 if that never happened. */
   sentAt = 0;
   headersAt = 0;
   firstTokenAt = 0;
@@ -40,6 +43,11 @@ export class RequestTrace {
     private readonly sinks: TokenSinks,
   ) {
     this.intendedAt = intendedAt;
+  }
+
+  dispatched(at: number): void {
+    this.dispatchedAt = at;
+    this.lastActivityAt = at;
   }
 
   sent(at: number): void {

@@ -21,6 +21,7 @@ const COLUMNS: Record<keyof RequestRecord, true> = {
   ttfb_ms: true,
   ttft_ms: true,
   e2e_ms: true,
+  elapsed_ms: true,
   tpot_ms: true,
   itl_mean_ms: true,
   tokens: true,

@@ -86,6 +86,8 @@ export interface RequestRecord {
   ttfb_ms: number | null;
   ttft_ms: number | null;
   e2e_ms: number | null;
+  /** Dispatch to the end, also for requests that never reached a connection. */
+  elapsed_ms: number;
   tpot_ms: number | null;
   itl_mean_ms: number | null;
   tokens: number;

@@ -99,6 +99,7 @@ export function sampleRecord(fields: Partial<RequestRecord> = {}): RequestRecord
     ttfb_ms: 5.1,
     ttft_ms: 170.1,
     e2e_ms: 1480.7,
+    elapsed_ms: 1480.8,
     tpot_ms: 10.3,
     itl_mean_ms: 10.2,
     tokens: 100,

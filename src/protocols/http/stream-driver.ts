@@ -4,7 +4,7 @@
 // Protocols plug in only what differs: path, body and a decoder for the response stream.
 import { Agent, buildConnector, type Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
-import { nowMs } from "../../clock.js";
+import { arrivalMs, nowMs } from "../../clock.js";
 import { ErrorClass, RequestFailure, classifyError, httpErrorClass } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import type { DriverOptions, ProtocolDriver, RequestSpec } from "../types.js";
@@ -68,18 +68,20 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     return this.trace;
   }
 
+  /** Called right before undici writes the request: the moment latencies are measured from. */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.trace.sent(nowMs());
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
-    this.trace.headers(nowMs(), statusCode);
+    this.trace.headers(arrivalMs(), statusCode);
     if (statusCode < 200 || statusCode >= 300) return;
     this.decoder = this.makeDecoder();
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    const at = nowMs();
+    const at = arrivalMs();
     this.trace.lastActivityAt = at;
     if (this.settled) return;
     if (this.decoder === null) {
@@ -94,7 +96,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    const at = nowMs();
+    const at = arrivalMs();
     if (this.settled) return;
     const status = this.trace.status ?? 0;
     if (this.decoder === null) {
@@ -195,7 +197,7 @@ export class HttpStreamDriver implements ProtocolDriver {
     return new Promise<void>((resolve) => {
       this.inFlight.add(handler);
       this.waiters.set(handler, resolve);
-      trace.sent(nowMs());
+      trace.dispatched(nowMs());
       try {
         this.agent.dispatch(
           { origin: this.origin, path: this.path, method: "POST", headers: this.headers, body },
@@ -219,7 +221,7 @@ export class HttpStreamDriver implements ProtocolDriver {
     const { timeoutMs, idleTimeoutMs } = this.options;
     for (const handler of this.inFlight) {
       const trace = handler.request;
-      if (timeoutMs > 0 && now - trace.sentAt > timeoutMs) {
+      if (timeoutMs > 0 && now - trace.dispatchedAt > timeoutMs) {
         handler.abort(new RequestFailure(ErrorClass.timeout, `request exceeded ${timeoutMs} ms`));
       } else if (idleTimeoutMs > 0 && now - trace.lastActivityAt > idleTimeoutMs) {
         const cls = trace.headersAt > 0 ? ErrorClass.timeoutIdle : ErrorClass.timeoutHeaders;
