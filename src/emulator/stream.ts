@@ -44,6 +44,32 @@ class TokenStream implements Cancellable {
     this.res.socket?.uncork();
   }
 
+  /** Frames of every token not sent yet, counted as sent. */
+  private renderRest(): string {
+    const { env, job } = this;
+    let frames = "";
+    for (; this.sent < job.tokens; this.sent++) {
+      frames += this.renderer.token(this.sent, job.pieces(this.sent));
+      env.counters.tokensSent++;
+    }
+    return frames;
+  }
+
+  /** The last token's frame(s) and the end frames, in one write: they leave in the same packet, as from a real server. */
+  private complete(frames: string, endedAtMs: number): void {
+    const { env, job } = this;
+    env.counters.completed++;
+    this.onEnd();
+    const timing = {
+      receivedAtMs: job.receivedAtMs,
+      admittedAtMs: this.admittedAtMs,
+      firstTokenAtMs: this.firstTokenAtMs,
+      endedAtMs,
+    };
+    const result = { promptTokens: job.promptTokens, completionTokens: job.tokens, finishReason: job.finishReason, timing };
+    this.res.end(frames + this.renderer.end(result));
+  }
+
   private readonly fire = (firedAtMs: number): void => {
     this.task = undefined;
     const { env, job, res } = this;
@@ -74,21 +100,16 @@ class TokenStream implements Cancellable {
       return;
     }
     if (this.sent === job.tokens) {
-      env.counters.completed++;
-      this.onEnd();
-      const timing = {
-        receivedAtMs: job.receivedAtMs,
-        admittedAtMs: this.admittedAtMs,
-        firstTokenAtMs: this.firstTokenAtMs,
-        endedAtMs: firedAtMs,
-      };
-      const result = { promptTokens: job.promptTokens, completionTokens: job.tokens, finishReason: job.finishReason, timing };
-      // One write for the last token and the end frames: they leave in the same packet, as from a real server.
-      res.end(frame + this.renderer.end(result));
+      this.complete(frame, firedAtMs);
+      return;
+    }
+    const gapMs = env.pacing.interTokenMs(job.itlMs);
+    if (gapMs === 0 && failure.kind === "none") {
+      // Unpaced: the rest of the stream leaves in one write, as fast as the client can take it.
+      this.complete(frame + this.renderRest(), firedAtMs);
       return;
     }
     this.writeNow(frame);
-    const gapMs = env.pacing.interTokenMs(job.itlMs);
     this.nominalDueMs += gapMs;
     this.scheduleNext(env.pacing.jitterMs(gapMs));
   };

@@ -3,13 +3,18 @@
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { LineSplitter, parseJsonPayload } from "../http/lines.js";
+import { PayloadTemplate } from "../http/payload-template.js";
 import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
 import type { ProtocolDefinition, RequestSpec } from "../types.js";
 
 function ndjsonDecoder(trace: RequestTrace, spec: RequestSpec): StreamDecoder {
   trace.expectedTokens = spec.maxTokens;
+  const template = new PayloadTemplate(`"text":"`);
   const lines = new LineSplitter((text, at) => {
-    parseJsonPayload<{ text?: string }>(text, "NDJSON chunk");
+    if (template.match(text) === undefined) {
+      const chunk = parseJsonPayload<{ text?: unknown }>(text, "NDJSON chunk");
+      if (typeof chunk.text === "string") template.learn(text, chunk.text);
+    }
     trace.token(at);
   });
   return {

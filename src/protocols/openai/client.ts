@@ -4,6 +4,7 @@
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { parseJsonPayload } from "../http/lines.js";
+import { PayloadTemplate } from "../http/payload-template.js";
 import { SseSplitter } from "../http/sse.js";
 import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
 import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
@@ -26,15 +27,32 @@ function hasContent(event: StreamEvent): boolean {
   return Boolean(delta.content || delta.reasoning_content || delta.reasoning || delta.tool_calls?.length);
 }
 
-function openAiDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
+/** The plain text of the chunk's content, when that is all the chunk carries. */
+function plainContent(event: StreamEvent, field: "content" | "text"): string | undefined {
+  if (event.usage || event.error) return undefined;
+  const choice = event.choices?.[0];
+  if (!choice || event.choices!.length !== 1) return undefined;
+  const value = field === "text" ? choice.text : choice.delta?.content;
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: "content" | "text"): StreamDecoder {
   let done = false;
+  const template = new PayloadTemplate(`"${field}":"`);
   const sse = new SseSplitter((data, at) => {
     if (done) return;
+    const fast = template.match(data);
+    if (fast !== undefined) {
+      if (fast.length > 0) trace.token(at);
+      return;
+    }
     if (data === "[DONE]") {
       done = true;
       return;
     }
     const event = parseJsonPayload<StreamEvent>(data, "SSE event");
+    const plain = plainContent(event, field);
+    if (plain !== undefined) template.learn(data, plain);
     if (event.error) {
       const message = typeof event.error === "string" ? event.error : event.error.message ?? "error event";
       throw new RequestFailure(ErrorClass.serverError, message);
@@ -67,14 +85,14 @@ const chatProtocol: HttpStreamProtocol = {
   path: "/v1/chat/completions",
   accept: "text/event-stream",
   body: (spec, options) => ({ ...commonBody(spec, options), messages: [{ role: "user", content: spec.prompt }] }),
-  decoder: (trace, _spec, options) => openAiDecoder(trace, options),
+  decoder: (trace, _spec, options) => openAiDecoder(trace, options, "content"),
 };
 
 const completionsProtocol: HttpStreamProtocol = {
   path: "/v1/completions",
   accept: "text/event-stream",
   body: (spec, options) => ({ ...commonBody(spec, options), prompt: spec.prompt }),
-  decoder: (trace, _spec, options) => openAiDecoder(trace, options),
+  decoder: (trace, _spec, options) => openAiDecoder(trace, options, "text"),
 };
 
 export const openAiChat: ProtocolDefinition = {
