@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { collect, runCli, startCli, startEmulatorProcess, tempDir } from "./helpers/cli.js";
+import { collect, runCli, startCli, tempDir } from "./helpers/cli.js";
+import { spawnEmulator } from "../src/emulator/process.js";
 import type { Report } from "../src/report/types.js";
 
 function readJson(path: string): Report {
@@ -51,7 +52,7 @@ test("the default run: 10 clients x 5 cycles on the embedded emulator, 100 token
 });
 
 test("error injection: about 20% fail, classified by status; a success-rate threshold exits 99", async () => {
-  const emulator = await startEmulatorProcess(["--ttft-ms", "5", "--itl-ms", "1", "--length", "10", "--error-rate", "0.2", "--seed", "7"]);
+  const emulator = await spawnEmulator(["--ttft-ms", "5", "--itl-ms", "1", "--length", "10", "--error-rate", "0.2", "--seed", "7"]);
   try {
     const cwd = tempDir();
     const args = ["run", "--target", emulator.url, "--clients", "20", "--cycles", "15", "--out", "r.json", "--csv", "r.csv", "--no-save", "--quiet"];

@@ -488,10 +488,30 @@ test("emulate flags: every value is checked and named in the message", () => {
   assert.throws(() => emulateOptionsFromFlags({ errorStatus: "500,abc" }), /--error-status/);
   assert.throws(() => emulateOptionsFromFlags({ text: "poetry" }), /--text must be one of lorem, echo, counter/);
   assert.throws(() => emulateOptionsFromFlags({ host: " " }), /--host must not be empty/);
+  // Every bad flag is named at once, not just the first.
+  assert.throws(() => emulateOptionsFromFlags({ itlMs: "x", jitter: "2", text: "poetry" }), {
+    message: '--itl-ms must be a number >= 0 (got "x"); --jitter must be a number from 0 to 1 (got "2"); --text must be one of lorem, echo, counter (got "poetry")',
+  });
 });
 
 test("startEmulator rejects invalid options", async () => {
   await assert.rejects(startEmulator({ port: 0, itlMs: -1 }), /itlMs must be a number >= 0/);
   await assert.rejects(startEmulator({ port: 0, errorRate: 0.7, truncateRate: 0.7 }), /at most 1/);
   await assert.rejects(startEmulator({ port: 0, errorStatuses: [200] }), /errorStatuses/);
+});
+
+test("POST /stats/reset zeroes the counters and the lateness histogram", async () => {
+  const emulator = await startEmulator({ port: 0, ttftMs: 1, itlMs: 1, length: 5 });
+  try {
+    await call(emulator, "/v1/chat/completions", chatBody({ max_tokens: 5 }));
+    assert.equal(emulator.stats().tokensSent, 5);
+    const reply = await call(emulator, "/stats/reset", {});
+    assert.equal(reply.status, 200);
+    const stats = JSON.parse(reply.text);
+    assert.equal(stats.tokensSent, 0);
+    assert.equal(stats.requests, 0);
+    assert.equal(stats.lateness.count, 0);
+  } finally {
+    await emulator.close();
+  }
 });

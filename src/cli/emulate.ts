@@ -57,40 +57,37 @@ function parseNumber(raw: string): number {
   return DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
 }
 
-function nonEmpty(flag: string, raw: string): string {
-  if (raw.trim() === "") throw new UsageError(`${flag} must not be empty (got "${raw}")`);
-  return raw;
-}
-
-/** Flags to emulator options; the first bad value is a UsageError naming its flag. */
+/** Flags to emulator options; every bad value is reported, in one UsageError naming each flag. */
 export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   const options: EmulatorOptions = {};
+  const problems: string[] = [];
   for (const [flag, key, option] of NUMERIC_FLAGS) {
     const raw = flags[key];
     if (typeof raw !== "string") continue;
     const value = parseNumber(raw);
     const rule = NUMERIC_OPTION_RULES[option];
-    if (!satisfiesRule(value, rule)) throw new UsageError(`${flag} ${requirementOf(rule)} (got "${raw}")`);
-    options[option] = value;
+    if (satisfiesRule(value, rule)) options[option] = value;
+    else problems.push(`${flag} ${requirementOf(rule)} (got "${raw}")`);
   }
   if (flags.errorStatus !== undefined) {
     const statuses = flags.errorStatus.split(",").map(parseNumber);
-    if (!statuses.every((status) => satisfiesRule(status, "errorStatus"))) {
-      throw new UsageError(`--error-status ${requirementOf("errorStatus")} (got "${flags.errorStatus}")`);
-    }
-    options.errorStatuses = statuses;
+    if (statuses.every((status) => satisfiesRule(status, "errorStatus"))) options.errorStatuses = statuses;
+    else problems.push(`--error-status ${requirementOf("errorStatus")} (got "${flags.errorStatus}")`);
   }
   const ratesProblem = failureRatesProblem(options);
-  if (ratesProblem) throw new UsageError(`--error-rate, --disconnect-rate and --truncate-rate ${ratesProblem}`);
+  if (ratesProblem) problems.push(`--error-rate, --disconnect-rate and --truncate-rate ${ratesProblem}`);
   if (flags.text !== undefined) {
-    if (!TEXT_MODES.includes(flags.text as TextMode)) {
-      throw new UsageError(`--text must be one of ${TEXT_MODES.join(", ")} (got "${flags.text}")`);
-    }
-    options.text = flags.text as TextMode;
+    if (TEXT_MODES.includes(flags.text as TextMode)) options.text = flags.text as TextMode;
+    else problems.push(`--text must be one of ${TEXT_MODES.join(", ")} (got "${flags.text}")`);
   }
-  if (flags.host !== undefined) options.host = nonEmpty("--host", flags.host);
-  if (flags.model !== undefined) options.model = nonEmpty("--model", flags.model);
+  for (const [flag, key] of [["--host", "host"], ["--model", "model"]] as const) {
+    const raw = flags[key];
+    if (raw === undefined) continue;
+    if (raw.trim() === "") problems.push(`${flag} must not be empty (got "${raw}")`);
+    else options[key] = raw;
+  }
   if (flags.ndjson) options.ndjsonCompletions = true;
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
   return options;
 }
 

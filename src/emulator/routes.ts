@@ -40,7 +40,7 @@ function wantsNdjson(env: GenerationEnv, req: IncomingMessage): boolean {
   return env.options.ndjsonCompletions || (req.headers.accept ?? "").includes("application/x-ndjson");
 }
 
-export function emulatorRoutes(env: GenerationEnv, stats: () => EmulatorStats): Routes {
+export function emulatorRoutes(env: GenerationEnv, stats: () => EmulatorStats, resetStats: () => void): Routes {
   const { model } = env.options;
   const createdS = Math.floor(Date.now() / 1000);
   const models: ModelList = { object: "list", data: [{ id: model, object: "model", created: createdS, owned_by: "tokenstorm" }] };
@@ -57,6 +57,17 @@ export function emulatorRoutes(env: GenerationEnv, stats: () => EmulatorStats): 
     ["/v1/models", { method: "GET", handle: (_req, res) => sendJson(res, 200, models) }],
     ["/health", { method: "GET", handle: (_req, res) => sendJson(res, 200, { status: "ok" }) }],
     ["/stats", { method: "GET", handle: (_req, res) => sendJson(res, 200, stats()) }],
+    // Between the phases of a benchmark: zero the counters and the lateness histogram.
+    [
+      "/stats/reset",
+      {
+        method: "POST",
+        handle: (_req, res) => {
+          resetStats();
+          sendJson(res, 200, stats());
+        },
+      },
+    ],
   ]);
 }
 

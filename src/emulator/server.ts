@@ -76,7 +76,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tokensSent: counters.tokensSent,
     lateness: wheel.lateness.summary(),
   });
-  const routes = emulatorRoutes(env, stats);
+  const resetStats = (): void => {
+    counters.reset();
+    wheel.lateness.reset();
+  };
+  const routes = emulatorRoutes(env, stats, resetStats);
   const server = createServer({ noDelay: true }, (req, res) => {
     void dispatch(routes, req, res, reportInternalError);
   });
@@ -99,10 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port,
     host: resolved.host,
     stats,
-    resetStats: () => {
-      counters.reset();
-      wheel.lateness.reset();
-    },
+    resetStats,
     close,
   };
 }

@@ -32,6 +32,8 @@ export class Collector {
   connectionsOpened = 0;
   connectionsFailed = 0;
   cycles = 0;
+  /** Tokens received so far, counted as they arrive (request totals are folded in at the end). */
+  tokensReceived = 0;
   active = 0;
   started = 0;
   private nextId = 0;
@@ -57,8 +59,9 @@ export class Collector {
     const timeline = this.timeline;
     const sinks = {
       itl: [this.overall.latency.itl, typeSet.latency.itl, timeline.itl],
-      onTokens(count: number): void {
+      onTokens: (count: number): void => {
         timeline.tokens += count;
+        this.tokensReceived += count;
       },
     };
     this.active++;
@@ -178,7 +181,7 @@ export class Collector {
     const overall = this.overall;
     const elapsed = Math.max(1e-3, (now - this.lastSnapshot.at) / 1000);
     const completed = overall.requests;
-    const tokens = overall.tokens;
+    const tokens = this.tokensReceived;
     const snapshot: LiveSnapshot = {
       elapsed_s: round((now - this.startedAt) / 1000, 1),
       active: this.active,

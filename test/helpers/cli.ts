@@ -45,26 +45,3 @@ export function collect(child: ChildProcess, timeoutMs: number): Promise<CliResu
   });
 }
 
-/** Start `tokenstorm emulate` on a free port and resolve with its URL once it listens. */
-export async function startEmulatorProcess(args: string[]): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
-  const child = startCli(["emulate", "--port", "0", ...args]);
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolveUrl(match[1]!);
-    });
-    child.on("exit", (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise<void>((resolveStop) => {
-        if (child.exitCode !== null) return resolveStop();
-        child.on("exit", () => resolveStop());
-        child.kill("SIGTERM");
-      }),
-  };
-}
