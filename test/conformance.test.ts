@@ -113,3 +113,16 @@ describe("end markers", () => {
     assert.equal(collector.overall.tokensLost, records[0]!.tokens_lost + records[1]!.tokens_lost);
   });
 });
+
+test("a target URL with a path prefix or a trailing /v1 keeps requests on the right path", async () => {
+  const emulator = await startEmulator({ port: 0, ttftMs: 1, itlMs: 1, length: 3, seed: 5 });
+  try {
+    const chat = PROTOCOLS.find((p) => p.name === "openai-chat")!;
+    const { records } = await runRequests(chat, driverOptions(`${emulator.url}/v1/`), 1, 3);
+    assert.equal(records[0]!.ok, true, records[0]!.error ?? "");
+    const prefixed = await runRequests(chat, driverOptions(`${emulator.url}/proxy`), 1, 3);
+    assert.equal(prefixed.records[0]!.error_class, "http_404");
+  } finally {
+    await emulator.close();
+  }
+});
