@@ -1,0 +1,11 @@
+// The package's programmatic API: the emulator, protocol drivers, metrics and report types.
+export { startEmulator, type EmulatorOptions, type EmulatorStats, type RunningEmulator } from "./emulator/index.js";
+export { spawnEmulator, type EmulatorProcess } from "./emulator/process.js";
+export { PROTOCOLS, findProtocol } from "./protocols/registry.js";
+export type { DriverOptions, ProtocolDefinition, ProtocolDriver, RequestSpec } from "./protocols/types.js";
+export { LatencyHistogram, type LatencySummary } from "./metrics/histogram.js";
+export { Collector } from "./metrics/collector.js";
+export { readReportFile, writeReportFile } from "./report/json.js";
+export { evaluateThresholds, parseThresholds } from "./report/thresholds.js";
+export type { Report, RequestRecord, RunSummary, ThresholdResult, TimelinePoint } from "./report/types.js";
+export { ExitCode, UsageError, RunError } from "./errors.js";
