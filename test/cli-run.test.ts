@@ -128,8 +128,13 @@ test("seed 000's environment variables set the defaults", async () => {
 test("Ctrl-C leaves a valid partial report and raw file", async () => {
   const cwd = tempDir();
   const child = startCli(["run", "--duration", "30", "--clients", "20", "--delay", "0.003", "--out", "r.json", "--raw", "raw.ndjson", "--no-save", "--quiet"], { cwd });
-  const done = collect(child, 20_000);
-  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const done = collect(child, 30_000);
+  // Interrupt once some requests have finished (their raw lines are on disk) and others are in flight.
+  const rawPath = join(cwd, "raw.ndjson");
+  for (let waited = 0; waited < 15_000; waited += 100) {
+    if (existsSync(rawPath) && readFileSync(rawPath, "utf8").split("\n").length > 5) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   child.kill("SIGINT");
   const result = await done;
   assert.equal(result.code, 1, result.stderr);

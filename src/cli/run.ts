@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Command, Option } from "commander";
 import { nowMs, wallClockIso } from "../clock.js";
 import { resolveRunConfig, redactedConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
-import { startEmulator, type RunningEmulator } from "../emulator/index.js";
+import { startEmulatorThread, type EmbeddedEmulator } from "../emulator/worker.js";
 import { Runner } from "../engine/runner.js";
 import { ExitCode } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
@@ -98,8 +98,8 @@ function emulatorHintHeaders(config: RunConfig, flags: RawRunFlags): Record<stri
   return hints;
 }
 
-function startEmbeddedEmulator(config: RunConfig, protocolName: string): Promise<RunningEmulator> {
-  return startEmulator({
+function startEmbeddedEmulator(config: RunConfig, protocolName: string): Promise<EmbeddedEmulator> {
+  return startEmulatorThread({
     host: "127.0.0.1",
     port: 0,
     ttftMs: config.ttftS * 1000,
@@ -120,12 +120,15 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   const protocol = findProtocol(config.protocol);
   const startedAtIso = wallClockIso();
 
-  const emulator = config.target === null ? await startEmbeddedEmulator(config, protocol.name) : null;
+  // The emulator thread and this thread's driver warm-up start up side by side.
+  const [emulator] = await Promise.all([
+    config.target === null ? startEmbeddedEmulator(config, protocol.name) : null,
+    warmUpDriver(protocol),
+  ]);
   const target = emulator ? emulator.url : config.target!;
   const headers = emulator ? { ...config.headers } : { ...config.headers, ...emulatorHintHeaders(config, flags) };
   if (emulator) info(config, `tokenstorm: embedded emulator on ${target} (ttft ${config.ttftS * 1000} ms, itl ${config.delayS * 1000} ms)`);
 
-  await warmUpDriver(protocol);
   const collector = new Collector({ goodput: config.goodput });
   const driver = protocol.create({
     target: new URL(target),
