@@ -35,7 +35,7 @@ for (const protocol of PROTOCOLS) {
         // Correctness only: the first request of a connection also pays for connecting and a cold
         // JIT; accuracy is asserted in accuracy.test.ts and the benchmark.
         assert.ok(record.ttft_ms! >= 29 && record.ttft_ms! < 250, `ttft ${record.ttft_ms}`);
-        assert.ok(record.itl_mean_ms! > 4 && record.itl_mean_ms! < 6.5, `itl ${record.itl_mean_ms}`);
+        assert.ok(record.itl_mean_ms! > 4.5 && record.itl_mean_ms! < 15, `itl ${record.itl_mean_ms}`);
         assert.ok(record.e2e_ms! >= record.ttft_ms!);
       }
       assert.equal(collector.overall.latency.itl.count, 8 * 24);

@@ -76,9 +76,16 @@ export class RequestTrace {
     this.sinks.onTokens(1);
   }
 
-  usage(promptTokens: number | null, completionTokens: number | null): void {
+  /**
+   * The server's own token counts. When it is known to send one token per chunk (`exact`), its
+   * completion count is also what should have arrived, so any shortfall is token loss.
+   */
+  usage(promptTokens: number | null, completionTokens: number | null, exact: boolean): void {
     if (promptTokens !== null) this.usagePromptTokens = promptTokens;
-    if (completionTokens !== null) this.usageCompletionTokens = completionTokens;
+    if (completionTokens !== null) {
+      this.usageCompletionTokens = completionTokens;
+      if (exact) this.expectedTokens = completionTokens;
+    }
   }
 
   /** Record the first failure only: later errors are consequences of it. */

@@ -16,6 +16,24 @@ export interface StreamDecoder {
   end(at: number): void;
 }
 
+/** A splitter that turns bytes into protocol messages (SSE events, NDJSON lines). */
+export interface MessageSplitter {
+  push(chunk: Buffer, at: number): void;
+  /** Deliver what is left at the end of the response. */
+  flush(at: number): void;
+}
+
+/** A decoder for protocols whose stream must close with an end marker ([DONE], done:true). */
+export function endMarkedDecoder(splitter: MessageSplitter, ended: () => boolean, marker: string): StreamDecoder {
+  return {
+    push: (chunk, at) => splitter.push(chunk, at),
+    end(at) {
+      splitter.flush(at);
+      if (!ended()) throw new RequestFailure(ErrorClass.truncated, `stream ended without ${marker}`);
+    },
+  };
+}
+
 /** What a concrete HTTP streaming protocol supplies. */
 export interface HttpStreamProtocol {
   path: string;

@@ -3,7 +3,7 @@
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { LineSplitter, parseJsonPayload } from "../http/lines.js";
-import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
+import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
 import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 
 interface OllamaLine {
@@ -31,17 +31,10 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
     if (hasContent(line)) trace.token(at);
     if (line.done) {
       done = true;
-      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null);
-      if (options.exactTokens && line.eval_count !== undefined) trace.expectedTokens = line.eval_count;
+      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens);
     }
   });
-  return {
-    push: (chunk, at) => lines.push(chunk, at),
-    end(at) {
-      lines.flush(at);
-      if (!done) throw new RequestFailure(ErrorClass.truncated, "stream ended without done:true");
-    },
-  };
+  return endMarkedDecoder(lines, () => done, "done:true");
 }
 
 function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, unknown> {

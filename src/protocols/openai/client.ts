@@ -6,7 +6,7 @@ import type { RequestTrace } from "../../metrics/trace.js";
 import { parseJsonPayload } from "../http/lines.js";
 import { PayloadTemplate } from "../http/payload-template.js";
 import { SseSplitter } from "../http/sse.js";
-import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
+import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
 import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 
 interface StreamEvent {
@@ -58,20 +58,9 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: "cont
       throw new RequestFailure(ErrorClass.serverError, message);
     }
     if (hasContent(event)) trace.token(at);
-    if (event.usage) {
-      trace.usage(event.usage.prompt_tokens ?? null, event.usage.completion_tokens ?? null);
-      if (options.exactTokens && event.usage.completion_tokens !== undefined) {
-        trace.expectedTokens = event.usage.completion_tokens;
-      }
-    }
+    if (event.usage) trace.usage(event.usage.prompt_tokens ?? null, event.usage.completion_tokens ?? null, options.exactTokens);
   });
-  return {
-    push: (chunk, at) => sse.push(chunk, at),
-    end(at) {
-      sse.flush(at);
-      if (!done) throw new RequestFailure(ErrorClass.truncated, "stream ended without [DONE]");
-    },
-  };
+  return endMarkedDecoder(sse, () => done, "[DONE]");
 }
 
 function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, unknown> {
