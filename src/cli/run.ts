@@ -3,6 +3,7 @@
 import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
+import { collect } from "./repeatable.js";
 import { nowMs, wallClockIso } from "../clock.js";
 import { resolveRunConfig, redactedConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
 import { startEmulatorThread, type EmbeddedEmulator } from "../emulator/worker.js";
@@ -23,8 +24,6 @@ import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
 import type { Report } from "../report/types.js";
 import { ClosedModel } from "../workload/closed.js";
 import { pickPrompt } from "../workload/prompts.js";
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerRunCommand(program: Command): void {
   program

@@ -48,7 +48,7 @@ function bracket(fields: Array<[string, string | number]>): string {
 }
 
 /** Left-align the first column, right-align the rest (numbers), two spaces apart. */
-function table(rows: string[][]): string[] {
+export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
   return rows.map((row) => {
     const cells = row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!)));

@@ -217,7 +217,8 @@ export function metricValue(report: Report, metricPath: string): number | null {
   return readMetric(report, parseMetric(metricPath, { latencyMetrics: reportLatencyMetrics(report) }));
 }
 
-function compare(actual: number, op: ComparisonOp, bound: number): boolean {
+/** Whether `actual op bound` holds; shared by thresholds and run comparisons. */
+export function holds(actual: number, op: ComparisonOp, bound: number): boolean {
   switch (op) {
     case "<":
       return actual < bound;
@@ -238,7 +239,7 @@ function compare(actual: number, op: ComparisonOp, bound: number): boolean {
 export function evaluateThresholds(thresholds: readonly Threshold[], report: Report): ThresholdResult[] {
   return thresholds.map((threshold) => {
     const actual = readMetric(report, threshold.metric);
-    const ok = actual !== null && compare(actual, threshold.op, threshold.value);
+    const ok = actual !== null && holds(actual, threshold.op, threshold.value);
     return { expression: threshold.expression, ok, actual };
   });
 }
