@@ -9,3 +9,5 @@ export { readReportFile, writeReportFile } from "./report/json.js";
 export { evaluateThresholds, parseThresholds } from "./report/thresholds.js";
 export type { Report, RequestRecord, RunSummary, ThresholdResult, TimelinePoint } from "./report/types.js";
 export { ExitCode, UsageError, RunError } from "./errors.js";
+export { measureStreamingOverhead, OVERHEAD_DEFAULTS, type OverheadOptions, type OverheadProtocol, type OverheadResult, type StreamFigures, type GapFigures, type GapPercentiles } from "./overhead/index.js";
+export { compareReports, type Comparison, type MetricDelta } from "./report/compare.js";

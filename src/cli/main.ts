@@ -4,7 +4,9 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, RunError, UsageError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { registerCompareCommand } from "./compare.js";
 import { registerEmulateCommand } from "./emulate.js";
+import { registerOverheadCommand } from "./overhead.js";
 import { registerRunCommand } from "./run.js";
 
 function fail(message: string, code: number): never {
@@ -26,6 +28,8 @@ function buildProgram(): Command {
     });
   registerRunCommand(program);
   registerEmulateCommand(program);
+  registerOverheadCommand(program);
+  registerCompareCommand(program);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ outputError: () => undefined });
   }
