@@ -130,9 +130,12 @@ type Row = [string, string, string];
 const READING = `## Reading the figures
 
 - Parsing cost is met: with many SSE events per TCP read the client parses well over 300,000 tokens per
-  CPU-second (a fast path reads repeated token payloads without JSON.parse). With one event per read
+  CPU-second (a fast path reads repeated token payloads without JSON.parse). At 5,000 streams of 100
+  tokens the per-request share (connection, headers, request record) weighs more. With one event per read
   (paced streams), the cost per token is the socket read itself (libuv, Node streams, undici's parser,
   the kernel), about 50 us on these machines.
+- Memory per open stream is RSS growth divided by streams: at 1,000 streams the fixed part (heap
+  growth steps, connection pool) is spread over fewer streams than at 5,000.
 - ITL is measured to within hundredths of a millisecond at moderate load. TTFT carries the loopback
   round trip between two idle processes on these VMs (about 1-1.5 ms: waking a process from epoll is
   slow here), which is real latency seen by the client, not a measurement error.
