@@ -23,6 +23,8 @@ import { RawRequestsOutput } from "../report/raw.js";
 import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
 import type { Report } from "../report/types.js";
 import { ClosedModel } from "../workload/closed.js";
+import { OpenModel } from "../workload/open.js";
+import { PATTERN_NAMES } from "../workload/patterns.js";
 import { pickPrompt } from "../workload/prompts.js";
 
 export function registerRunCommand(program: Command): void {
@@ -40,6 +42,17 @@ export function registerRunCommand(program: Command): void {
     .option("--think-time <s>", "pause between a client's requests, seconds")
     .option("--requests <n>", "stop after this many requests in total")
     .option("--duration <s>", "stop issuing requests after this many seconds")
+    .option("--pattern <name>", `open model: requests arrive on a schedule (${PATTERN_NAMES.join("|")}); default: the closed model`)
+    .option("--rps <r>", "arrival rate, requests/s (constant, poisson, ramp target, chaos mean, spike baseline, burst base)")
+    .option("--burstiness <k>", "poisson: gamma shape of the gaps; 1 is Poisson, below 1 burstier (default 1)")
+    .option("--rps-start <r>", "ramp: rate at the start, requests/s (default 0)")
+    .option("--burst-size <n>", "burst: requests per burst (default 50)")
+    .option("--burst-every <s>", "burst: seconds between bursts (default 10)")
+    .option("--spike-multiplier <x>", "spike: rate during a spike, times --rps (default 5)")
+    .option("--spike-every <s>", "spike: seconds between spike starts (default 30)")
+    .option("--spike-duration <s>", "spike: seconds a spike lasts (default 5)")
+    .option("--steps <stages>", "steps: rate stages 'rps:seconds,...', e.g. '5:10,10:10,20:30'")
+    .option("--queue-when-full", "open model at --max-concurrent: wait for a slot instead of dropping the arrival")
     .option("--length <n>", "output tokens asked for per request (max_tokens) [env RESPONSE_LENGTH_WORDS, default 100 on the emulator]")
     .option("--delay <s>", "inter-token delay asked of the emulator, seconds [env TOKEN_DELAY_SECONDS, default 0.01]")
     .option("--ttft <s>", "time to first token asked of the emulator, seconds (default: --delay)")
@@ -141,12 +154,21 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
     exactTokens: config.exactTokens,
     onConnect: (ms) => (ms === null ? collector.recordConnectFailure() : collector.recordConnect(ms)),
   });
-  const model = new ClosedModel({
-    clients: config.clients,
-    cycles: config.cycles,
-    maxConcurrent: config.maxConcurrent,
-    thinkTimeMs: config.thinkTimeS * 1000,
-  });
+  const model = config.pattern
+    ? new OpenModel({
+        plan: config.pattern,
+        durationMs: config.durationS === null ? null : config.durationS * 1000,
+        seed: config.seed!,
+        maxConcurrent: config.maxConcurrent,
+        queueWhenFull: config.queueWhenFull,
+        onDrop: () => collector.recordDropped(),
+      })
+    : new ClosedModel({
+        clients: config.clients,
+        cycles: config.cycles,
+        maxConcurrent: config.maxConcurrent,
+        thinkTimeMs: config.thinkTimeS * 1000,
+      });
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
   const outputs = outputsFor(config, savedFolder);
   const reportConfig = { ...redactedConfig(config), target, embedded_emulator: emulator !== null, load_model: model.describe() };

@@ -3,11 +3,13 @@
 import { UsageError } from "../errors.js";
 import type { GoodputSlos } from "../metrics/collector.js";
 import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
+import type { ArrivalPlan, OpenPatternFlags } from "../workload/open.js";
+import { resolvePattern } from "../workload/patterns.js";
 import { PROMPT_SET_NAMES } from "../workload/prompts.js";
 import { Problems, type ValueKind } from "./values.js";
 
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
-export interface RawRunFlags {
+export interface RawRunFlags extends OpenPatternFlags {
   target?: string;
   protocol?: string;
   model?: string;
@@ -19,6 +21,8 @@ export interface RawRunFlags {
   thinkTime?: string;
   requests?: string;
   duration?: string;
+  pattern?: string;
+  queueWhenFull?: boolean;
   length?: string;
   delay?: string;
   ttft?: string;
@@ -53,6 +57,10 @@ export interface RunConfig {
   thinkTimeS: number;
   requests: number | null;
   durationS: number | null;
+  /** The open model's arrival pattern; null runs the closed model. */
+  pattern: ArrivalPlan | null;
+  /** Open model at the concurrency cap: wait for a slot instead of dropping the arrival. */
+  queueWhenFull: boolean;
   /** Output tokens asked for per request (max_tokens); seed 000's response length in words. Null: the server decides. */
   length: number | null;
   /** Inter-token delay asked of the emulator, seconds (seed 000's token delay). */
@@ -84,6 +92,8 @@ export const RUN_DEFAULTS = {
   clients: 10,
   cycles: 5,
   maxConcurrent: 50,
+  /** Arrivals do not wait for the server, so the open model's default cap is wide. */
+  openMaxConcurrent: 1000,
   length: 100,
   delayS: 0.01,
   timeoutS: 120,
@@ -158,6 +168,13 @@ export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = pr
   // With a duration or a request budget and no explicit cycles, clients cycle until the run stops.
   const explicitCycles = num(flags.cycles, "--cycles", "positiveInt", "CYCLES_PER_CLIENT");
   const cycles = explicitCycles ?? (durationS !== null || requests !== null ? null : RUN_DEFAULTS.cycles);
+  const pattern = resolvePattern(flags.pattern, flags, p, { durationS, requests });
+  if (flags.pattern !== undefined) {
+    const closedOnly: Array<[string, unknown]> = [["--clients", flags.clients], ["--cycles", flags.cycles], ["--think-time", flags.thinkTime]];
+    for (const [flag, value] of closedOnly) if (value !== undefined) p.add(`${flag} is for the closed model and does not apply to --pattern ${flags.pattern}`);
+  } else if (flags.queueWhenFull === true) {
+    p.add("--queue-when-full needs --pattern");
+  }
   const delayS = num(flags.delay, "--delay", "nonNegative", "TOKEN_DELAY_SECONDS") ?? RUN_DEFAULTS.delayS;
 
   const prompts = (flags.prompts ?? "short").split(",").map((s) => s.trim()).filter(Boolean);
@@ -182,16 +199,21 @@ export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = pr
     apiKeyEnv,
     clients,
     cycles,
-    maxConcurrent: num(flags.maxConcurrent, "--max-concurrent", "positiveInt", "MAX_CONCURRENT_CLIENTS") ?? RUN_DEFAULTS.maxConcurrent,
+    maxConcurrent:
+      num(flags.maxConcurrent, "--max-concurrent", "positiveInt", "MAX_CONCURRENT_CLIENTS") ??
+      (flags.pattern !== undefined ? RUN_DEFAULTS.openMaxConcurrent : RUN_DEFAULTS.maxConcurrent),
     thinkTimeS: num(flags.thinkTime, "--think-time", "nonNegative") ?? 0,
     requests,
     durationS,
+    pattern,
+    queueWhenFull: flags.queueWhenFull === true,
     // Against the embedded emulator the seed's 100 words apply; a real server keeps its own default.
     length: num(flags.length, "--length", "positiveInt", "RESPONSE_LENGTH_WORDS") ?? (target === null && flags.target === undefined ? RUN_DEFAULTS.length : null),
     delayS,
     ttftS: num(flags.ttft, "--ttft", "nonNegative") ?? delayS,
     prompts,
-    seed: num(flags.seed, "--seed", "nonNegativeInt") ?? null,
+    // Open patterns draw from the seed; a random one is chosen and reported so the run can be replayed.
+    seed: num(flags.seed, "--seed", "nonNegativeInt") ?? (flags.pattern !== undefined ? Math.floor(Math.random() * 2 ** 31) : null),
     timeoutS: num(flags.timeout, "--timeout", "positive", "REQUEST_TIMEOUT") ?? RUN_DEFAULTS.timeoutS,
     connectTimeoutS: num(flags.connectTimeout, "--connect-timeout", "positive", "CONNECTION_TIMEOUT") ?? RUN_DEFAULTS.connectTimeoutS,
     idleTimeoutS: num(flags.idleTimeout, "--idle-timeout", "positive") ?? RUN_DEFAULTS.idleTimeoutS,

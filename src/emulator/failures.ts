@@ -2,18 +2,6 @@
 // client (x-tokenstorm-fail) or drawn from the configured rates with a seeded generator so that a
 // run with a fixed seed injects the same failures in the same order.
 
-/** A small, fast, seedable generator (mulberry32); uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** What a client may force with the x-tokenstorm-fail header. */
 export type ForcedFailure =
   | { kind: "status"; status: number }

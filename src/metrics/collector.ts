@@ -75,6 +75,11 @@ export class Collector {
     this.overall.latency.connect.recordMs(ms);
   }
 
+  /** An open-model arrival found the concurrency cap full and was not sent. */
+  recordDropped(): void {
+    this.overall.dropped++;
+  }
+
   recordConnectFailure(): void {
     this.connectionsFailed++;
   }
@@ -222,6 +227,7 @@ export class Collector {
       tokens_source: source,
       interrupted,
       cancelled: set.cancelled,
+      dropped: set.dropped,
     };
   }
 

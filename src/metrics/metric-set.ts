@@ -8,6 +8,8 @@ export class MetricSet {
   successful = 0;
   failed = 0;
   cancelled = 0;
+  /** Open-model arrivals dropped at the concurrency cap (or still queued at the stop): never sent, so outside `requests`. */
+  dropped = 0;
   tokens = 0;
   tokensLost = 0;
   /** Successful requests that met every goodput SLO. */

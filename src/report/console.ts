@@ -207,6 +207,7 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
     thresholdsSection(report, paint),
     report.summary.interrupted ? [paint.yellow("Interrupted: partial results")] : [],
     report.summary.cancelled > 0 ? [`Cancelled in flight by the stop: ${report.summary.cancelled} requests (not counted as failures)`] : [],
+    report.summary.dropped > 0 ? [paint.yellow(`Dropped at the concurrency cap: ${report.summary.dropped} arrivals never sent (raise --max-concurrent or use --queue-when-full)`)] : [],
   ].filter((section) => section.length > 0);
   const details = sections.flatMap((section) => ["", ...section]);
   return [...seedBlock(report, paint), ...details, RULE, ""].join("\n");

@@ -24,6 +24,8 @@ export interface RunSummary {
    * target's failures, so they are outside requests / failed / errors; their tokens still count.
    */
   cancelled: number;
+  /** Open-model arrivals never sent: --max-concurrent requests were in flight, or still queued for a slot at the stop. */
+  dropped: number;
 }
 
 export type LatencyBlock = Partial<Record<string, LatencySummary>>;

@@ -24,6 +24,7 @@ function summary(fields: Partial<RunSummary>): RunSummary {
     tokens_source: "usage",
     interrupted: false,
     cancelled: 0,
+    dropped: 0,
     ...fields,
   };
 }

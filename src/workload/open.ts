@@ -1,0 +1,169 @@
+// Open model: requests arrive on a schedule of their own, whatever the server's speed (the usual
+// way real traffic behaves). The schedule comes from an arrival pattern (constant.ts, poisson.ts,
+// ...); this file holds what the patterns share and the one timer loop that drives any of them.
+import { nowMs } from "../clock.js";
+import type { Problems, ValueKind } from "../config/values.js";
+import { Semaphore } from "./semaphore.js";
+import type { LoadModel, WorkloadContext } from "./types.js";
+
+/** The pattern flags as commander hands them over. */
+export interface OpenPatternFlags {
+  rps?: string;
+  burstiness?: string;
+  rpsStart?: string;
+  burstSize?: string;
+  burstEvery?: string;
+  spikeMultiplier?: string;
+  spikeEvery?: string;
+  spikeDuration?: string;
+  steps?: string;
+}
+
+export type OpenPatternFlag = keyof OpenPatternFlags;
+
+export const OPEN_FLAG_NAMES: Record<OpenPatternFlag, string> = {
+  rps: "--rps",
+  burstiness: "--burstiness",
+  rpsStart: "--rps-start",
+  burstSize: "--burst-size",
+  burstEvery: "--burst-every",
+  spikeMultiplier: "--spike-multiplier",
+  spikeEvery: "--spike-every",
+  spikeDuration: "--spike-duration",
+  steps: "--steps",
+};
+
+/** What a schedule is generated for: where it ends (ms from the start; null: never) and its seed. */
+export interface ScheduleWindow {
+  endMs: number | null;
+  seed: number;
+}
+
+export interface OpenPattern<Options> {
+  readonly name: string;
+  /** The pattern flags this pattern reads; any other one given with it is a usage error. */
+  readonly flags: readonly OpenPatternFlag[];
+  /** Read and check the pattern's flags, adding every problem; undefined when there were any. */
+  validate(flags: OpenPatternFlags, problems: Problems, durationS: number | null): Options | undefined;
+  describe(options: Options): string;
+  /** The pattern's own length, ms (steps); null when only --duration or --requests ends it. */
+  lengthMs(options: Options): number | null;
+  /** Intended arrival offsets, ms from the start, in order. */
+  schedule(options: Options, window: ScheduleWindow): Iterable<number>;
+}
+
+/** A pattern bound to its validated options: what the run config holds and the model drives. */
+export interface ArrivalPlan {
+  readonly name: string;
+  describe(): string;
+  readonly lengthMs: number | null;
+  schedule(window: ScheduleWindow): Iterable<number>;
+  /** The report's config shows the pattern's name and options. */
+  toJSON(): Record<string, unknown>;
+}
+
+export function bindPattern<Options extends object>(pattern: OpenPattern<Options>, options: Options): ArrivalPlan {
+  return {
+    name: pattern.name,
+    describe: () => pattern.describe(options),
+    lengthMs: pattern.lengthMs(options),
+    schedule: (window) => pattern.schedule(options, window),
+    toJSON: () => ({ name: pattern.name, ...options }),
+  };
+}
+
+/** A pattern flag's number, or `fallback` when absent; a missing required flag is a problem. */
+export function patternNumber(
+  problems: Problems,
+  flags: OpenPatternFlags,
+  flag: OpenPatternFlag,
+  kind: ValueKind,
+  pattern: string,
+  fallback?: number,
+): number | undefined {
+  const raw = flags[flag];
+  if (raw === undefined) {
+    if (fallback === undefined) problems.add(`--pattern ${pattern} needs ${OPEN_FLAG_NAMES[flag]}`);
+    return fallback;
+  }
+  return problems.number(raw, kind, { flag: OPEN_FLAG_NAMES[flag] });
+}
+
+export interface OpenModelOptions {
+  plan: ArrivalPlan;
+  /** The run's duration, ms (null: the request budget or the pattern's own length ends it). */
+  durationMs: number | null;
+  seed: number;
+  maxConcurrent: number;
+  /** When the cap is reached, wait for a slot instead of dropping the arrival. */
+  queueWhenFull: boolean;
+  /** Called for every arrival dropped at the cap, or still queued for a slot when the run stopped. */
+  onDrop(): void;
+}
+
+// Counting a long schedule up front is cheap (a generator step per arrival) up to about this many.
+const MAX_COUNTED = 10_000_000;
+
+export class OpenModel implements LoadModel {
+  readonly name: string;
+  readonly plannedRequests: number | null;
+  private readonly window: ScheduleWindow;
+
+  constructor(private readonly options: OpenModelOptions) {
+    const { plan, durationMs, seed } = options;
+    this.name = plan.name;
+    const ends = [durationMs, plan.lengthMs].filter((ms): ms is number => ms !== null);
+    this.window = { endMs: ends.length > 0 ? Math.min(...ends) : null, seed };
+    this.plannedRequests = this.window.endMs === null ? null : countUpTo(plan.schedule(this.window), MAX_COUNTED);
+  }
+
+  describe(): string {
+    const { plan, maxConcurrent, queueWhenFull } = this.options;
+    return `${plan.describe()}, at most ${maxConcurrent} concurrent (${queueWhenFull ? "queue" : "drop"} when full)`;
+  }
+
+  async run(ctx: WorkloadContext): Promise<void> {
+    const { maxConcurrent, queueWhenFull, onDrop } = this.options;
+    const gate = new Semaphore(maxConcurrent);
+    const unfinished = new Set<Promise<void>>();
+    // Arrivals admitted and not yet finished, in flight or waiting for a slot.
+    let admitted = 0;
+    const start = nowMs();
+    let index = 0;
+    for (const offset of this.options.plan.schedule(this.window)) {
+      // Every offset counts from the start, so a late wake-up issues the overdue arrivals at once
+      // with their intended times, and later arrivals keep their places.
+      const intendedAt = start + offset;
+      // A timer may fire a fraction of a millisecond early; never send before the intended time.
+      for (let wait = intendedAt - nowMs(); wait > 0 && !ctx.stopping; wait = intendedAt - nowMs()) await ctx.sleep(Math.ceil(wait));
+      if (ctx.stopping) break;
+      const client = index++;
+      if (admitted >= maxConcurrent && !queueWhenFull) {
+        onDrop();
+        continue;
+      }
+      const queued = admitted >= maxConcurrent;
+      admitted++;
+      const request = gate
+        .acquire()
+        .then(() => ctx.issue(client, 0, intendedAt))
+        .then((issued) => {
+          // Each arrival is its own one-request cycle; one still queued when the run stopped was
+          // never sent, and is counted, not skipped.
+          if (issued) ctx.cycleDone();
+          else if (queued) onDrop();
+          gate.release();
+          admitted--;
+          unfinished.delete(request);
+        });
+      unfinished.add(request);
+    }
+    await Promise.all(unfinished);
+  }
+}
+
+function countUpTo(arrivals: Iterable<number>, limit: number): number | null {
+  let count = 0;
+  for (const _ of arrivals) if (++count > limit) return null;
+  return count;
+}

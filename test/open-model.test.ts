@@ -1,0 +1,244 @@
+// Open-model arrival patterns: each schedule's counts and spacing over a fixed seed, then the timer
+// loop against the in-process emulator (achieved rate, drops at the cap, queueing instead), and the
+// CLI flags end to end.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
+import { Runner } from "../src/engine/runner.js";
+import { Collector } from "../src/metrics/collector.js";
+import { openAiChat } from "../src/protocols/openai/client.js";
+import type { Report, RequestRecord } from "../src/report/types.js";
+import { burstSchedule } from "../src/workload/burst.js";
+import { chaosSchedule } from "../src/workload/chaos.js";
+import { constantSchedule } from "../src/workload/constant.js";
+import { OpenModel, type ArrivalPlan } from "../src/workload/open.js";
+import { resolvePattern } from "../src/workload/patterns.js";
+import { poissonSchedule } from "../src/workload/poisson.js";
+import { rampSchedule } from "../src/workload/ramp.js";
+import { spikeSchedule } from "../src/workload/spike.js";
+import { stepsLengthMs, stepsSchedule, validateSteps } from "../src/workload/steps.js";
+import { Problems } from "../src/config/values.js";
+import { runCli, tempDir } from "./helpers/cli.js";
+import { driverOptions } from "./helpers/driver-harness.js";
+
+const SEED = 42;
+
+function gaps(arrivals: number[]): number[] {
+  return arrivals.slice(1).map((at, i) => at - arrivals[i]!);
+}
+
+function mean(values: number[]): number {
+  return values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+/** Coefficient of variation of the gaps: 1 for Poisson, higher for burstier arrivals. */
+function variation(values: number[]): number {
+  const m = mean(values);
+  return Math.sqrt(mean(values.map((v) => (v - m) ** 2))) / m;
+}
+
+function perSecond(arrivals: number[], seconds: number): number[] {
+  const counts = new Array<number>(seconds).fill(0);
+  for (const at of arrivals) counts[Math.floor(at / 1000)]!++;
+  return counts;
+}
+
+describe("arrival schedules", () => {
+  test("constant: one arrival every 1/rps s from the start", () => {
+    const arrivals = [...constantSchedule({ rps: 10 }, { endMs: 2000, seed: SEED })];
+    assert.equal(arrivals.length, 20);
+    assert.equal(arrivals[0], 0);
+    for (const gap of gaps(arrivals)) assert.ok(Math.abs(gap - 100) < 1e-9, `gap ${gap}`);
+  });
+
+  test("poisson: mean gap 1/rps, exponential spread; burstiness below 1 clusters arrivals", () => {
+    const poisson = [...poissonSchedule({ rps: 100, burstiness: 1 }, { endMs: 60_000, seed: SEED })];
+    assert.ok(Math.abs(poisson.length - 6000) < 6000 * 0.05, `count ${poisson.length}`);
+    assert.ok(Math.abs(mean(gaps(poisson)) - 10) < 0.5, `mean gap ${mean(gaps(poisson))}`);
+    assert.ok(Math.abs(variation(gaps(poisson)) - 1) < 0.1, `cv ${variation(gaps(poisson))}`);
+    const bursty = [...poissonSchedule({ rps: 100, burstiness: 0.25 }, { endMs: 60_000, seed: SEED })];
+    assert.ok(Math.abs(mean(gaps(bursty)) - 10) < 1, `mean gap ${mean(gaps(bursty))}`);
+    assert.ok(Math.abs(variation(gaps(bursty)) - 2) < 0.3, `cv ${variation(gaps(bursty))}`);
+  });
+
+  test("ramp: 0 to 30 rps over 300 s yields 4500 arrivals, ever closer together", () => {
+    const arrivals = [...rampSchedule({ rpsStart: 0, rps: 30, durationS: 300 }, { endMs: 300_000, seed: SEED })];
+    assert.ok(Math.abs(arrivals.length - 4500) <= 1, `count ${arrivals.length}`);
+    const spacing = gaps(arrivals);
+    for (let i = 1; i < spacing.length; i++) assert.ok(spacing[i]! <= spacing[i - 1]! + 1e-6);
+    const lastSecond = perSecond(arrivals, 300).at(-1)!;
+    assert.ok(lastSecond >= 29 && lastSecond <= 30, `last second ${lastSecond}`);
+  });
+
+  test("burst: --burst-size arrivals at once every --burst-every s, over an optional base rate", () => {
+    const arrivals = [...burstSchedule({ burstSize: 50, burstEveryS: 10, rps: 0 }, { endMs: 30_000, seed: SEED })];
+    assert.deepEqual(perSecond(arrivals, 30).filter((n) => n > 0), [50, 50, 50]);
+    assert.deepEqual([...new Set(arrivals)], [0, 10_000, 20_000]);
+    const withBase = [...burstSchedule({ burstSize: 5, burstEveryS: 1, rps: 10 }, { endMs: 3000, seed: SEED })];
+    assert.equal(withBase.length, 3 * 5 + 30);
+    for (const gap of gaps(withBase)) assert.ok(gap >= 0, "in order");
+  });
+
+  test("spike: the baseline rate, times the multiplier during each spike", () => {
+    const arrivals = [...spikeSchedule({ rps: 10, spikeMultiplier: 5, spikeEveryS: 10, spikeDurationS: 2 }, { endMs: 30_000, seed: SEED })];
+    const counts = perSecond(arrivals, 30);
+    assert.equal(arrivals.length, 10 * 10 + 2 * (2 * 50 + 8 * 10));
+    assert.deepEqual(counts.slice(8, 14), [10, 10, 50, 50, 10, 10]);
+  });
+
+  test("chaos: a random rate between 0 and 2x rps each second, replayed exactly by the seed", () => {
+    const arrivals = [...chaosSchedule({ rps: 20 }, { endMs: 60_000, seed: SEED })];
+    const counts = perSecond(arrivals, 60);
+    assert.ok(counts.every((n) => n >= 0 && n <= 41), `counts ${counts.join(",")}`);
+    assert.ok(Math.max(...counts) - Math.min(...counts) > 20, "the rate moves");
+    assert.ok(Math.abs(arrivals.length - 1200) < 200, `count ${arrivals.length}`);
+    assert.deepEqual([...chaosSchedule({ rps: 20 }, { endMs: 60_000, seed: SEED })], arrivals);
+    assert.notDeepEqual([...chaosSchedule({ rps: 20 }, { endMs: 60_000, seed: SEED + 1 })], arrivals);
+    assert.deepEqual(
+      [...poissonSchedule({ rps: 50, burstiness: 0.5 }, { endMs: 5000, seed: 7 })],
+      [...poissonSchedule({ rps: 50, burstiness: 0.5 }, { endMs: 5000, seed: 7 })],
+    );
+  });
+
+  test("steps: the stages in order, 5:10,10:10,20:30 totalling 750 over 50 s", () => {
+    const problems = new Problems();
+    const options = validateSteps({ steps: "5:10,10:10,20:30" }, problems)!;
+    assert.ok(problems.empty);
+    assert.equal(stepsLengthMs(options), 50_000);
+    const arrivals = [...stepsSchedule(options, { endMs: null, seed: SEED })];
+    assert.equal(arrivals.length, 750);
+    const counts = perSecond(arrivals, 50);
+    assert.deepEqual([counts[0], counts[10], counts[49]], [5, 10, 20]);
+  });
+
+  test("validation collects every problem", () => {
+    const problems = new Problems();
+    validateSteps({ steps: "5:x,abc,-1:3" }, problems);
+    assert.equal(problems.lines.length, 3, problems.lines.join("; "));
+    const more = new Problems();
+    const plan = resolvePattern("spike", { rps: "0", spikeEvery: "5", spikeDuration: "5", burstSize: "3" }, more, { durationS: 10, requests: null });
+    assert.equal(plan, null);
+    const text = more.lines.join("; ");
+    for (const flag of ["--rps", "--spike-duration", "--burst-size"]) assert.match(text, new RegExp(flag));
+  });
+});
+
+describe("open model against the emulator", () => {
+  let emulator: RunningEmulator;
+  before(async () => {
+    emulator = await startEmulator({ port: 0, ttftMs: 1, itlMs: 1, length: 5, seed: 3 });
+  });
+  after(async () => {
+    await emulator.close();
+  });
+
+  function plan(name: string, flags: Record<string, string>, durationS: number): ArrivalPlan {
+    const problems = new Problems();
+    const resolved = resolvePattern(name, flags, problems, { durationS, requests: null });
+    assert.ok(resolved && problems.empty, problems.lines.join("; "));
+    return resolved;
+  }
+
+  /** `runnerDurationS` null lets queued arrivals run after the schedule's end. */
+  async function run(
+    url: string,
+    arrivals: ArrivalPlan,
+    durationS: number,
+    cap: { maxConcurrent?: number; queueWhenFull?: boolean; runnerDurationS?: number | null } = {},
+  ) {
+    const collector = new Collector();
+    const driver = openAiChat.create(driverOptions(url));
+    const records: RequestRecord[] = [];
+    const model = new OpenModel({
+      plan: arrivals,
+      durationMs: durationS * 1000,
+      seed: SEED,
+      maxConcurrent: cap.maxConcurrent ?? 1000,
+      queueWhenFull: cap.queueWhenFull ?? false,
+      onDrop: () => collector.recordDropped(),
+    });
+    const runner = new Runner({
+      model,
+      driver,
+      collector,
+      outputs: [{ name: "records", onRequest: (record) => records.push(record), finish: async () => undefined }],
+      nextRequest: () => ({ type: "t", prompt: "hello", maxTokens: 5 }),
+      durationS: cap.runnerDurationS === undefined ? durationS : cap.runnerDurationS,
+      maxRequests: null,
+      gracefulStopMs: 5_000,
+    });
+    const outcome = await runner.run();
+    await driver.close();
+    return { outcome, collector, records, model };
+  }
+
+  test("constant 200 rps over 2 s: the achieved arrival rate is within 1% of the target", async () => {
+    const { records, collector, model } = await run(emulator.url, plan("constant", { rps: "200" }, 2), 2);
+    assert.equal(model.plannedRequests, 400);
+    assert.ok(Math.abs(records.length - 400) <= 4, `requests ${records.length}`);
+    const starts = records.map((r) => r.start_ms).sort((a, b) => a - b);
+    const achieved = (starts.length - 1) / ((starts.at(-1)! - starts[0]!) / 1000);
+    assert.ok(Math.abs(achieved - 200) / 200 < 0.01, `achieved ${achieved.toFixed(2)} rps`);
+    assert.equal(collector.overall.dropped, 0);
+    assert.equal(collector.overall.failed, 0);
+    assert.equal(collector.cycles, records.length);
+    process.stdout.write(`# achieved arrival rate ${achieved.toFixed(2)} rps (target 200), queue p99 ${collector.overall.latency.queue.percentileMs(99).toFixed(2)} ms\n`);
+  });
+
+  describe("at the concurrency cap, with slow streams", () => {
+    let slow: RunningEmulator;
+    before(async () => {
+      slow = await startEmulator({ port: 0, ttftMs: 5, itlMs: 25, length: 5, seed: 4 });
+    });
+    after(async () => {
+      await slow.close();
+    });
+
+    test("arrivals beyond --max-concurrent are dropped and counted", async () => {
+      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2 });
+      assert.equal(records.length + collector.overall.dropped, 20);
+      assert.ok(collector.overall.dropped >= 8, `dropped ${collector.overall.dropped}`);
+      assert.ok(collector.overall.latency.queue.percentileMs(99) < 20);
+    });
+
+    test("--queue-when-full waits for a slot instead, and the wait shows as queue latency", async () => {
+      const options = { maxConcurrent: 2, queueWhenFull: true, runnerDurationS: null };
+      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, options);
+      assert.equal(collector.overall.dropped, 0);
+      assert.equal(records.length, 20);
+      const queue = collector.overall.latency.queue;
+      assert.ok(queue.percentileMs(99) > 200, `queue p99 ${queue.percentileMs(99)}`);
+      // Each later arrival waited longer: the lag builds up, measured from its intended time.
+      const byArrival = [...records].sort((a, b) => a.client - b.client);
+      assert.ok(byArrival.at(-1)!.queue_ms! > byArrival[2]!.queue_ms! + 100);
+    });
+
+    test("arrivals still queued when the duration ends are counted as dropped", async () => {
+      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2, queueWhenFull: true });
+      assert.equal(records.length + collector.overall.dropped, 20);
+      assert.ok(collector.overall.dropped > 0);
+    });
+  });
+});
+
+describe("tokenstorm run --pattern", () => {
+  test("constant 50 rps for 2 s: about 100 requests, exit 0", async () => {
+    const cwd = tempDir();
+    const result = await runCli(["run", "--pattern", "constant", "--rps", "50", "--duration", "2", "--out", "r.json", "--no-save", "--quiet"], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
+    assert.ok(Math.abs(report.summary.requests - 100) <= 1, `requests ${report.summary.requests}`);
+    assert.equal(report.summary.dropped, 0);
+    assert.deepEqual(report.config.pattern, { name: "constant", rps: 50 });
+    assert.equal(typeof report.config.seed, "number");
+  });
+
+  test("a bad flag combination exits 2 with one line naming both flags", async () => {
+    const result = await runCli(["run", "--pattern", "constant", "--rps", "10", "--duration", "1", "--burst-every", "5", "--no-save", "--quiet"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--burst-every does not apply to --pattern constant/);
+    assert.equal(result.stderr.trim().split("\n").length, 1);
+  });
+});
