@@ -241,5 +241,12 @@ export function redactedConfig(config: RunConfig): Record<string, unknown> {
   for (const [name, value] of Object.entries(config.headers)) {
     headers[name] = /authorization|api[-_]?key|token|secret|cookie/i.test(name) ? "[redacted]" : value;
   }
-  return { ...config, headers };
+  const shaped: Record<string, unknown> = { ...config, headers };
+  // An open model has no clients or cycles: their defaults did not shape the run.
+  if (config.pattern) {
+    delete shaped.clients;
+    delete shaped.cycles;
+    delete shaped.thinkTimeS;
+  }
+  return shaped;
 }
