@@ -149,3 +149,18 @@ test("Ctrl-C leaves a valid partial report and raw file", async () => {
   assert.equal(lines.length, report.summary.requests + report.summary.cancelled);
   for (const line of lines) JSON.parse(line);
 });
+
+test("--delay and --ttft reach an emulator running elsewhere", async () => {
+  const emulator = await spawnEmulator(["--ttft-ms", "1", "--itl-ms", "1"]);
+  try {
+    const cwd = tempDir();
+    const args = ["run", "--target", emulator.url, "--clients", "2", "--cycles", "2", "--length", "6", "--delay", "0.02", "--ttft", "0.05", "--out", "r.json", "--no-save", "--quiet"];
+    const result = await runCli(args, { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    const report = readJson(join(cwd, "r.json"));
+    assert.ok(Math.abs(report.latency.itl!.p50 - 20) < 3, `itl p50 ${report.latency.itl!.p50}`);
+    assert.ok(report.latency.ttft!.p50 >= 50 && report.latency.ttft!.p50 < 70, `ttft p50 ${report.latency.ttft!.p50}`);
+  } finally {
+    await emulator.stop();
+  }
+});

@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { collect } from "./repeatable.js";
 import { nowMs, wallClockIso } from "../clock.js";
 import { resolveRunConfig, redactedConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
+import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
 import { startEmulatorThread, type EmbeddedEmulator } from "../emulator/worker.js";
 import { Runner } from "../engine/runner.js";
 import { ExitCode } from "../errors.js";
@@ -105,8 +106,8 @@ function outputsFor(config: RunConfig, savedFolder: string | null): Output[] {
 function emulatorHintHeaders(config: RunConfig, flags: RawRunFlags): Record<string, string> {
   const hints: Record<string, string> = {};
   const delayGiven = flags.delay !== undefined || process.env.TOKEN_DELAY_SECONDS !== undefined;
-  if (delayGiven) hints["x-tokenstorm-itl-ms"] = String(config.delayS * 1000);
-  if (delayGiven || flags.ttft !== undefined) hints["x-tokenstorm-ttft-ms"] = String(config.ttftS * 1000);
+  if (delayGiven) hints[OVERRIDE_HEADERS.itlMs] = String(config.delayS * 1000);
+  if (delayGiven || flags.ttft !== undefined) hints[OVERRIDE_HEADERS.ttftMs] = String(config.ttftS * 1000);
   return hints;
 }
 
