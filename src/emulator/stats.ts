@@ -22,7 +22,7 @@ export interface EmulatorStats {
   clientAborts: number;
   /** Content tokens written. */
   tokensSent: number;
-  /** How late the timing wheel fired, in milliseconds. */
+  /** Timing error of the wheel's firings, |fired − due| in milliseconds (a centred cluster fires some early). */
   lateness: LatencySummary;
 }
 
