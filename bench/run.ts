@@ -142,7 +142,7 @@ const READING = `## Reading the figures
 - At 1,000 and 5,000 streams at 20 ms the offered token rate (50,000 and 250,000 writes/s) is beyond
   what two cores shared by the client and the emulator can move: each token is one write on the
   emulator side and one read on the client side (about 20 us and 50 us of CPU). The emulator then
-  falls behind (lateness grows) and the accuracy rows measure that overload, not the timing method.
+  falls behind (its timing error grows) and the accuracy rows measure that overload, not the timing method.
   The 250-stream row shows the wheel's precision when the machine is not saturated.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
@@ -183,7 +183,7 @@ async function accuracy(rows: Row[], streams: number): Promise<void> {
     const at = `@${streams} streams`;
     rows.push([`accuracy ${at}: ttft p50 / p99 error (ms, vs 150)`, `${(r.ttft.p50 - 150).toFixed(3)} / ${(r.ttft.p99 - 150).toFixed(3)}`, "0.5 / 2"]);
     rows.push([`accuracy ${at}: itl p50 / p99 error (ms, vs 20)`, `${(r.itl.p50 - 20).toFixed(3)} / ${(r.itl.p99 - 20).toFixed(3)}`, "0.5 / 2"]);
-    rows.push([`accuracy ${at}: emulator lateness mean / p99 (ms)`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "-"]);
+    rows.push([`accuracy ${at}: emulator timing error mean / p99 (ms)`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "-"]);
     rows.push([`accuracy ${at}: failed requests`, String(r.failed), "0"]);
   } finally {
     await emulator.stop();
@@ -196,7 +196,7 @@ async function emulatorLateness(rows: Row[], streams: number, tokens: number): P
     const r = await runStreams(emulator.url, "openai-chat", { streams, tokens, rampMs: 1000, warmConnections: true });
     const stats = await emulatorStats(emulator.url);
     const offered = (streams * 1000) / 20;
-    rows.push([`emulator: lateness mean / p99 (ms), ${streams} streams @ 20 ms`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "mean < 1"]);
+    rows.push([`emulator: timing error mean / p99 (ms), ${streams} streams @ 20 ms`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "mean < 1"]);
     rows.push([`emulator: tokens/s sent, ${streams} streams (offered ${offered})`, (stats.tokensSent / r.wallS).toFixed(0), String(offered)]);
   } finally {
     await emulator.stop();
