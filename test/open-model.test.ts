@@ -88,6 +88,25 @@ describe("arrival schedules", () => {
     assert.deepEqual(counts.slice(8, 14), [10, 10, 50, 50, 10, 10]);
   });
 
+  test("chaos with --burst-size (seed 001's chaos): random bursts on top of the same random rate", () => {
+    const plain = [...chaosSchedule({ rps: 20 }, { endMs: 60_000, seed: SEED })];
+    const bursty = [...chaosSchedule({ rps: 20, burstSize: 30 }, { endMs: 60_000, seed: SEED })];
+    assert.deepEqual([...chaosSchedule({ rps: 20, burstSize: 30 }, { endMs: 60_000, seed: SEED })], bursty);
+    for (let i = 1; i < bursty.length; i++) assert.ok(bursty[i]! >= bursty[i - 1]!, "ascending");
+    assert.ok(bursty.every((at) => at < 60_000));
+    // The rate's arrivals are all still there; the extra ones come in same-instant bursts of at most 30.
+    const extra = new Map<number, number>();
+    for (const at of bursty) extra.set(at, (extra.get(at) ?? 0) + 1);
+    for (const at of plain) extra.set(at, extra.get(at)! - 1);
+    const bursts = [...extra.values()].filter((n) => n > 0);
+    assert.ok(bursts.length >= 5 && bursts.length <= 30, `bursts ${bursts.length}`);
+    assert.ok(bursts.every((n) => n <= 30));
+    assert.equal(bursty.length, plain.length + bursts.reduce((a, b) => a + b, 0));
+    const problems = new Problems();
+    assert.ok(resolvePattern("chaos", { rps: "20", burstSize: "30" }, problems, { durationS: 60, requests: null }));
+    assert.deepEqual(problems.lines, []);
+  });
+
   test("chaos: a random rate between 0 and 2x rps each second, replayed exactly by the seed", () => {
     const arrivals = [...chaosSchedule({ rps: 20 }, { endMs: 60_000, seed: SEED })];
     const counts = perSecond(arrivals, 60);
