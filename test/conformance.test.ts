@@ -1,9 +1,10 @@
 // One conformance suite run against every protocol driver, each against the emulator's side of the
 // same protocol: token counts, timing, end markers, and every failure class.
-import { test, describe, before, after } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
+import { startEmulator } from "../src/emulator/index.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
 import { PROTOCOLS } from "../src/protocols/registry.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
 
@@ -17,16 +18,10 @@ async function closedPort(): Promise<number> {
 
 for (const protocol of PROTOCOLS) {
   describe(`driver ${protocol.name}`, () => {
-    let emulator: RunningEmulator;
-    before(async () => {
-      emulator = await startEmulator({ port: 0, ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
-    });
-    after(async () => {
-      await emulator.close();
-    });
+    const emulator = emulatorForSuite({ ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
 
     test("streams exactly the requested tokens with measured timing", async () => {
-      const { records, collector } = await runRequests(protocol, driverOptions(emulator.url), 8, 25);
+      const { records, collector } = await runRequests(protocol, driverOptions(emulator().url), 8, 25);
       for (const record of records) {
         assert.equal(record.ok, true, record.error ?? "");
         assert.equal(record.chunks, 25);
@@ -43,7 +38,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     test("server error statuses are classified as http_<status>", async () => {
-      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "503" } });
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "503" } });
       const { records, collector } = await runRequests(protocol, options, 3, 5);
       for (const record of records) {
         assert.equal(record.ok, false);
@@ -54,7 +49,7 @@ for (const protocol of PROTOCOLS) {
     });
 
     test("a connection closed mid-stream is stream_aborted", async () => {
-      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "disconnect" } });
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "disconnect" } });
       const { records } = await runRequests(protocol, options, 2, 20);
       for (const record of records) {
         assert.equal(record.error_class, "stream_aborted", record.error ?? "");
@@ -63,13 +58,13 @@ for (const protocol of PROTOCOLS) {
     });
 
     test("a stalled stream fails as timeout_idle", async () => {
-      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "stall" }, idleTimeoutMs: 300 });
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "stall" }, idleTimeoutMs: 300 });
       const { records } = await runRequests(protocol, options, 2, 20);
       for (const record of records) assert.equal(record.error_class, "timeout_idle", record.error ?? "");
     });
 
     test("an invalid payload is malformed", async () => {
-      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "malformed" } });
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "malformed" } });
       const { records } = await runRequests(protocol, options, 2, 10);
       for (const record of records) assert.equal(record.error_class, "malformed", record.error ?? "");
     });
@@ -84,18 +79,12 @@ for (const protocol of PROTOCOLS) {
 }
 
 describe("end markers", () => {
-  let emulator: RunningEmulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0, ttftMs: 5, itlMs: 1, length: 10, seed: 2 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
+  const emulator = emulatorForSuite({ ttftMs: 5, itlMs: 1, length: 10, seed: 2 });
 
   for (const name of ["openai-chat", "openai-completions", "ollama-generate", "ollama-chat", "ndjson"]) {
     test(`${name}: a stream that ends without its end marker is truncated`, async () => {
       const protocol = PROTOCOLS.find((p) => p.name === name)!;
-      const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "truncate" } });
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "truncate" } });
       const { records } = await runRequests(protocol, options, 2, 10);
       for (const record of records) assert.equal(record.error_class, "truncated", record.error ?? "");
     });
@@ -103,7 +92,7 @@ describe("end markers", () => {
 
   test("ndjson: a short stream also counts its missing tokens as lost", async () => {
     const protocol = PROTOCOLS.find((p) => p.name === "ndjson")!;
-    const options = driverOptions(emulator.url, { headers: { "x-tokenstorm-fail": "truncate" } });
+    const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "truncate" } });
     const { records, collector } = await runRequests(protocol, options, 2, 10);
     for (const record of records) {
       assert.equal(record.tokens_expected, 10);

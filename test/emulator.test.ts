@@ -1,11 +1,12 @@
 // The emulator over real loopback HTTP: wire formats of every endpoint, exact token counts, input
 // errors, admission (429, queueing), failure injection and shutdown. Timing is only checked loosely
 // here; precise timing lives in timing-wheel.test.ts.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";
 import { emulateOptionsFromFlags } from "../src/cli/emulate.js";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../src/emulator/index.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
 
 interface Reply {
   status: number;
@@ -62,14 +63,7 @@ const chatBody = (extra: Record<string, unknown> = {}): Record<string, unknown> 
 });
 
 function withEmulator(options: EmulatorOptions, body: (get: () => RunningEmulator) => void): void {
-  let emulator: RunningEmulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0, seed: 1, ...options });
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  body(() => emulator);
+  body(emulatorForSuite({ seed: 1, ...options }));
 }
 
 describe("wire formats", () => {

@@ -1,11 +1,11 @@
 // Open-model arrival patterns: each schedule's counts and spacing over a fixed seed, then the timer
 // loop against the in-process emulator (achieved rate, drops at the cap, queueing instead), and the
 // CLI flags end to end.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
 import { Runner } from "../src/engine/runner.js";
 import { Collector } from "../src/metrics/collector.js";
 import { openAiChat } from "../src/protocols/openai/client.js";
@@ -145,13 +145,7 @@ describe("arrival schedules", () => {
 });
 
 describe("open model against the emulator", () => {
-  let emulator: RunningEmulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0, ttftMs: 1, itlMs: 1, length: 5, seed: 3 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
+  const emulator = emulatorForSuite({ ttftMs: 1, itlMs: 1, length: 5, seed: 3 });
 
   function plan(name: string, flags: Record<string, string>, durationS: number): ArrivalPlan {
     const problems = new Problems();
@@ -194,7 +188,7 @@ describe("open model against the emulator", () => {
   }
 
   test("constant 200 rps over 2 s: the achieved arrival rate is within 1% of the target", async () => {
-    const { records, collector, model } = await run(emulator.url, plan("constant", { rps: "200" }, 2), 2);
+    const { records, collector, model } = await run(emulator().url, plan("constant", { rps: "200" }, 2), 2);
     assert.equal(model.plannedRequests, 400);
     assert.ok(Math.abs(records.length - 400) <= 4, `requests ${records.length}`);
     const starts = records.map((r) => r.start_ms).sort((a, b) => a - b);
@@ -207,16 +201,10 @@ describe("open model against the emulator", () => {
   });
 
   describe("at the concurrency cap, with slow streams", () => {
-    let slow: RunningEmulator;
-    before(async () => {
-      slow = await startEmulator({ port: 0, ttftMs: 5, itlMs: 25, length: 5, seed: 4 });
-    });
-    after(async () => {
-      await slow.close();
-    });
+    const slow = emulatorForSuite({ ttftMs: 5, itlMs: 25, length: 5, seed: 4 });
 
     test("arrivals beyond --max-concurrent are dropped and counted", async () => {
-      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2 });
+      const { collector, records } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2 });
       assert.equal(records.length + collector.overall.dropped, 20);
       assert.ok(collector.overall.dropped >= 8, `dropped ${collector.overall.dropped}`);
       assert.ok(collector.overall.latency.queue.percentileMs(99) < 20);
@@ -224,7 +212,7 @@ describe("open model against the emulator", () => {
 
     test("--queue-when-full waits for a slot instead, and the wait shows as queue latency", async () => {
       const options = { maxConcurrent: 2, queueWhenFull: true, runnerDurationS: null };
-      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, options);
+      const { collector, records } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, options);
       assert.equal(collector.overall.dropped, 0);
       assert.equal(records.length, 20);
       const queue = collector.overall.latency.queue;
@@ -235,7 +223,7 @@ describe("open model against the emulator", () => {
     });
 
     test("arrivals still queued when the duration ends are counted as dropped", async () => {
-      const { collector, records } = await run(slow.url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2, queueWhenFull: true });
+      const { collector, records } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2, queueWhenFull: true });
       assert.equal(records.length + collector.overall.dropped, 20);
       assert.ok(collector.overall.dropped > 0);
     });

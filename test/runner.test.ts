@@ -1,8 +1,9 @@
 // The closed-model runner against the in-process emulator: request budget, duration, concurrency
 // cap, think time and interruption, each checked on what actually reached the driver.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
+import { startEmulator } from "../src/emulator/index.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
 import { Runner } from "../src/engine/runner.js";
 import { Collector } from "../src/metrics/collector.js";
 import { openAiChat } from "../src/protocols/openai/client.js";
@@ -32,17 +33,11 @@ function countingDriver(inner: ProtocolDriver): ProtocolDriver & { maxInFlight: 
 }
 
 describe("closed-model runner", () => {
-  let emulator: RunningEmulator;
-  before(async () => {
-    emulator = await startEmulator({ port: 0, ttftMs: 5, itlMs: 2, length: 10, seed: 3 });
-  });
-  after(async () => {
-    await emulator.close();
-  });
+  const emulator = emulatorForSuite({ ttftMs: 5, itlMs: 2, length: 10, seed: 3 });
 
   async function run(model: Partial<ClosedModelOptions>, limits: { durationS?: number; maxRequests?: number; interruptAfterMs?: number } = {}) {
     const collector = new Collector();
-    const driver = countingDriver(openAiChat.create(driverOptions(emulator.url)));
+    const driver = countingDriver(openAiChat.create(driverOptions(emulator().url)));
     const records: RequestRecord[] = [];
     const runner = new Runner({
       model: new ClosedModel({ clients: 4, cycles: 3, maxConcurrent: 50, thinkTimeMs: 0, ...model }),
