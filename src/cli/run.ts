@@ -4,29 +4,18 @@ import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { collect } from "./repeatable.js";
-import { nowMs, wallClockIso } from "../clock.js";
-import { resolveRunConfig, redactedConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
+import { resolveRunConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
 import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
-import { startEmulatorThread, type EmbeddedEmulator } from "../emulator/worker.js";
-import { Runner } from "../engine/runner.js";
-import { ExitCode } from "../errors.js";
-import { Collector } from "../metrics/collector.js";
-import { warmUpDriver } from "../protocols/http/warm-up.js";
+import { runLoadTest } from "../engine/load-test.js";
 import { findProtocol } from "../protocols/registry.js";
-import type { RequestSpec } from "../protocols/types.js";
-import { buildReport } from "../report/build.js";
 import { ConsoleSummaryOutput } from "../report/console.js";
 import { CsvRequestsOutput } from "../report/csv.js";
 import { JsonReportOutput } from "../report/json.js";
 import type { Output } from "../report/output.js";
 import { ProgressOutput } from "../report/progress.js";
 import { RawRequestsOutput } from "../report/raw.js";
-import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
-import type { Report } from "../report/types.js";
-import { ClosedModel } from "../workload/closed.js";
-import { OpenModel } from "../workload/open.js";
+import { parseThresholds } from "../report/thresholds.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
-import { pickPrompt } from "../workload/prompts.js";
 
 export function registerRunCommand(program: Command): void {
   program
@@ -111,117 +100,22 @@ function emulatorHintHeaders(config: RunConfig, flags: RawRunFlags): Record<stri
   return hints;
 }
 
-function startEmbeddedEmulator(config: RunConfig, protocolName: string): Promise<EmbeddedEmulator> {
-  return startEmulatorThread({
-    host: "127.0.0.1",
-    port: 0,
-    ttftMs: config.ttftS * 1000,
-    itlMs: config.delayS * 1000,
-    length: config.length ?? undefined,
-    ndjsonCompletions: protocolName === "ndjson",
-    ...(config.seed !== null ? { seed: config.seed } : {}),
-  });
-}
-
 function info(config: RunConfig, line: string): void {
   if (!config.quiet) process.stderr.write(`${line}\n`);
 }
 
 export async function runCommand(flags: RawRunFlags): Promise<number> {
   const config = resolveRunConfig(flags);
-  const thresholds = parseThresholds(config.thresholds);
-  const protocol = findProtocol(config.protocol);
-  const startedAtIso = wallClockIso();
-
-  // The emulator thread and this thread's driver warm-up start up side by side.
-  const [emulator] = await Promise.all([
-    config.target === null ? startEmbeddedEmulator(config, protocol.name) : null,
-    warmUpDriver(protocol),
-  ]);
-  const target = emulator ? emulator.url : config.target!;
-  const headers = emulator ? { ...config.headers } : { ...config.headers, ...emulatorHintHeaders(config, flags) };
-  if (emulator) info(config, `tokenstorm: embedded emulator on ${target} (ttft ${config.ttftS * 1000} ms, itl ${config.delayS * 1000} ms)`);
-
-  const collector = new Collector({ goodput: config.goodput });
-  const driver = protocol.create({
-    target: new URL(target),
-    model: config.model,
-    headers,
-    timeoutMs: config.timeoutS * 1000,
-    idleTimeoutMs: config.idleTimeoutS * 1000,
-    connectTimeoutMs: config.connectTimeoutS * 1000,
-    maxConnections: config.maxConcurrent,
-    includeUsage: config.includeUsage,
-    exactTokens: config.exactTokens,
-    onConnect: (ms) => (ms === null ? collector.recordConnectFailure() : collector.recordConnect(ms)),
-  });
-  const model = config.pattern
-    ? new OpenModel({
-        plan: config.pattern,
-        durationMs: config.durationS === null ? null : config.durationS * 1000,
-        seed: config.seed!,
-        maxConcurrent: config.maxConcurrent,
-        queueWhenFull: config.queueWhenFull,
-        onDrop: () => collector.recordDropped(),
-      })
-    : new ClosedModel({
-        clients: config.clients,
-        cycles: config.cycles,
-        maxConcurrent: config.maxConcurrent,
-        thinkTimeMs: config.thinkTimeS * 1000,
-      });
+  parseThresholds(config.thresholds); // bad expressions are usage errors before anything starts
+  findProtocol(config.protocol);
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
-  const outputs = outputsFor(config, savedFolder);
-  const reportConfig = { ...redactedConfig(config), target, embedded_emulator: emulator !== null, load_model: model.describe() };
-  if (config.verbose) process.stderr.write(`tokenstorm: ${model.describe()}; protocol ${protocol.name} -> ${target}\n`);
-
-  const runner = new Runner({
-    model,
-    driver,
-    collector,
-    outputs,
-    nextRequest: (client, cycle): RequestSpec => ({ ...pickPrompt(config.prompts, client, cycle), maxTokens: config.length }),
-    durationS: config.durationS,
-    maxRequests: config.requests,
-    gracefulStopMs: config.gracefulStopS * 1000,
+  const { exitCode } = await runLoadTest({
+    config,
+    outputs: outputsFor(config, savedFolder),
+    targetHeaders: emulatorHintHeaders(config, flags),
+    handleSignals: true,
+    log: (line) => info(config, line),
   });
-
-  const finalReport = (durationS: number, interrupted: boolean): Report => {
-    const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso() });
-    report.thresholds = evaluateThresholds(thresholds, report);
-    return report;
-  };
-
-  let interrupts = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    interrupts++;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write(`\ntokenstorm: ${signal}: stopping, writing partial results (again to quit at once)\n`);
-    runner.interrupt();
-  };
-  // A crash inside the run still leaves a report behind: raw lines are already on disk.
-  const onCrash = (err: unknown): void => {
-    process.stderr.write(`tokenstorm: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
-    const report = finalReport((nowMs() - collector.startedAt) / 1000, true);
-    void Promise.allSettled(outputs.map((o) => o.finish(report))).then(() => process.exit(ExitCode.runFailed));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("uncaughtException", onCrash);
-
-  try {
-    const outcome = await runner.run();
-    const report = finalReport(outcome.durationS, outcome.interrupted);
-    await Promise.all(outputs.map((output) => output.finish(report)));
-    if (savedFolder) info(config, `tokenstorm: results saved in ${savedFolder}`);
-    if (outcome.interrupted) return ExitCode.runFailed;
-    if (report.thresholds.some((t) => !t.ok)) return ExitCode.thresholdFailed;
-    return ExitCode.ok;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    process.off("uncaughtException", onCrash);
-    await driver.close();
-    await emulator?.close();
-  }
+  if (savedFolder) info(config, `tokenstorm: results saved in ${savedFolder}`);
+  return exitCode;
 }

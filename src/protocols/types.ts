@@ -1,4 +1,5 @@
 // The one interface every protocol driver implements, and what the runner hands it.
+import type { RunConfig } from "../config/run-config.js";
 import type { RequestTrace } from "../metrics/trace.js";
 
 /** One request the workload asks for. */
@@ -43,8 +44,26 @@ export interface ProtocolDriver {
   close(): Promise<void>;
 }
 
+/** A server `run` starts for itself when no --target is given. */
+export interface EmbeddedTarget {
+  url: string;
+  /** One line for the console: what was started and with which timing. */
+  description: string;
+  close(): Promise<void>;
+}
+
 export interface ProtocolDefinition {
   readonly name: string;
   readonly description: string;
   create(options: DriverOptions): ProtocolDriver;
+  /**
+   * Start the embedded server `run` uses when no --target is given. Protocols without one use the
+   * HTTP emulator on a worker thread (src/engine/embedded.ts).
+   */
+  startEmbedded?(config: RunConfig): Promise<EmbeddedTarget>;
+  /**
+   * One-time warm-up inside this process before the run (JIT, parsers). Protocols without one get
+   * the HTTP stream warm-up (src/protocols/http/warm-up.ts).
+   */
+  warmUp?(): Promise<void>;
 }

@@ -1,0 +1,26 @@
+// The server `run` talks to when no --target is given: the protocol's own embedded server when it
+// has one, else the HTTP emulator on a worker thread, timed by --ttft / --delay / --length.
+import type { RunConfig } from "../config/run-config.js";
+import { startEmulatorThread } from "../emulator/worker.js";
+import type { EmbeddedTarget, ProtocolDefinition } from "../protocols/types.js";
+
+async function startHttpEmulator(config: RunConfig, protocolName: string): Promise<EmbeddedTarget> {
+  const emulator = await startEmulatorThread({
+    host: "127.0.0.1",
+    port: 0,
+    ttftMs: config.ttftS * 1000,
+    itlMs: config.delayS * 1000,
+    length: config.length ?? undefined,
+    ndjsonCompletions: protocolName === "ndjson",
+    ...(config.seed !== null ? { seed: config.seed } : {}),
+  });
+  return {
+    url: emulator.url,
+    description: `embedded emulator on ${emulator.url} (ttft ${config.ttftS * 1000} ms, itl ${config.delayS * 1000} ms)`,
+    close: () => emulator.close(),
+  };
+}
+
+export function startEmbeddedTarget(protocol: ProtocolDefinition, config: RunConfig): Promise<EmbeddedTarget> {
+  return protocol.startEmbedded ? protocol.startEmbedded(config) : startHttpEmulator(config, protocol.name);
+}

@@ -1,0 +1,150 @@
+// One load test from a resolved RunConfig to a Report: start the embedded target when there is no
+// --target, wire driver, load model, collector and outputs, run, and build the final report with
+// thresholds. `tokenstorm run`, `sweep` and the programmatic API all go through here.
+import { nowMs, wallClockIso } from "../clock.js";
+import type { RunConfig } from "../config/run-config.js";
+import { redactedConfig } from "../config/run-config.js";
+import { ExitCode } from "../errors.js";
+import { Collector } from "../metrics/collector.js";
+import { warmUpDriver } from "../protocols/http/warm-up.js";
+import { findProtocol } from "../protocols/registry.js";
+import type { RequestSpec } from "../protocols/types.js";
+import { buildReport } from "../report/build.js";
+import type { Output } from "../report/output.js";
+import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
+import type { Report } from "../report/types.js";
+import { ClosedModel } from "../workload/closed.js";
+import type { LoadModel } from "../workload/types.js";
+import { OpenModel } from "../workload/open.js";
+import { pickPrompt } from "../workload/prompts.js";
+import { startEmbeddedTarget } from "./embedded.js";
+import { Runner } from "./runner.js";
+
+export interface LoadTestOptions {
+  config: RunConfig;
+  /** Fed while the run goes on and finished with the report (console, progress, files...). */
+  outputs?: Output[];
+  /** Extra headers for a non-embedded target (e.g. timing hints our emulator honours). */
+  targetHeaders?: Record<string, string>;
+  /** Turn SIGINT / SIGTERM into a graceful stop and an uncaught exception into a partial report (the CLI does). */
+  handleSignals?: boolean;
+  /** Informational lines (embedded target started...). */
+  log?(line: string): void;
+}
+
+export interface LoadTestResult {
+  report: Report;
+  /** 0 ok, 1 interrupted, 99 a threshold failed (ExitCode). */
+  exitCode: number;
+  target: string;
+}
+
+function loadModelFor(config: RunConfig, collector: Collector): LoadModel {
+  if (config.pattern) {
+    return new OpenModel({
+      plan: config.pattern,
+      durationMs: config.durationS === null ? null : config.durationS * 1000,
+      seed: config.seed!,
+      maxConcurrent: config.maxConcurrent,
+      queueWhenFull: config.queueWhenFull,
+      onDrop: () => collector.recordDropped(),
+    });
+  }
+  return new ClosedModel({
+    clients: config.clients,
+    cycles: config.cycles,
+    maxConcurrent: config.maxConcurrent,
+    thinkTimeMs: config.thinkTimeS * 1000,
+  });
+}
+
+export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
+  const { config } = options;
+  const outputs = options.outputs ?? [];
+  const log = options.log ?? (() => undefined);
+  const thresholds = parseThresholds(config.thresholds);
+  const protocol = findProtocol(config.protocol);
+  const startedAtIso = wallClockIso();
+
+  // The embedded target and this thread's driver warm-up start up side by side.
+  const [embedded] = await Promise.all([
+    config.target === null ? startEmbeddedTarget(protocol, config) : null,
+    protocol.warmUp ? protocol.warmUp() : warmUpDriver(protocol),
+  ]);
+  const target = embedded ? embedded.url : config.target!;
+  const headers = embedded ? { ...config.headers } : { ...config.headers, ...options.targetHeaders };
+  if (embedded) log(`tokenstorm: ${embedded.description}`);
+
+  const collector = new Collector({ goodput: config.goodput });
+  const driver = protocol.create({
+    target: new URL(target),
+    model: config.model,
+    headers,
+    timeoutMs: config.timeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+    connectTimeoutMs: config.connectTimeoutS * 1000,
+    maxConnections: config.maxConcurrent,
+    includeUsage: config.includeUsage,
+    exactTokens: config.exactTokens,
+    onConnect: (ms) => (ms === null ? collector.recordConnectFailure() : collector.recordConnect(ms)),
+  });
+  const model = loadModelFor(config, collector);
+  const reportConfig = { ...redactedConfig(config), target, embedded_emulator: embedded !== null, load_model: model.describe() };
+  if (config.verbose) process.stderr.write(`tokenstorm: ${model.describe()}; protocol ${protocol.name} -> ${target}\n`);
+
+  const runner = new Runner({
+    model,
+    driver,
+    collector,
+    outputs,
+    nextRequest: (client, cycle): RequestSpec => ({ ...pickPrompt(config.prompts, client, cycle), maxTokens: config.length }),
+    durationS: config.durationS,
+    maxRequests: config.requests,
+    gracefulStopMs: config.gracefulStopS * 1000,
+  });
+
+  const finalReport = (durationS: number, interrupted: boolean): Report => {
+    const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso() });
+    report.thresholds = evaluateThresholds(thresholds, report);
+    return report;
+  };
+
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\ntokenstorm: ${signal}: stopping, writing partial results (again to quit at once)\n`);
+    runner.interrupt();
+  };
+  // A crash inside the run still leaves a report behind: raw lines are already on disk.
+  const onCrash = (err: unknown): void => {
+    process.stderr.write(`tokenstorm: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+    const report = finalReport((nowMs() - collector.startedAt) / 1000, true);
+    void Promise.allSettled(outputs.map((o) => o.finish(report))).then(() => process.exit(ExitCode.runFailed));
+  };
+  if (options.handleSignals) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    process.on("uncaughtException", onCrash);
+  }
+
+  try {
+    const outcome = await runner.run();
+    const report = finalReport(outcome.durationS, outcome.interrupted);
+    await Promise.all(outputs.map((output) => output.finish(report)));
+    const exitCode = outcome.interrupted
+      ? ExitCode.runFailed
+      : report.thresholds.some((t) => !t.ok)
+        ? ExitCode.thresholdFailed
+        : ExitCode.ok;
+    return { report, exitCode, target };
+  } finally {
+    if (options.handleSignals) {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      process.off("uncaughtException", onCrash);
+    }
+    await driver.close();
+    await embedded?.close();
+  }
+}
