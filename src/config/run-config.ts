@@ -19,6 +19,15 @@ export interface RawRunFlags extends OpenPatternFlags {
   cycles?: string;
   maxConcurrent?: string;
   thinkTime?: string;
+  /** Staged closed model (seed 002): users started over --ramp-up, held, stopped over --ramp-down. */
+  users?: string;
+  rampUp?: string;
+  hold?: string;
+  rampDown?: string;
+  /** A named preset (src/config/scenarios.ts) under the CLI flags. */
+  scenario?: string;
+  /** A JSONL or CSV file of prompts instead of the built-in sets. */
+  dataset?: string;
   requests?: string;
   duration?: string;
   pattern?: string;
