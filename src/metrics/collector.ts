@@ -6,7 +6,7 @@ import type { LiveSnapshot } from "../report/output.js";
 import type { LatencyBlock, RequestRecord, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
 import { LatencyHistogram } from "./histogram.js";
 import { MetricSet } from "./metric-set.js";
-import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
+import { LATENCY_METRIC_NAMES, OUTCOME_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
 import { TimelineRecorder } from "./timeline.js";
 import { RequestTrace } from "./trace.js";
 
@@ -105,6 +105,7 @@ export class Collector {
     let good = ok;
     if (good) {
       const observed: Partial<Record<LatencyMetricName, number | null>> = { ttft: ttftMs, tpot: tpotMs, e2e: e2eMs, ttfb: ttfbMs, queue: queueMs, itl: trace.meanGapMs };
+      if (trace.measures !== null) for (const [name, ms] of trace.measures) observed[name] = ms;
       for (const [metric, limit] of Object.entries(this.goodput) as [LatencyMetricName, number][]) {
         const value = observed[metric];
         if (value === null || value === undefined || value > limit) {
@@ -134,7 +135,9 @@ export class Collector {
         if (ttftMs !== null) set.latency.ttft.recordMs(ttftMs);
         if (tpotMs !== null) set.latency.tpot.recordMs(tpotMs);
         if (e2eMs !== null) set.latency.e2e.recordMs(e2eMs);
+        if (trace.measures !== null) for (const [name, ms] of trace.measures) set.latency[name].recordMs(ms);
       }
+      if (trace.outcomes !== null) for (const [name, succeeded] of trace.outcomes) set.recordOutcome(name, succeeded);
     }
     if (ok) {
       this.timeline.completed++;
@@ -170,6 +173,7 @@ export class Collector {
       tokens_expected: trace.expectedTokens,
       tokens_lost: lost,
       prompt_tokens: trace.usagePromptTokens,
+      ...(trace.measures !== null ? { measures: Object.fromEntries([...trace.measures].map(([name, ms]) => [name, round(ms)])) } : {}),
     };
   }
 
@@ -228,7 +232,21 @@ export class Collector {
       interrupted,
       cancelled: set.cancelled,
       dropped: set.dropped,
+      ...Collector.outcomeRates(set),
     };
+  }
+
+  /** Outcome rates (voice: tool_call_success_rate...) with their counts, only for outcomes that occurred. */
+  private static outcomeRates(set: MetricSet): Partial<RunSummary> {
+    if (set.outcomes.size === 0) return {};
+    const rates: Partial<RunSummary> = { outcomes: {} };
+    for (const name of OUTCOME_METRIC_NAMES) {
+      const counts = set.outcomes.get(name);
+      if (!counts) continue;
+      rates[name] = round(counts.succeeded / counts.attempts, 4);
+      rates.outcomes![name] = { ...counts };
+    }
+    return rates;
   }
 
   static latencyBlock(set: MetricSet): LatencyBlock {

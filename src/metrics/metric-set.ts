@@ -1,6 +1,6 @@
 // Histograms and counters for one slice of a run (the whole run, or one request type).
 import { LatencyHistogram } from "./histogram.js";
-import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
+import { LATENCY_METRIC_NAMES, type LatencyMetricName, type OutcomeMetricName } from "./registry.js";
 
 export class MetricSet {
   readonly latency: Record<LatencyMetricName, LatencyHistogram>;
@@ -16,10 +16,22 @@ export class MetricSet {
   good = 0;
   usageCounted = 0;
   chunkCounted = 0;
+  /** Driver-judged outcomes (trace.outcome) by name: attempts and how many succeeded. */
+  readonly outcomes = new Map<OutcomeMetricName, { attempts: number; succeeded: number }>();
 
   constructor() {
     const latency = {} as Record<LatencyMetricName, LatencyHistogram>;
     for (const name of LATENCY_METRIC_NAMES) latency[name] = new LatencyHistogram();
     this.latency = latency;
+  }
+
+  recordOutcome(name: OutcomeMetricName, succeeded: boolean): void {
+    let counts = this.outcomes.get(name);
+    if (!counts) {
+      counts = { attempts: 0, succeeded: 0 };
+      this.outcomes.set(name, counts);
+    }
+    counts.attempts++;
+    if (succeeded) counts.succeeded++;
   }
 }

@@ -10,10 +10,29 @@ export const LATENCY_METRICS = {
   itl: "gap between consecutive token arrivals",
   tpot: "per request: (last token - first token) / (tokens - 1)",
   e2e: "request written to the end of the response",
+  // Voice conversations (realtime, grpc-voice): recorded by the driver with trace.measure().
+  ttfa: "voice: end of the user's speech to the first agent audio",
+  response_total: "voice: end of the user's speech to the response fully delivered",
+  barge_in: "voice: start of interrupting speech to the agent's audio stopping (response cancelled)",
+  recovery: "voice: end of the interrupting query to the first audio of the new response",
+  resume: "voice: end of a false-alarm noise to the agent's audio resuming",
+  tool_call: "voice: function call received to the first audio after the tool output was returned",
 } as const;
 
 export type LatencyMetricName = keyof typeof LATENCY_METRICS;
 export const LATENCY_METRIC_NAMES = Object.keys(LATENCY_METRICS) as LatencyMetricName[];
+
+/** Latency metrics a driver records itself per request (trace.measure), beyond the HTTP timestamps. */
+export const MEASURED_METRIC_NAMES = ["ttfa", "response_total", "barge_in", "recovery", "resume", "tool_call"] as const;
+export type MeasuredMetricName = (typeof MEASURED_METRIC_NAMES)[number];
+
+/** Per-request pass/fail outcomes a driver records (trace.outcome), reported as rates in `summary`. */
+export const OUTCOME_METRICS = {
+  false_alarm_resume_rate: "voice: false alarms after which the agent resumed its response / false alarms",
+  tool_call_success_rate: "voice: tool calls whose response completed after the tool output / tool calls",
+} as const;
+export type OutcomeMetricName = keyof typeof OUTCOME_METRICS;
+export const OUTCOME_METRIC_NAMES = Object.keys(OUTCOME_METRICS) as OutcomeMetricName[];
 
 /** Run-level figures under `summary` in the report. */
 export const SUMMARY_METRICS = {
@@ -29,6 +48,7 @@ export const SUMMARY_METRICS = {
   cycles_per_sec: "finished client cycles per second",
   tokens_lost: "tokens the server reported or was asked for but that never arrived",
   goodput_per_sec: "successful requests per second that met every latency SLO",
+  ...OUTCOME_METRICS,
 } as const;
 
 export type SummaryMetricName = keyof typeof SUMMARY_METRICS;

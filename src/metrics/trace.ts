@@ -3,6 +3,7 @@
 // taken by the transport at the moment a chunk is delivered, and are passed in, never re-read here.
 import type { ErrorClassName } from "../errors.js";
 import type { LatencyHistogram } from "./histogram.js";
+import type { MeasuredMetricName, OutcomeMetricName } from "./registry.js";
 
 /** Sinks that receive inter-token gaps the moment they are observed. */
 export interface TokenSinks {
@@ -32,6 +33,10 @@ export class RequestTrace {
   expectedTokens: number | null = null;
   errorClass: ErrorClassName | null = null;
   errorMessage: string | null = null;
+  /** Driver-measured latencies (voice: ttfa, barge_in...), one per name; null for plain HTTP requests. */
+  measures: Map<MeasuredMetricName, number> | null = null;
+  /** Driver-judged pass/fail outcomes (voice: tool call succeeded, false alarm resumed). */
+  outcomes: Map<OutcomeMetricName, boolean> | null = null;
   private gapSum = 0;
 
   constructor(
@@ -86,6 +91,16 @@ export class RequestTrace {
       this.usageCompletionTokens = completionTokens;
       if (exact) this.expectedTokens = completionTokens;
     }
+  }
+
+  /** A protocol-specific latency of this request, ms (a later value for the same name replaces it). */
+  measure(name: MeasuredMetricName, ms: number): void {
+    (this.measures ??= new Map()).set(name, ms);
+  }
+
+  /** Whether a protocol-specific step of this request succeeded (counted even when the request failed). */
+  outcome(name: OutcomeMetricName, succeeded: boolean): void {
+    (this.outcomes ??= new Map()).set(name, succeeded);
   }
 
   /** Record the first failure only: later errors are consequences of it. */

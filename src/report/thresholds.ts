@@ -3,7 +3,7 @@
 // where a failure sets exit code 99. Metric paths also serve any other reader of report figures.
 import { ErrorClass, UsageError } from "../errors.js";
 import { LATENCY_STATS } from "../metrics/histogram.js";
-import { LATENCY_METRIC_NAMES, SUMMARY_METRICS, type SummaryMetricName } from "../metrics/registry.js";
+import { LATENCY_METRIC_NAMES, OUTCOME_METRIC_NAMES, SUMMARY_METRICS, type SummaryMetricName } from "../metrics/registry.js";
 import type { Report, ThresholdResult, TypeBreakdown } from "./types.js";
 
 export type ComparisonOp = "<" | "<=" | ">" | ">=" | "==" | "!=";
@@ -32,7 +32,7 @@ export interface ParseOptions {
 }
 
 const STAT_ALIASES: Record<string, LatencyStat> = { avg: "mean", med: "p50", median: "p50" };
-const RATIO_METRICS: ReadonlySet<string> = new Set<SummaryMetricName>(["success_rate", "error_rate"]);
+const RATIO_METRICS: ReadonlySet<string> = new Set<SummaryMetricName>(["success_rate", "error_rate", ...OUTCOME_METRIC_NAMES]);
 const MS_PER_UNIT: Record<string, number> = { us: 0.001, "µs": 0.001, ms: 1, s: 1000, m: 60_000 };
 const KNOWN_ERROR_CLASSES: ReadonlySet<string> = new Set(Object.values(ErrorClass));
 const HTTP_ERROR_CLASS = /^http_\d{3}$/;
@@ -203,7 +203,7 @@ export function readMetric(report: Report, ref: MetricRef): number | null {
   const summary = scope?.summary;
   if (!summary || (RATIO_METRICS.has(ref.metric) && summary.requests === 0)) return null;
   const value = summary[ref.metric];
-  return Number.isFinite(value) ? value : null;
+  return value !== undefined && Number.isFinite(value) ? value : null;
 }
 
 /** Every latency metric a report holds, overall or for one request type (protocol extras included). */

@@ -1,6 +1,7 @@
 // The report's shape (PRODUCT.md contract): what --out writes and every output reads.
 import type { LatencySummary } from "../metrics/histogram.js";
 import type { ErrorClassName } from "../errors.js";
+import type { MeasuredMetricName, OutcomeMetricName } from "../metrics/registry.js";
 
 export interface RunSummary {
   requests: number;
@@ -26,6 +27,11 @@ export interface RunSummary {
   cancelled: number;
   /** Open-model arrivals never sent: --max-concurrent requests were in flight, or still queued for a slot at the stop. */
   dropped: number;
+  /** Voice outcome rates (0..1), present only when such outcomes were recorded. */
+  false_alarm_resume_rate?: number;
+  tool_call_success_rate?: number;
+  /** Attempts and successes behind each outcome rate. */
+  outcomes?: Partial<Record<OutcomeMetricName, { attempts: number; succeeded: number }>>;
 }
 
 export type LatencyBlock = Partial<Record<string, LatencySummary>>;
@@ -98,4 +104,6 @@ export interface RequestRecord {
   tokens_expected: number | null;
   tokens_lost: number;
   prompt_tokens: number | null;
+  /** Driver-measured latencies of this request (voice: ttfa, barge_in...), ms; absent for HTTP requests. */
+  measures?: Partial<Record<MeasuredMetricName, number>>;
 }
