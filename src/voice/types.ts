@@ -53,8 +53,11 @@ export type VoiceClientEvent =
   | { type: "audio.commit" }
   /** Discard audio appended since the last commit. */
   | { type: "audio.clear" }
-  /** Ask for a response now (after a commit, or after a tool output). */
-  | { type: "response.create" }
+  /**
+   * Ask for a response now (after a commit, or after a tool output). `required` makes the agent call
+   * one of the session's tools first; the emulated agent never calls a tool on its own (`auto`).
+   */
+  | { type: "response.create"; toolChoice?: "auto" | "required" | "none" }
   | { type: "response.cancel" }
   /** The result of a function call the agent asked for; a response.create continues the answer. */
   | { type: "tool.output"; callId: string; output: string }
@@ -73,6 +76,8 @@ export type VoiceServerEvent =
   | { type: "speech.stopped"; itemId: string; audioEndMs: number }
   /** The user's audio became a conversation item (by commit or VAD). */
   | { type: "audio.committed"; itemId: string }
+  /** Acknowledges audio.clear. */
+  | { type: "audio.cleared" }
   | { type: "response.created"; responseId: string }
   | { type: "audio.delta"; responseId: string; itemId: string; audio: Pcm16 }
   | { type: "audio.done"; responseId: string; itemId: string }
@@ -111,8 +116,8 @@ export interface VoiceAgentOptions {
   slowStartRate: number;
   /** Extra delay before the first audio of a slow start, ms. */
   slowStartMs: number;
-  /** The agent's processing after a tool output before audio resumes, ms (tool latency is the client's). */
-  toolFollowUpMs: number;
+  /** Start of a tool-calling response to its function call arguments being done (the LLM choosing the tool), ms. */
+  toolCallMs: number;
   /** Seed of the failure draws, for replayable runs. */
   seed: number;
 }
@@ -137,7 +142,7 @@ export interface VoiceAgentContract {
   close(): void;
 }
 
-/** Constructor shape of the agent (src/voice/agent.ts): `new VoiceAgent(options, send, drop)`. */
+/** How the agent answers: one event at a time, in order. */
 export type VoiceSend = (event: VoiceServerEvent) => void;
 
 // --- the client's connection ------------------------------------------------------------------

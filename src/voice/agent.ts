@@ -1,0 +1,270 @@
+// The emulated voice agent of one session: simulated STT -> LLM -> TTS with the host's latencies,
+// its audio paced on the emulator's timing wheel, tool calls, server VAD with barge-in (speech during
+// a response pauses it; long enough speech cancels it, shorter speech is a false alarm and the
+// response resumes), and failure injection. Transport-independent: events in through `handle`,
+// out through `send`; `drop` asks the transport to cut the connection.
+import { nowMs } from "../clock.js";
+import { durationMs } from "../audio/pcm.js";
+import { resamplePcm } from "../audio/resample.js";
+import type { WheelTask } from "../emulator/timing-wheel.js";
+import type { VoiceHost } from "./host.js";
+import type { VoiceAgentContract, VoiceClientEvent, VoiceSend, VoiceSessionConfig } from "./types.js";
+import { EnergyVad, type VadListener } from "./vad.js";
+
+/** Rate the agent listens at; other input rates are converted to it. */
+const LISTEN_RATE = 24000;
+const WORDS = "sure here is what I found for you the answer is ready and I can help with anything else you need".split(" ");
+const DEFAULT_TOOL = "lookup";
+
+type Fate = { kind: "none" } | { kind: "error" } | { kind: "drop"; atChunk: number };
+
+interface Response {
+  id: string;
+  itemId: string;
+  /** thinking: before the first audio (or the function call); speaking: audio flowing. */
+  phase: "thinking" | "speaking";
+  /** When the next step is due while not paused. */
+  dueAt: number;
+  chunksSent: number;
+  totalChunks: number;
+  task: WheelTask | null;
+  paused: boolean;
+  fate: Fate;
+  callsTool: boolean;
+}
+
+export class VoiceAgent implements VoiceAgentContract {
+  private readonly session: VoiceSessionConfig;
+  private vad: EnergyVad | null = null;
+  private inputMs = 0;
+  /** End of the user's latest turn not yet answered; STT runs from here. */
+  private turnEndedAt: number | null = null;
+  private response: Response | null = null;
+  /** Speech started while a response was active: it is paused until the speech proves long or short. */
+  private bargeIn = false;
+  private pendingCallId: string | null = null;
+  private closed = false;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly host: VoiceHost,
+    private readonly send: VoiceSend,
+    private readonly drop: () => void = () => undefined,
+  ) {
+    const o = host.options;
+    this.session = {
+      inputSampleRate: LISTEN_RATE,
+      outputSampleRate: o.outputSampleRate,
+      turnDetection: o.turnDetection,
+      minInterruptionMs: o.minInterruptionMs,
+      tools: [],
+      instructions: "",
+    };
+    this.intervalMs = o.chunkMs / o.pace;
+    this.rebuildVad();
+    host.stats.sessions++;
+    host.stats.activeSessions++;
+    this.send({ type: "session.created", sessionId: host.id("sess"), session: { ...this.session } });
+  }
+
+  handle(event: VoiceClientEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case "session.update":
+        Object.assign(this.session, event.session);
+        this.rebuildVad();
+        this.send({ type: "session.updated", session: { ...this.session } });
+        return;
+      case "audio.append":
+        return this.append(event.audio);
+      case "audio.commit":
+        return this.commit();
+      case "audio.clear":
+        this.inputMs = 0;
+        this.vad?.reset();
+        this.send({ type: "audio.cleared" });
+        return;
+      case "response.create":
+        return this.createResponse(event.toolChoice === "required");
+      case "response.cancel":
+        if (!this.response) return this.error("response_cancel_not_active", "there is no active response to cancel");
+        this.host.stats.interruptions++;
+        return this.finish("cancelled", "client_cancelled");
+      case "tool.output":
+        if (event.callId !== this.pendingCallId) return this.error("unknown_call_id", `no function call is waiting for call_id ${event.callId}`);
+        this.pendingCallId = null;
+        return;
+      case "truncate":
+        return;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.host.stats.activeSessions--;
+    if (this.response?.task) this.host.wheel.cancel(this.response.task);
+    this.response = null;
+  }
+
+  private rebuildVad(): void {
+    const detection = this.session.turnDetection;
+    this.vad = detection ? new EnergyVad(detection, LISTEN_RATE, this.vadListener) : null;
+  }
+
+  private append(audio: Int16Array): void {
+    this.inputMs += durationMs(audio.length, this.session.inputSampleRate);
+    this.vad?.push(resamplePcm(audio, this.session.inputSampleRate, LISTEN_RATE));
+  }
+
+  private readonly vadListener: VadListener = {
+    speechStarted: (audioStartMs) => {
+      this.send({ type: "speech.started", itemId: this.host.id("item"), audioStartMs });
+      if (this.response && !this.response.paused) {
+        this.bargeIn = true;
+        this.pause(this.response);
+      }
+    },
+    speechContinues: (speechMs) => {
+      if (this.bargeIn && speechMs >= this.session.minInterruptionMs) {
+        this.bargeIn = false;
+        this.host.stats.interruptions++;
+        this.finish("cancelled", "turn_detected");
+      }
+    },
+    speechStopped: (audioEndMs) => {
+      this.send({ type: "speech.stopped", itemId: this.host.id("item"), audioEndMs });
+      if (this.bargeIn) {
+        // Too short to be a turn: noise or a backchannel. Forget it and carry on speaking.
+        this.bargeIn = false;
+        this.host.stats.falseAlarms++;
+        this.inputMs = 0;
+        if (this.response) this.resume(this.response);
+        return;
+      }
+      this.endTurn();
+      if (!this.response) this.createResponse(false);
+    },
+  };
+
+  private commit(): void {
+    if (this.inputMs === 0) return this.error("input_audio_buffer_commit_empty", "the input audio buffer is empty");
+    if (this.vad?.inSpeech) {
+      this.send({ type: "speech.stopped", itemId: this.host.id("item"), audioEndMs: 0 });
+      this.vad.reset();
+    }
+    if (this.bargeIn) {
+      // The client declared its speech a turn before VAD could: a real interruption.
+      this.bargeIn = false;
+      this.host.stats.interruptions++;
+      this.finish("cancelled", "turn_detected");
+    }
+    this.endTurn();
+  }
+
+  private endTurn(): void {
+    this.inputMs = 0;
+    this.turnEndedAt = nowMs();
+    this.send({ type: "audio.committed", itemId: this.host.id("item") });
+  }
+
+  private createResponse(callTool: boolean): void {
+    if (this.response) return this.error("conversation_already_has_active_response", "a response is already in progress");
+    const o = this.host.options;
+    const now = nowMs();
+    // A fresh user turn goes through STT first; a follow-up after a tool output starts at the LLM.
+    const sttDoneAt = this.turnEndedAt !== null ? Math.max(now, this.turnEndedAt + o.sttMs) : now;
+    this.turnEndedAt = null;
+    const random = this.host.random;
+    const draw = random();
+    const fate: Fate =
+      draw < o.errorRate ? { kind: "error" } : draw < o.errorRate + o.dropRate ? { kind: "drop", atChunk: 0 } : { kind: "none" };
+    const slow = o.slowStartRate > 0 && random() < o.slowStartRate ? o.slowStartMs : 0;
+    const totalChunks = Math.max(1, Math.round(o.responseAudioMs / o.chunkMs));
+    if (fate.kind === "drop") fate.atChunk = 1 + Math.floor(random() * Math.max(1, totalChunks - 1));
+    const response: Response = {
+      id: this.host.id("resp"),
+      itemId: this.host.id("item"),
+      phase: "thinking",
+      dueAt: callTool ? sttDoneAt + o.toolCallMs : sttDoneAt + o.llmFirstTokenMs + o.ttsFirstAudioMs + slow,
+      chunksSent: 0,
+      totalChunks,
+      task: null,
+      paused: false,
+      fate,
+      callsTool: callTool,
+    };
+    this.response = response;
+    this.send({ type: "response.created", responseId: response.id });
+    this.schedule(response);
+  }
+
+  private schedule(response: Response): void {
+    response.task = this.host.wheel.schedule(response.dueAt, () => this.step(response));
+  }
+
+  private step(response: Response): void {
+    response.task = null;
+    if (this.closed || this.response !== response || response.paused) return;
+    if (response.phase === "thinking") {
+      if (response.fate.kind === "error") {
+        this.error("server_error", "injected failure: the agent could not produce a response");
+        return this.finish("failed", "server_error");
+      }
+      if (response.callsTool) return this.callTool(response);
+      response.phase = "speaking";
+    }
+    const index = response.chunksSent++;
+    this.send({ type: "transcript.delta", responseId: response.id, itemId: response.itemId, delta: `${index === 0 ? "" : " "}${WORDS[index % WORDS.length]}` });
+    this.send({ type: "audio.delta", responseId: response.id, itemId: response.itemId, audio: this.host.voiceChunk });
+    if (response.fate.kind === "drop" && response.chunksSent >= response.fate.atChunk) {
+      this.host.stats.drops++;
+      this.close();
+      this.drop();
+      return;
+    }
+    if (response.chunksSent >= response.totalChunks) {
+      this.send({ type: "audio.done", responseId: response.id, itemId: response.itemId });
+      return this.finish("completed");
+    }
+    response.dueAt += this.intervalMs;
+    this.schedule(response);
+  }
+
+  private callTool(response: Response): void {
+    const callId = this.host.id("call");
+    const name = this.session.tools[0]?.name ?? DEFAULT_TOOL;
+    this.pendingCallId = callId;
+    this.host.stats.toolCalls++;
+    this.send({ type: "function_call.arguments.done", responseId: response.id, itemId: response.itemId, callId, name, arguments: '{"query":"account balance"}' });
+    this.finish("completed");
+  }
+
+  private pause(response: Response): void {
+    response.paused = true;
+    if (response.task) this.host.wheel.cancel(response.task);
+    response.task = null;
+    // The time left until the next step is kept so that resuming continues the same rhythm.
+    response.dueAt = Math.max(0, response.dueAt - nowMs());
+  }
+
+  private resume(response: Response): void {
+    response.paused = false;
+    response.dueAt = response.phase === "speaking" ? nowMs() : nowMs() + response.dueAt;
+    this.schedule(response);
+  }
+
+  private finish(status: "completed" | "cancelled" | "failed", reason?: string): void {
+    const response = this.response;
+    if (!response) return;
+    if (response.task) this.host.wheel.cancel(response.task);
+    this.response = null;
+    this.bargeIn = false;
+    this.host.stats.responses[status]++;
+    this.send({ type: "response.done", responseId: response.id, status, ...(reason ? { reason } : {}) });
+  }
+
+  private error(code: string, message: string): void {
+    this.send({ type: "error", code, message });
+  }
+}
