@@ -1,0 +1,69 @@
+// The flags a `tokenstorm run` gets: the ones typed on the command line (commander's defaults left
+// out, so they cannot mask a config file), over a `--config` file, checked together so that every
+// problem is reported at once, each one from the file as `file:line:col path: message`.
+import type { Command, Option } from "commander";
+import { UsageError } from "../errors.js";
+import { loadConfigFile, type ConfigKey, type ConfigKeyKind } from "../config/file.js";
+import { locateProblems, mergeConfigFile, sortProblems, type MergedFlags } from "../config/file-layers.js";
+import { resolveRunConfig, RunConfigError, type RawRunFlags } from "../config/run-config.js";
+import { findProtocol } from "../protocols/registry.js";
+import { collect } from "./repeatable.js";
+
+/** Options that are about the command line itself, not the run. */
+const NOT_IN_FILES = new Set(["--config", "--help", "--version"]);
+
+function kindOf(option: Option): ConfigKeyKind {
+  if (option.negate || option.isBoolean()) return "switch";
+  return option.variadic || option.parseArg === collect ? "list" : "value";
+}
+
+/** The keys a config file may hold: one per option of the command, named by its long flag. */
+export function configKeysOf(command: Command): ConfigKey[] {
+  return command.options
+    .filter((option) => option.long !== undefined && !NOT_IN_FILES.has(option.long))
+    .map((option) => ({
+      key: option.negate ? option.long!.replace(/^--no-/, "") : option.long!.slice(2),
+      attribute: option.attributeName(),
+      kind: kindOf(option),
+    }));
+}
+
+/** Only values the user gave (command line or environment), never commander's defaults. */
+export function explicitFlags(command: Command): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  for (const [attribute, value] of Object.entries(command.opts())) {
+    const source = command.getOptionValueSource(attribute);
+    if (value !== undefined && source !== undefined && source !== "default") flags[attribute] = value;
+  }
+  return flags;
+}
+
+/** Problems of the merged flags as `run` would find them, before anything starts. */
+function problemsOf(flags: RawRunFlags, env: NodeJS.ProcessEnv): string[] {
+  try {
+    findProtocol(resolveRunConfig(flags, env).protocol);
+    return [];
+  } catch (err) {
+    if (err instanceof RunConfigError) return [...err.problems];
+    if (err instanceof UsageError) return [err.message];
+    throw err;
+  }
+}
+
+/** The run's flags with `--config FILE` applied; throws one UsageError listing every problem, one per line. */
+export function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = process.env): RawRunFlags {
+  const { config: configPath, ...cli } = explicitFlags(command) as RawRunFlags & { config?: string };
+  if (configPath === undefined) return cli;
+  const merged = loadRunConfigFile(configPath, cli, configKeysOf(command), env);
+  return merged.flags;
+}
+
+/** Load, merge and check a config file under the command-line flags `cli`. */
+export function loadRunConfigFile(path: string, cli: RawRunFlags, keys: readonly ConfigKey[], env: NodeJS.ProcessEnv): MergedFlags {
+  const { file, problems } = loadConfigFile(path, keys);
+  const merged = mergeConfigFile(cli, file);
+  const { located, other } = locateProblems(problemsOf(merged.flags, env), merged.origins, keys);
+  const lines = [...sortProblems([...problems, ...located]), ...other];
+  if (lines.length > 0) throw new UsageError(lines.join("\n"));
+  return merged;
+}
