@@ -55,14 +55,25 @@ export const ErrorClass = {
   malformed: "malformed",
   /** The run was stopped (Ctrl-C, duration reached) while the request was in flight. */
   cancelled: "cancelled",
+  /** Pub/sub (session): the gateway refused the subscription to the session's channel. */
+  subscribeRejected: "subscribe_rejected",
+  /** Pub/sub (session): a token arrived ahead of one still missing (a gap in the indexes). */
+  outOfOrder: "out_of_order",
+  /** Pub/sub (session): a token index arrived a second time. */
+  duplicateToken: "duplicate_token",
   /** Anything else; the message is kept in the raw results. */
   other: "other",
 } as const;
 
-export type ErrorClassName = (typeof ErrorClass)[keyof typeof ErrorClass] | `http_${number}`;
+export type ErrorClassName = (typeof ErrorClass)[keyof typeof ErrorClass] | `http_${number}` | `grpc_${string}`;
 
 export function httpErrorClass(status: number): ErrorClassName {
   return `http_${status}`;
+}
+
+/** A gRPC status the server ended a call with, by name: `grpc_unavailable`, `grpc_resource_exhausted`... */
+export function grpcErrorClass(statusName: string): ErrorClassName {
+  return `grpc_${statusName.toLowerCase()}`;
 }
 
 /** A failure of one request, carrying its class; thrown or passed inside drivers. */

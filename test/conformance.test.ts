@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startEmulator } from "../src/emulator/index.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
+import { suiteTargetFor } from "./helpers/suite-target.js";
 import { PROTOCOLS } from "../src/protocols/registry.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
 
@@ -18,7 +19,8 @@ async function closedPort(): Promise<number> {
 
 for (const protocol of PROTOCOLS) {
   describe(`driver ${protocol.name}`, () => {
-    const emulator = emulatorForSuite({ ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
+    // Protocols with their own embedded server (session, voice) run the suite against it.
+    const emulator = suiteTargetFor(protocol, { ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
 
     test("streams exactly the requested tokens with measured timing", async () => {
       const { records, collector } = await runRequests(protocol, driverOptions(emulator().url), 8, 25);

@@ -3,9 +3,10 @@ import { UsageError } from "../errors.js";
 import { ndjsonCompletions } from "./ndjson/client.js";
 import { ollamaChat, ollamaGenerate } from "./ollama/client.js";
 import { openAiChat, openAiCompletions } from "./openai/client.js";
+import { sessionProtocol } from "./session/client.js";
 import type { ProtocolDefinition } from "./types.js";
 
-export const PROTOCOLS: readonly ProtocolDefinition[] = [openAiChat, openAiCompletions, ollamaGenerate, ollamaChat, ndjsonCompletions];
+export const PROTOCOLS: readonly ProtocolDefinition[] = [openAiChat, openAiCompletions, ollamaGenerate, ollamaChat, ndjsonCompletions, sessionProtocol];
 
 export function findProtocol(name: string): ProtocolDefinition {
   const found = PROTOCOLS.find((p) => p.name === name);

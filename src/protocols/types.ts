@@ -2,11 +2,19 @@
 import type { RunConfig } from "../config/run-config.js";
 import type { RequestTrace } from "../metrics/trace.js";
 
+/** One message of a conversation (datasets in the OpenAI messages style). */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
 /** One request the workload asks for. */
 export interface RequestSpec {
   /** Request type for the by_type breakdown (prompt set, scenario step...). */
   type: string;
   prompt: string;
+  /** The whole conversation for chat protocols; absent: one user message holding `prompt`. */
+  messages?: ChatMessage[] | null;
   /** Output tokens asked for; null leaves it to the server. */
   maxTokens: number | null;
 }
@@ -14,6 +22,8 @@ export interface RequestSpec {
 /** Everything a driver needs to know about the target, fixed for the whole run. */
 export interface DriverOptions {
   target: URL;
+  /** A second endpoint for protocols that stream over another connection (session: the WebSocket gateway). */
+  wsTarget?: URL;
   model: string;
   /** Extra request headers (--header, auth). */
   headers: Record<string, string>;
