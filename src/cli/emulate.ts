@@ -12,6 +12,7 @@ import {
   TEXT_MODES,
   type TextMode,
 } from "../emulator/options.js";
+import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/options.js";
 
 interface EmulateFlags {
   host?: string;
@@ -87,6 +88,7 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
     else options[key] = raw;
   }
   if (flags.ndjson) options.ndjsonCompletions = true;
+  options.voice = voiceSettingsFromFlags(flags as Record<string, unknown>, problems);
   if (problems.length > 0) throw new UsageError(problems.join("; "));
   return options;
 }
@@ -107,9 +109,9 @@ async function emulate(flags: EmulateFlags): Promise<void> {
 }
 
 export function registerEmulateCommand(program: Command): Command {
-  return program
+  const command = program
     .command("emulate")
-    .description("serve emulated OpenAI-compatible, Ollama and NDJSON streaming endpoints with exact timing")
+    .description("serve emulated OpenAI-compatible, Ollama and NDJSON streaming endpoints and a realtime voice agent (WebSocket /v1/realtime) with exact timing")
     .option("--host <host>", "interface to listen on (default 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for a free one (default 8000)")
     .option("--ttft-ms <ms>", "time to first token (default 20)")
@@ -127,6 +129,6 @@ export function registerEmulateCommand(program: Command): Command {
     .option("--extra-delay-ms <ms>", "added to every inter-token delay (default 0)")
     .option("--seed <n>", "seed of jitter and failure draws (default random)")
     .option("--model <name>", "model name reported (default tokenstorm-emulator)")
-    .option("--ndjson", "/v1/completions always streams seed 004's NDJSON")
-    .action(emulate);
+    .option("--ndjson", "/v1/completions always streams seed 004's NDJSON");
+  return addVoiceEmulatorOptions(command).action(emulate);
 }

@@ -1,6 +1,8 @@
 // Options of the emulator with their defaults, and the value rules that startEmulator and the
 // `emulate` command share, so both reject the same values in the same words.
 import { UsageError } from "../errors.js";
+import { resolveVoiceOptions, type VoiceEmulatorSettings } from "../voice/options.js";
+import type { VoiceAgentOptions } from "../voice/types.js";
 
 export type TextMode = "lorem" | "echo" | "counter";
 export const TEXT_MODES: readonly TextMode[] = ["lorem", "echo", "counter"];
@@ -44,6 +46,8 @@ export interface EmulatorOptions {
   ndjsonCompletions?: boolean;
   /** Default true: warm this process's JIT on a throwaway emulator before listening (see warm-up.ts). */
   warmUp?: boolean;
+  /** The voice agent on /v1/realtime (src/voice/options.ts); errorRate / disconnectRate / seed apply to it too. */
+  voice?: VoiceEmulatorSettings;
 }
 
 export interface ResolvedOptions {
@@ -67,6 +71,7 @@ export interface ResolvedOptions {
   model: string;
   ndjsonCompletions: boolean;
   warmUp: boolean;
+  voice: VoiceAgentOptions;
 }
 
 export type ValueRule =
@@ -162,6 +167,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
       throw new UsageError(`emulator option ${name} must be a non-empty string`);
     }
   }
+  const seed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   return {
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8000,
@@ -178,9 +184,10 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     maxWaiting: options.maxWaiting ?? Infinity,
     slowdownUnderLoad: options.slowdownUnderLoad ?? 0,
     extraDelayPerTokenMs: options.extraDelayPerTokenMs ?? 0,
-    seed: (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0,
+    seed,
     model: options.model ?? "tokenstorm-emulator",
     ndjsonCompletions: options.ndjsonCompletions ?? false,
     warmUp: options.warmUp ?? true,
+    voice: resolveVoiceOptions(options.voice, { errorRate: options.errorRate ?? 0, disconnectRate: options.disconnectRate ?? 0, seed }),
   };
 }

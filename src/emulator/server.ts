@@ -13,6 +13,7 @@ import { dispatch, emulatorRoutes } from "./routes.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
 import { warmUpEmulatorCode } from "./warm-up.js";
+import { attachRealtime } from "../protocols/realtime/emulator.js";
 
 export interface RunningEmulator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -76,15 +77,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     clientAborts: counters.clientAborts,
     tokensSent: counters.tokensSent,
     lateness: wheel.lateness.summary(),
+    voice: realtime.host.stats.snapshot(),
   });
   const resetStats = (): void => {
     counters.reset();
     wheel.lateness.reset();
+    realtime.host.stats.reset();
   };
   const routes = emulatorRoutes(env, stats, resetStats);
   const server = createServer({ noDelay: true }, (req, res) => {
     void dispatch(routes, req, res, reportInternalError);
   });
+  const realtime = attachRealtime(server, wheel, resolved.voice);
   await listen(server, resolved.host, resolved.port);
   const { port } = server.address() as AddressInfo;
 
@@ -92,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       admission.close();
+      realtime.close();
       wheel.stop();
       server.close(() => resolve());
       server.closeAllConnections();

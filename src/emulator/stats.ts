@@ -1,5 +1,6 @@
 // The emulator's own counters: the ground truth a load test's measurements are checked against.
 import type { LatencySummary } from "../metrics/histogram.js";
+import type { VoiceAgentStats } from "../voice/types.js";
 
 export interface EmulatorStats {
   /** Requests that reached a generation endpoint, whatever became of them. */
@@ -24,6 +25,8 @@ export interface EmulatorStats {
   tokensSent: number;
   /** Timing error of the wheel's firings, |fired − due| in milliseconds (a centred cluster fires some early). */
   lateness: LatencySummary;
+  /** The voice agents on /v1/realtime: sessions, responses by final status, barge-ins, false alarms. */
+  voice: VoiceAgentStats & { activeSessions: number };
 }
 
 /** The counters of EmulatorStats; gauges (active, waiting) and lateness live elsewhere. */

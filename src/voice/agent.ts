@@ -67,6 +67,11 @@ export class VoiceAgent implements VoiceAgentContract {
     this.send({ type: "session.created", sessionId: host.id("sess"), session: { ...this.session } });
   }
 
+  /** The session as configured so far (decoders resolve partial updates against it). */
+  get config(): Readonly<VoiceSessionConfig> {
+    return this.session;
+  }
+
   handle(event: VoiceClientEvent): void {
     if (this.closed) return;
     switch (event.type) {

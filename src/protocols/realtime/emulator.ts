@@ -1,0 +1,65 @@
+// The emulator side of `realtime`: WebSocket upgrades on /v1/realtime of the emulator's HTTP server,
+// one emulated voice agent per connection. Decoding and encoding are the wire module's; timing,
+// barge-in and failures are the agent's; this file only joins the socket to the agent.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { TimingWheel } from "../../emulator/timing-wheel.js";
+import { VoiceAgent } from "../../voice/agent.js";
+import { VoiceHost } from "../../voice/host.js";
+import type { VoiceAgentOptions } from "../../voice/types.js";
+import { decodeClientEvent, encodeServerEvent, REALTIME_PATH, WireError } from "./wire.js";
+
+export interface RealtimeEndpoint {
+  readonly host: VoiceHost;
+  /** Terminate every open voice connection. */
+  close(): void;
+}
+
+function serve(socket: WebSocket, host: VoiceHost): void {
+  let eventCount = 0;
+  const agent = new VoiceAgent(
+    host,
+    (event) => {
+      if (socket.readyState === socket.OPEN) socket.send(encodeServerEvent(event, `evt_${++eventCount}`));
+    },
+    // An injected drop: the TCP connection goes away without a close frame, as when a server dies.
+    () => socket.terminate(),
+  );
+  socket.on("message", (data: RawData, isBinary: boolean) => {
+    if (isBinary) {
+      socket.send(encodeServerEvent({ type: "error", code: "invalid_event", message: "binary frames are not part of the protocol: send JSON text events" }, `evt_${++eventCount}`));
+      return;
+    }
+    try {
+      agent.handle(decodeClientEvent(data.toString(), agent.config));
+    } catch (err) {
+      if (!(err instanceof WireError)) throw err;
+      socket.send(encodeServerEvent({ type: "error", code: err.code, message: err.message }, `evt_${++eventCount}`));
+    }
+  });
+  socket.on("close", () => agent.close());
+  socket.on("error", () => agent.close());
+}
+
+/** Serve /v1/realtime on `server`; other upgrade paths are left to other listeners. */
+export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions): RealtimeEndpoint {
+  const host = new VoiceHost(options, wheel);
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const sockets = new Set<WebSocket>();
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? "/", "http://emulator").pathname !== REALTIME_PATH) return;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on("close", () => sockets.delete(ws));
+      serve(ws, host);
+    });
+  });
+  return {
+    host,
+    close: () => {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+    },
+  };
+}
