@@ -13,6 +13,7 @@ import {
   type TextMode,
 } from "../emulator/options.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/options.js";
+import { startGatewayBeside } from "../protocols/grpc-voice/emulator.js";
 
 interface EmulateFlags {
   host?: string;
@@ -33,6 +34,8 @@ interface EmulateFlags {
   seed?: string;
   model?: string;
   ndjson?: boolean;
+  grpcPort?: string;
+  grpcUnavailableRate?: string;
 }
 
 /** Each numeric flag and the option it sets; the option's rule decides what is valid. */
@@ -50,6 +53,8 @@ const NUMERIC_FLAGS: Array<[flag: string, key: keyof EmulateFlags, option: Numer
   ["--slowdown-under-load", "slowdownUnderLoad", "slowdownUnderLoad"],
   ["--extra-delay-ms", "extraDelayMs", "extraDelayPerTokenMs"],
   ["--seed", "seed", "seed"],
+  ["--grpc-port", "grpcPort", "grpcPort"],
+  ["--grpc-unavailable-rate", "grpcUnavailableRate", "grpcUnavailableRate"],
 ];
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -94,8 +99,11 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
 }
 
 async function emulate(flags: EmulateFlags): Promise<void> {
-  const emulator = await startEmulator(emulateOptionsFromFlags(flags));
+  const options = emulateOptionsFromFlags(flags);
+  const gateway = await startGatewayBeside(options);
+  const emulator = await startEmulator(options);
   process.stdout.write(`tokenstorm emulator listening on ${emulator.url}\n`);
+  if (gateway) process.stdout.write(`tokenstorm voice gateway (gRPC) listening on ${gateway.url}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
@@ -105,7 +113,7 @@ async function emulate(flags: EmulateFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
-  await emulator.close();
+  await Promise.all([emulator.close(), gateway?.close()]);
 }
 
 export function registerEmulateCommand(program: Command): Command {
@@ -129,6 +137,8 @@ export function registerEmulateCommand(program: Command): Command {
     .option("--extra-delay-ms <ms>", "added to every inter-token delay (default 0)")
     .option("--seed <n>", "seed of jitter and failure draws (default random)")
     .option("--model <name>", "model name reported (default tokenstorm-emulator)")
-    .option("--ndjson", "/v1/completions always streams seed 004's NDJSON");
+    .option("--ndjson", "/v1/completions always streams seed 004's NDJSON")
+    .option("--grpc-port <port>", "also serve the voice agent as a gRPC gateway (proto/voice/v1/voice.proto) on this port, 0 for a free one")
+    .option("--grpc-unavailable-rate <fraction>", "fraction of gRPC calls refused with UNAVAILABLE (default 0)");
   return addVoiceEmulatorOptions(command).action(emulate);
 }

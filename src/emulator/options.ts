@@ -48,6 +48,10 @@ export interface EmulatorOptions {
   warmUp?: boolean;
   /** The voice agent on /v1/realtime (src/voice/options.ts); errorRate / disconnectRate / seed apply to it too. */
   voice?: VoiceEmulatorSettings;
+  /** `emulate` only: also serve the voice agent as a gRPC gateway on this port (src/protocols/grpc-voice/). */
+  grpcPort?: number;
+  /** Default 0: fraction of gRPC Converse calls refused with UNAVAILABLE. */
+  grpcUnavailableRate?: number;
 }
 
 export interface ResolvedOptions {
@@ -111,6 +115,8 @@ export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
   slowdownUnderLoad: "nonNegative",
   extraDelayPerTokenMs: "nonNegative",
   seed: "integer",
+  grpcPort: "port",
+  grpcUnavailableRate: "fraction",
 };
 
 export function requirementOf(rule: ValueRule): string {

@@ -1,0 +1,149 @@
+// The emulated voice gateway over gRPC: one Converse call is one conversation with its own voice
+// agent (the same agent model the realtime WebSocket emulator runs; this file is only the transport).
+// Failure injection refuses a fraction of calls with UNAVAILABLE before any event, as an overloaded
+// gateway does, and counts them so tests and users can check the client's figures against it.
+import type * as grpc from "@grpc/grpc-js";
+import { RunError } from "../../errors.js";
+import { TimingWheel } from "../../emulator/timing-wheel.js";
+import { mulberry32 } from "../../random.js";
+import { VoiceAgent } from "../../voice/agent.js";
+import { VoiceHost } from "../../voice/host.js";
+import type { VoiceAgentOptions, VoiceAgentStats, VoiceServerEvent } from "../../voice/types.js";
+import { grpcJs } from "./grpc-modules.js";
+import { loadVoiceService } from "./proto.js";
+import { clientEventFromWire, serverEventToWire, WIRE_SAMPLE_RATE, type WireEvent } from "./wire.js";
+
+export interface GrpcGatewayOptions {
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Default 50051 (seed 002's gateway port); 0 picks a free one. */
+  port?: number;
+  /** The agents' timing and failures (the same options as the realtime emulator's agents). */
+  voice: VoiceAgentOptions;
+  /** Fraction of calls refused with UNAVAILABLE (0..1), default 0. */
+  unavailableRate?: number;
+}
+
+export interface GrpcGatewayStats {
+  /** Converse calls received. */
+  calls: number;
+  /** Calls refused with UNAVAILABLE by failure injection. */
+  refused: number;
+  /** Calls the client half-closed and the gateway ended with OK. */
+  completed: number;
+  /** Calls the agent dropped (failure injection) or the client cancelled. */
+  dropped: number;
+  cancelledByClient: number;
+  /** Calls open now. */
+  active: number;
+}
+
+export interface RunningGrpcGateway {
+  /** `grpc://host:port`, what --target takes. */
+  url: string;
+  host: string;
+  port: number;
+  stats(): GrpcGatewayStats;
+  /** The agents' own counts: responses by status, barge-ins, false alarms, tool calls, drops. */
+  agentStats(): VoiceAgentStats;
+  close(): Promise<void>;
+}
+
+/** Details of the injected refusal, so a reader of the raw results knows it was the emulator's. */
+export const INJECTED_UNAVAILABLE_DETAILS = "voice gateway overloaded (tokenstorm emulator failure injection)";
+
+function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpcJs().ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(new RunError(`cannot listen on ${address} (gRPC voice gateway): ${err.message}`));
+      else resolve(bound);
+    });
+  });
+}
+
+type SessionCreated = Extract<VoiceServerEvent, { type: "session.created" }>;
+
+/** Refusal draws get their own generator, so they do not shift the agents' failure draws. */
+const REFUSAL_SEED_SALT = 0x5bd1e995;
+
+export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<RunningGrpcGateway> {
+  const { status } = grpcJs();
+  const host = options.host ?? "127.0.0.1";
+  const unavailableRate = options.unavailableRate ?? 0;
+  if (!(unavailableRate >= 0 && unavailableRate <= 1)) throw new RunError(`gRPC gateway unavailableRate must be from 0 to 1 (got ${unavailableRate})`);
+  const draw = mulberry32(options.voice.seed ^ REFUSAL_SEED_SALT);
+  const wheel = new TimingWheel((err) => process.stderr.write(`tokenstorm grpc gateway: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  // The wire's audio is 16 kHz both ways unless a client configures otherwise.
+  const voiceHost = new VoiceHost({ ...options.voice, outputSampleRate: WIRE_SAMPLE_RATE }, wheel);
+  const stats: GrpcGatewayStats = { calls: 0, refused: 0, completed: 0, dropped: 0, cancelledByClient: 0, active: 0 };
+  const calls = new Set<grpc.ServerDuplexStream<WireEvent, WireEvent>>();
+
+  const converse = (call: grpc.ServerDuplexStream<WireEvent, WireEvent>): void => {
+    stats.calls++;
+    if (unavailableRate > 0 && draw() < unavailableRate) {
+      stats.refused++;
+      call.emit("error", { code: status.UNAVAILABLE, details: INJECTED_UNAVAILABLE_DETAILS });
+      return;
+    }
+    stats.active++;
+    calls.add(call);
+    let ended = false;
+    const finish = (outcome: "completed" | "dropped" | "cancelledByClient", ending?: Partial<grpc.StatusObject>): void => {
+      if (ended) return;
+      ended = true;
+      stats.active--;
+      stats[outcome]++;
+      calls.delete(call);
+      agent.close();
+      if (outcome === "cancelledByClient") return;
+      if (ending) call.emit("error", ending);
+      else call.end();
+    };
+    // The agent starts at the realtime API's rates; the wire's 16 kHz input is applied before the
+    // client hears of the session, so session_started states the session in force.
+    let starting = true;
+    const start: { created: SessionCreated | null } = { created: null };
+    const send = (event: VoiceServerEvent): void => {
+      if (ended) return;
+      if (!starting) call.write(serverEventToWire(event));
+      else if (event.type === "session.created") start.created = event;
+    };
+    const agent = new VoiceAgent(voiceHost, send, () =>
+      finish("dropped", { code: status.ABORTED, details: "connection dropped mid-response (tokenstorm emulator failure injection)" }),
+    );
+    agent.handle({ type: "session.update", session: { inputSampleRate: WIRE_SAMPLE_RATE } });
+    starting = false;
+    if (start.created) send({ ...start.created, session: { ...agent.config } });
+    call.on("data", (message: WireEvent) => {
+      if (ended) return;
+      for (const event of clientEventFromWire(message, agent.config)) agent.handle(event);
+    });
+    call.on("end", () => finish("completed"));
+    call.on("cancelled", () => finish("cancelledByClient"));
+    call.on("error", () => finish("cancelledByClient"));
+  };
+
+  const server = new (grpcJs().Server)();
+  server.addService(loadVoiceService().definition, { Converse: converse });
+  const port = await bind(server, host, options.port ?? 50051);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `grpc://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    host,
+    port,
+    stats: () => ({ ...stats }),
+    agentStats: () => voiceHost.stats.snapshot(),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        wheel.stop();
+        for (const call of [...calls]) call.emit("error", { code: status.UNAVAILABLE, details: "gateway shutting down" });
+        server.tryShutdown(() => resolve());
+        // Calls still open after a moment (a client that never half-closes) are cut.
+        setTimeout(() => server.forceShutdown(), 500).unref();
+      });
+      return closing;
+    },
+  };
+}
