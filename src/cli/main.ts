@@ -8,6 +8,7 @@ import { registerCompareCommand } from "./compare.js";
 import { registerEmulateCommand } from "./emulate.js";
 import { registerOverheadCommand } from "./overhead.js";
 import { registerRunCommand } from "./run.js";
+import { registerScenariosCommand } from "./scenarios.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`tokenstorm: ${message}\n`);
@@ -27,6 +28,7 @@ function buildProgram(): Command {
       outputError: () => undefined,
     });
   registerRunCommand(program);
+  registerScenariosCommand(program);
   registerEmulateCommand(program);
   registerOverheadCommand(program);
   registerCompareCommand(program);

@@ -6,6 +6,9 @@ import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registr
 import type { ArrivalPlan, OpenPatternFlags } from "../workload/open.js";
 import { resolvePattern } from "../workload/patterns.js";
 import { PROMPT_SET_NAMES } from "../workload/prompts.js";
+import { loadDataset, type PromptDataset } from "../workload/dataset.js";
+import { resolveStages, stagesLengthS, STAGED_THINK_TIME_S, type StagePlan } from "../workload/stages.js";
+import { applyScenario } from "./scenarios.js";
 import { Problems, type ValueKind } from "./values.js";
 
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
@@ -68,6 +71,12 @@ export interface RunConfig {
   durationS: number | null;
   /** The open model's arrival pattern; null runs the closed model. */
   pattern: ArrivalPlan | null;
+  /** The staged closed model's users and stages (--users); null otherwise. */
+  stages: StagePlan | null;
+  /** The named scenario under the flags (--scenario), if any. */
+  scenario: string | null;
+  /** Prompts from a file (--dataset) instead of the built-in sets. */
+  dataset: PromptDataset | null;
   /** Open model at the concurrency cap: wait for a slot instead of dropping the arrival. */
   queueWhenFull: boolean;
   /** Output tokens asked for per request (max_tokens); seed 000's response length in words. Null: the server decides. */
@@ -155,7 +164,8 @@ function parseGoodput(problems: Problems, text: string | undefined): GoodputSlos
   return slos;
 }
 
-export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
+export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
+  const flags = applyScenario(cliFlags);
   const p = new Problems();
   const num = (raw: string | undefined, flag: string, kind: ValueKind, envName?: string): number | undefined =>
     numberSetting(p, raw, flag, kind, env, envName);
@@ -172,7 +182,10 @@ export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = pr
   }
 
   const clients = num(flags.clients, "--clients", "positiveInt", "NUM_CLIENTS") ?? RUN_DEFAULTS.clients;
-  const durationS = num(flags.duration, "--duration", "positive") ?? null;
+  const durationFlagS = num(flags.duration, "--duration", "positive") ?? null;
+  const stages = resolveStages(flags, p, durationFlagS);
+  // The staged model runs for its stages unless --duration cuts it short (or lets it finish early).
+  const durationS = durationFlagS ?? (stages ? stagesLengthS(stages) : null);
   const requests = num(flags.requests, "--requests", "positiveInt") ?? null;
   // With a duration or a request budget and no explicit cycles, clients cycle until the run stops.
   const explicitCycles = num(flags.cycles, "--cycles", "positiveInt", "CYCLES_PER_CLIENT");
@@ -186,6 +199,8 @@ export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = pr
   }
   const delayS = num(flags.delay, "--delay", "nonNegative", "TOKEN_DELAY_SECONDS") ?? RUN_DEFAULTS.delayS;
 
+  if (flags.prompts !== undefined && flags.dataset !== undefined) p.add("--prompts and --dataset cannot be combined (the dataset's prompts replace the built-in sets)");
+  const dataset = flags.dataset === undefined ? null : loadDataset(flags.dataset, p);
   const prompts = (flags.prompts ?? "short").split(",").map((s) => s.trim()).filter(Boolean);
   for (const name of prompts) {
     if (!PROMPT_SET_NAMES.includes(name)) p.add(`--prompts: unknown prompt set "${name}" (known: ${PROMPT_SET_NAMES.join(", ")})`);
@@ -210,11 +225,14 @@ export function resolveRunConfig(flags: RawRunFlags, env: NodeJS.ProcessEnv = pr
     cycles,
     maxConcurrent:
       num(flags.maxConcurrent, "--max-concurrent", "positiveInt", "MAX_CONCURRENT_CLIENTS") ??
-      (flags.pattern !== undefined ? RUN_DEFAULTS.openMaxConcurrent : RUN_DEFAULTS.maxConcurrent),
-    thinkTimeS: num(flags.thinkTime, "--think-time", "nonNegative") ?? 0,
+      (stages ? stages.users : flags.pattern !== undefined ? RUN_DEFAULTS.openMaxConcurrent : RUN_DEFAULTS.maxConcurrent),
+    thinkTimeS: num(flags.thinkTime, "--think-time", "nonNegative") ?? (stages ? STAGED_THINK_TIME_S : 0),
     requests,
     durationS,
     pattern,
+    stages,
+    scenario: flags.scenario ?? null,
+    dataset,
     queueWhenFull: flags.queueWhenFull === true,
     // Against the embedded emulator the seed's 100 words apply; a real server keeps its own default.
     length: num(flags.length, "--length", "positiveInt", "RESPONSE_LENGTH_WORDS") ?? (target === null && flags.target === undefined ? RUN_DEFAULTS.length : null),
@@ -256,6 +274,12 @@ export function redactedConfig(config: RunConfig): Record<string, unknown> {
     delete shaped.clients;
     delete shaped.cycles;
     delete shaped.thinkTimeS;
+  }
+  // Staged runs have users, not clients and cycles (the console's total_clients reads `users`).
+  if (config.stages) {
+    delete shaped.clients;
+    delete shaped.cycles;
+    shaped.users = config.stages.users;
   }
   return shaped;
 }

@@ -8,7 +8,6 @@ import { ExitCode } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
 import { warmUpDriver } from "../protocols/http/warm-up.js";
 import { findProtocol } from "../protocols/registry.js";
-import type { RequestSpec } from "../protocols/types.js";
 import { buildReport } from "../report/build.js";
 import type { Output } from "../report/output.js";
 import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
@@ -16,7 +15,8 @@ import type { Report } from "../report/types.js";
 import { ClosedModel } from "../workload/closed.js";
 import type { LoadModel } from "../workload/types.js";
 import { OpenModel } from "../workload/open.js";
-import { pickPrompt } from "../workload/prompts.js";
+import { requestSource } from "../workload/request-source.js";
+import { StagedModel } from "../workload/stages.js";
 import { startEmbeddedTarget } from "./embedded.js";
 import { Runner } from "./runner.js";
 
@@ -48,6 +48,14 @@ function loadModelFor(config: RunConfig, collector: Collector): LoadModel {
       maxConcurrent: config.maxConcurrent,
       queueWhenFull: config.queueWhenFull,
       onDrop: () => collector.recordDropped(),
+    });
+  }
+  if (config.stages) {
+    return new StagedModel({
+      ...config.stages,
+      thinkTimeMs: config.thinkTimeS * 1000,
+      maxConcurrent: config.maxConcurrent,
+      onActiveUsers: (count) => (collector.activeUsers = count),
     });
   }
   return new ClosedModel({
@@ -92,12 +100,13 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const reportConfig = { ...redactedConfig(config), target, embedded_emulator: embedded !== null, load_model: model.describe() };
   if (config.verbose) process.stderr.write(`tokenstorm: ${model.describe()}; protocol ${protocol.name} -> ${target}\n`);
 
+  const requests = requestSource(config);
   const runner = new Runner({
     model,
     driver,
     collector,
-    outputs,
-    nextRequest: (client, cycle): RequestSpec => ({ ...pickPrompt(config.prompts, client, cycle), maxTokens: config.length }),
+    outputs: [...outputs, requests.stats],
+    nextRequest: requests.next,
     durationS: config.durationS,
     maxRequests: config.requests,
     gracefulStopMs: config.gracefulStopS * 1000,
@@ -105,6 +114,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
 
   const finalReport = (durationS: number, interrupted: boolean): Report => {
     const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso() });
+    report.prompts = requests.stats.block();
     report.thresholds = evaluateThresholds(thresholds, report);
     return report;
   };

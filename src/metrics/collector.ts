@@ -35,6 +35,8 @@ export class Collector {
   /** Tokens received so far, counted as they arrive (request totals are folded in at the end). */
   tokensReceived = 0;
   active = 0;
+  /** Users running (staged model; it sets this as users start and stop); null for other models. */
+  activeUsers: number | null = null;
   started = 0;
   private nextId = 0;
   private lastSnapshot = { at: this.startedAt, completed: 0, tokens: 0 };
@@ -182,7 +184,7 @@ export class Collector {
     const now = nowMs();
     this.lastTickAt = now;
     const tS = Math.round((now - this.startedAt) / 100) / 10;
-    return this.timeline.close(tS, this.active);
+    return this.timeline.close(tS, this.active, this.activeUsers);
   }
 
   snapshot(planned: number | null, lastPoint: TimelinePoint | null): LiveSnapshot {

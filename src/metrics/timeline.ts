@@ -18,10 +18,11 @@ export class TimelineRecorder {
   readonly e2e = new LatencyHistogram();
 
   /** Close the current second, labelled by its end offset from the run start. */
-  close(tS: number, active: number): TimelinePoint {
+  close(tS: number, active: number, activeUsers: number | null = null): TimelinePoint {
     const point: TimelinePoint = {
       t_s: tS,
       active,
+      active_users: activeUsers,
       started: this.started,
       completed: this.completed,
       failed: this.failed,

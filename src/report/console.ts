@@ -131,6 +131,15 @@ function tokensSection(report: Report, paint: Palette): string[] {
   ];
 }
 
+/** Prompt lengths sent: characters always, usage prompt tokens when the server reported them. */
+function promptsSection(report: Report, paint: Palette): string[] {
+  const prompts = report.prompts;
+  if (!prompts?.chars) return [];
+  const measures = [["chars", prompts.chars], ["tokens", prompts.tokens]] as const;
+  const lines = measures.flatMap(([name, s]) => (s ? [`  ${`${name}:`.padEnd(8)}${bracket([["min", s.min], ["mean", s.mean], ["p50", s.p50], ["p95", s.p95], ["max", s.max]]).trim()}`] : []));
+  return [paint.bold(`PROMPTS (${prompts.source}, ${prompts.chars.count} sent):`), ...lines];
+}
+
 function errorsSection(report: Report, paint: Palette): string[] {
   const counts = Object.entries(report.errors)
     .filter((entry): entry is [string, number] => (entry[1] ?? 0) > 0)
@@ -202,6 +211,7 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
   const sections = [
     streamingSection(report, paint),
     tokensSection(report, paint),
+    promptsSection(report, paint),
     errorsSection(report, paint),
     byTypeSection(report, paint),
     thresholdsSection(report, paint),

@@ -51,7 +51,10 @@ export interface ThresholdResult {
 /** One second of the run. Latency percentiles are over requests/tokens that arrived in that second. */
 export interface TimelinePoint {
   t_s: number;
+  /** Requests in flight at the end of the second. */
   active: number;
+  /** Staged model: users running at the end of the second; null for other load models. */
+  active_users: number | null;
   started: number;
   completed: number;
   failed: number;
@@ -64,6 +67,24 @@ export interface TimelinePoint {
   e2e_p95: number | null;
 }
 
+/** Distribution of prompt lengths (characters, or usage prompt tokens). */
+export interface PromptLengthStats {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+export interface PromptsBlock {
+  /** Where prompts came from: `built-in short,medium` or `dataset FILE`. */
+  source: string;
+  chars: PromptLengthStats | null;
+  /** From the server's usage figures; null when none arrived. */
+  tokens: PromptLengthStats | null;
+}
+
 export interface Report {
   tokenstorm: { version: string; started_at: string; finished_at: string };
   config: Record<string, unknown>;
@@ -73,6 +94,8 @@ export interface Report {
   errors: Partial<Record<ErrorClassName, number>>;
   thresholds: ThresholdResult[];
   timeline: TimelinePoint[];
+  /** Prompt length statistics (absent in reports from before it existed). */
+  prompts?: PromptsBlock;
   connections: { opened: number; failed: number };
   /** Encoded HDR histograms per latency metric, so reports can be merged without losing accuracy. */
   histograms: Record<string, string>;

@@ -76,8 +76,8 @@ export function sampleReport(): Report {
       { expression: "success_rate>0.99", ok: false, actual: 0.96 },
     ],
     timeline: [
-      { t_s: 1, active: 10, started: 10, completed: 0, failed: 0, tokens: 420, ttft_p50: 170.1, ttft_p95: 250.75, itl_p50: 10.05, itl_p95: 12.5, e2e_p50: null, e2e_p95: null },
-      { t_s: 2, active: 10, started: 3, completed: 3, failed: 0, tokens: 280, ttft_p50: 165.4, ttft_p95: 240.2, itl_p50: 10.1, itl_p95: 12.4, e2e_p50: 1300.2, e2e_p95: 1420.6 },
+      { t_s: 1, active: 10, active_users: null, started: 10, completed: 0, failed: 0, tokens: 420, ttft_p50: 170.1, ttft_p95: 250.75, itl_p50: 10.05, itl_p95: 12.5, e2e_p50: null, e2e_p95: null },
+      { t_s: 2, active: 10, active_users: null, started: 3, completed: 3, failed: 0, tokens: 280, ttft_p50: 165.4, ttft_p95: 240.2, itl_p50: 10.1, itl_p95: 12.4, e2e_p50: 1300.2, e2e_p95: 1420.6 },
     ],
     connections: { opened: 10, failed: 0 },
     histograms: {},

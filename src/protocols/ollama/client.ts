@@ -53,7 +53,7 @@ const generateProtocol: HttpStreamProtocol = {
 const chatProtocol: HttpStreamProtocol = {
   path: "/api/chat",
   accept: "application/x-ndjson",
-  body: (spec, options) => ({ ...commonBody(spec, options), messages: [{ role: "user", content: spec.prompt }] }),
+  body: (spec, options) => ({ ...commonBody(spec, options), messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }),
   decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
 };
 

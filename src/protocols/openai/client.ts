@@ -73,7 +73,7 @@ function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, u
 const chatProtocol: HttpStreamProtocol = {
   path: "/v1/chat/completions",
   accept: "text/event-stream",
-  body: (spec, options) => ({ ...commonBody(spec, options), messages: [{ role: "user", content: spec.prompt }] }),
+  body: (spec, options) => ({ ...commonBody(spec, options), messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }),
   decoder: (trace, _spec, options) => openAiDecoder(trace, options, "content"),
 };
 

@@ -1,0 +1,195 @@
+// Prompt datasets (`--dataset FILE`): JSONL lines {"prompt": ...} or OpenAI-style {"messages": [...]},
+// or a CSV file with a `prompt` column; each entry may carry its own max_tokens and request type.
+// Every bad line is reported as `file:line: message`, all at once, before the run starts.
+import { readFileSync } from "node:fs";
+import { extname } from "node:path";
+import type { Problems } from "../config/values.js";
+import type { ChatMessage } from "../protocols/types.js";
+import { parseCsv } from "./csv.js";
+
+export interface DatasetEntry {
+  /** The prompt text; for a conversation, its messages' contents one per line (completion-style protocols send this). */
+  prompt: string;
+  /** The conversation as given, for chat protocols; null for a plain prompt. */
+  messages: ChatMessage[] | null;
+  /** Output tokens asked for; null falls back to --length. */
+  maxTokens: number | null;
+  /** Request type for the report's by_type breakdown. */
+  type: string;
+}
+
+/** Request type of entries that name none. */
+export const DEFAULT_DATASET_TYPE = "dataset";
+// Past this many bad lines the rest is summarised: the first ones show what is wrong with the file.
+const MAX_LINE_PROBLEMS = 20;
+
+export class PromptDataset {
+  private next = 0;
+
+  constructor(
+    readonly file: string,
+    readonly entries: readonly DatasetEntry[],
+  ) {}
+
+  /** Entries in file order, wrapping around, so every prompt is used before any repeats. */
+  take(): DatasetEntry {
+    const entry = this.entries[this.next]!;
+    this.next = (this.next + 1) % this.entries.length;
+    return entry;
+  }
+
+  /** The report's config names the file and its make-up, not every prompt. */
+  toJSON(): Record<string, unknown> {
+    const types: Record<string, number> = {};
+    for (const entry of this.entries) types[entry.type] = (types[entry.type] ?? 0) + 1;
+    return { file: this.file, prompts: this.entries.length, types };
+  }
+}
+
+/** Collects a file's line problems, keeping the first few and counting the rest. */
+class LineProblems {
+  readonly lines: string[] = [];
+  private count = 0;
+
+  constructor(private readonly file: string) {}
+
+  add(line: number, message: string): void {
+    if (++this.count <= MAX_LINE_PROBLEMS) this.lines.push(`${this.file}:${line}: ${message}`);
+  }
+
+  flushInto(problems: Problems): boolean {
+    for (const line of this.lines) problems.add(line);
+    if (this.count > MAX_LINE_PROBLEMS) problems.add(`${this.file}: ${this.count - MAX_LINE_PROBLEMS} more bad lines`);
+    return this.count > 0;
+  }
+}
+
+function maxTokensOf(value: unknown, line: number, bad: LineProblems): number | null | undefined {
+  if (value === undefined || value === null || value === "") return null;
+  const n = typeof value === "string" ? Number(value.trim()) : value;
+  if (typeof n === "number" && Number.isInteger(n) && n > 0) return n;
+  bad.add(line, `max_tokens must be a positive integer (got ${JSON.stringify(value)})`);
+  return undefined;
+}
+
+function typeOf(value: unknown, line: number, bad: LineProblems): string | undefined {
+  if (value === undefined || value === null || value === "") return DEFAULT_DATASET_TYPE;
+  if (typeof value === "string" && value.trim() !== "") return value.trim();
+  bad.add(line, `type must be a non-empty string (got ${JSON.stringify(value)})`);
+  return undefined;
+}
+
+function messagesOf(value: unknown, line: number, bad: LineProblems): ChatMessage[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    bad.add(line, `"messages" must be a non-empty array of {"role", "content"}`);
+    return undefined;
+  }
+  const messages: ChatMessage[] = [];
+  for (const [index, message] of value.entries()) {
+    const { role, content } = (message ?? {}) as Record<string, unknown>;
+    if (typeof role !== "string" || role === "" || typeof content !== "string") {
+      bad.add(line, `messages[${index}] must have a string "role" and a string "content"`);
+      return undefined;
+    }
+    messages.push({ role, content });
+  }
+  return messages;
+}
+
+function jsonlEntries(text: string, bad: LineProblems): DatasetEntry[] {
+  const entries: DatasetEntry[] = [];
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
+    const line = index + 1;
+    const source = index === 0 ? raw.replace(/^\uFEFF/, "") : raw;
+    if (source.trim() === "") continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(source);
+    } catch (err) {
+      bad.add(line, `not valid JSON (${(err as Error).message})`);
+      continue;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      bad.add(line, `expected a JSON object with "prompt" or "messages"`);
+      continue;
+    }
+    const object = parsed as Record<string, unknown>;
+    const hasPrompt = object.prompt !== undefined;
+    const hasMessages = object.messages !== undefined;
+    if (hasPrompt === hasMessages) {
+      bad.add(line, hasPrompt ? `has both "prompt" and "messages"; give one` : `needs "prompt" (a string) or "messages" (a list)`);
+      continue;
+    }
+    let prompt: string | undefined;
+    let messages: ChatMessage[] | null | undefined = null;
+    if (hasPrompt) {
+      if (typeof object.prompt === "string" && object.prompt.trim() !== "") prompt = object.prompt;
+      else bad.add(line, `"prompt" must be a non-empty string`);
+    } else {
+      messages = messagesOf(object.messages, line, bad);
+      if (messages) prompt = messages.map((m) => m.content).join("\n");
+    }
+    const maxTokens = maxTokensOf(object.max_tokens, line, bad);
+    const type = typeOf(object.type, line, bad);
+    if (prompt !== undefined && messages !== undefined && maxTokens !== undefined && type !== undefined) {
+      entries.push({ prompt, messages, maxTokens, type });
+    }
+  }
+  return entries;
+}
+
+function csvEntries(text: string, bad: LineProblems): DatasetEntry[] {
+  const { records, problems } = parseCsv(text);
+  for (const problem of problems) bad.add(problem.line, problem.message);
+  const [header, ...rows] = records;
+  if (!header) return [];
+  const columns = header.fields.map((name) => name.trim().toLowerCase());
+  const column = (name: string): number => columns.indexOf(name);
+  if (column("prompt") < 0) {
+    bad.add(header.line, `the header needs a "prompt" column (optional: max_tokens, type); got ${columns.join(",")}`);
+    return [];
+  }
+  const entries: DatasetEntry[] = [];
+  for (const row of rows) {
+    if (row.fields.length !== columns.length) {
+      bad.add(row.line, `expected ${columns.length} fields as in the header, got ${row.fields.length}`);
+      continue;
+    }
+    const prompt = row.fields[column("prompt")]!;
+    if (prompt.trim() === "") bad.add(row.line, "the prompt is empty");
+    const maxTokens = column("max_tokens") < 0 ? null : maxTokensOf(row.fields[column("max_tokens")], row.line, bad);
+    const type = column("type") < 0 ? DEFAULT_DATASET_TYPE : typeOf(row.fields[column("type")], row.line, bad);
+    if (prompt.trim() !== "" && maxTokens !== undefined && type !== undefined) entries.push({ prompt, messages: null, maxTokens, type });
+  }
+  return entries;
+}
+
+const READERS: Record<string, (text: string, bad: LineProblems) => DatasetEntry[]> = {
+  ".jsonl": jsonlEntries,
+  ".ndjson": jsonlEntries,
+  ".csv": csvEntries,
+};
+
+/** Read and check a dataset file; every problem goes to `problems` and the result is then null. */
+export function loadDataset(file: string, problems: Problems): PromptDataset | null {
+  const read = READERS[extname(file).toLowerCase()];
+  if (!read) {
+    problems.add(`--dataset ${file}: unsupported file type (use .jsonl or .csv)`);
+    return null;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    problems.add(`--dataset: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return null;
+  }
+  const bad = new LineProblems(file);
+  const entries = read(text, bad);
+  if (bad.flushInto(problems)) return null;
+  if (entries.length === 0) {
+    problems.add(`${file}: no prompts in the file`);
+    return null;
+  }
+  return new PromptDataset(file, entries);
+}

@@ -1,0 +1,37 @@
+// Prompt length statistics for the report's `prompts` block: characters of every prompt sent, and
+// prompt tokens where the server reported usage. HDR histograms, like every other distribution.
+import { LatencyHistogram } from "../metrics/histogram.js";
+import type { Output } from "../report/output.js";
+import type { PromptLengthStats, PromptsBlock, RequestRecord } from "../report/types.js";
+
+function lengthStats(histogram: LatencyHistogram): PromptLengthStats | null {
+  if (histogram.count === 0) return null;
+  // The histogram is in "milliseconds"; here one unit is one character or token.
+  const { count, min, mean, p50, p95, max } = histogram.summary();
+  return { count, min, mean: Math.round(mean * 10) / 10, p50: Math.round(p50), p95: Math.round(p95), max };
+}
+
+/** Fed each prompt as it is sent and, as an output, each finished request's usage prompt tokens. */
+export class PromptStatsRecorder implements Output {
+  readonly name = "prompt-stats";
+  private readonly chars = new LatencyHistogram();
+  private readonly tokens = new LatencyHistogram();
+
+  constructor(private readonly source: string) {}
+
+  recordPrompt(prompt: string): void {
+    this.chars.recordMs(prompt.length);
+  }
+
+  onRequest(record: RequestRecord): void {
+    if (record.prompt_tokens !== null) this.tokens.recordMs(record.prompt_tokens);
+  }
+
+  finish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  block(): PromptsBlock {
+    return { source: this.source, chars: lengthStats(this.chars), tokens: lengthStats(this.tokens) };
+  }
+}

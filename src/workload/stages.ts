@@ -1,0 +1,133 @@
+// Staged closed model (seed 002): --users virtual users started evenly over --ramp-up, all of them
+// looping requests with --think-time in between during --hold, then stopped evenly over --ramp-down
+// (the last started stops first; a stopping user finishes the request it is in, and counts as active
+// until then). Like the closed model, a user's next request waits for its previous one, so the load
+// follows the server's speed.
+import { nowMs } from "../clock.js";
+import type { RawRunFlags } from "../config/run-config.js";
+import type { Problems } from "../config/values.js";
+import { Semaphore } from "./semaphore.js";
+import type { LoadModel, WorkloadContext } from "./types.js";
+
+/** The stages as the run config (and the report's config) holds them. */
+export interface StagePlan {
+  users: number;
+  rampUpS: number;
+  holdS: number;
+  rampDownS: number;
+}
+
+/** Seed 002's default pause between a user's requests, seconds. */
+export const STAGED_THINK_TIME_S = 1;
+
+type StageFlags = Pick<RawRunFlags, "users" | "rampUp" | "hold" | "rampDown" | "pattern" | "clients" | "cycles">;
+
+/**
+ * The stage plan for --users (null: not the staged model), every problem added. Without --hold the
+ * users hold until --duration ends; a plan with no length at all is a problem.
+ */
+export function resolveStages(flags: StageFlags, problems: Problems, durationS: number | null): StagePlan | null {
+  const stageFlags: Array<[string, string | undefined]> = [["--ramp-up", flags.rampUp], ["--hold", flags.hold], ["--ramp-down", flags.rampDown]];
+  if (flags.users === undefined) {
+    for (const [flag, value] of stageFlags) if (value !== undefined) problems.add(`${flag} needs --users (the staged model)`);
+    return null;
+  }
+  if (flags.pattern !== undefined) problems.add(`--users (staged model) and --pattern ${flags.pattern} (open model) cannot be combined`);
+  for (const [flag, value] of [["--clients", flags.clients], ["--cycles", flags.cycles]] as const) {
+    if (value !== undefined) problems.add(`${flag} is for the closed model and does not apply to --users (use --users with --ramp-up/--hold/--ramp-down)`);
+  }
+  const users = problems.number(flags.users, "positiveInt", { flag: "--users" });
+  const rampUpS = problems.number(flags.rampUp ?? "0", "nonNegative", { flag: "--ramp-up" });
+  const rampDownS = problems.number(flags.rampDown ?? "0", "nonNegative", { flag: "--ramp-down" });
+  let holdS = flags.hold === undefined ? undefined : problems.number(flags.hold, "nonNegative", { flag: "--hold" });
+  if (users === undefined || rampUpS === undefined || rampDownS === undefined || (flags.hold !== undefined && holdS === undefined)) return null;
+  if (holdS === undefined) {
+    if (durationS === null && rampUpS + rampDownS === 0) {
+      problems.add("--users needs --hold, --ramp-up, --ramp-down or --duration (how long the users run)");
+      return null;
+    }
+    holdS = durationS === null ? 0 : Math.max(0, durationS - rampUpS - rampDownS);
+  } else if (rampUpS + holdS + rampDownS === 0 && durationS === null) {
+    problems.add("--users: --ramp-up, --hold and --ramp-down add up to 0 s");
+    return null;
+  }
+  return { users, rampUpS, holdS, rampDownS };
+}
+
+/** The stages' whole length, seconds: the run's duration unless --duration says otherwise. */
+export function stagesLengthS(plan: StagePlan): number {
+  return plan.rampUpS + plan.holdS + plan.rampDownS;
+}
+
+export interface StagedModelOptions extends StagePlan {
+  thinkTimeMs: number;
+  maxConcurrent: number;
+  /** Called whenever the number of running users changes (the timeline's active_users). */
+  onActiveUsers(count: number): void;
+}
+
+export class StagedModel implements LoadModel {
+  readonly name = "staged";
+  readonly plannedRequests = null;
+  private activeUsers = 0;
+
+  constructor(private readonly options: StagedModelOptions) {}
+
+  describe(): string {
+    const { users, rampUpS, holdS, rampDownS, thinkTimeMs, maxConcurrent } = this.options;
+    return `staged: ${users} users, ramp-up ${rampUpS}s, hold ${holdS}s, ramp-down ${rampDownS}s, think ${thinkTimeMs / 1000}s, at most ${maxConcurrent} concurrent`;
+  }
+
+  async run(ctx: WorkloadContext): Promise<void> {
+    const { users, rampUpS, holdS, rampDownS, maxConcurrent } = this.options;
+    const gate = new Semaphore(maxConcurrent);
+    const start = nowMs();
+    const rampDownAt = start + (rampUpS + holdS) * 1000;
+    const running: Promise<void>[] = [];
+    for (let user = 0; user < users; user++) {
+      // Each user starts in the middle of its 1/N slice of the ramp-up, so the count at any whole
+      // second is exact (no start falls on a timeline boundary) and all N run before it ends. The
+      // ramp-down mirrors it: the last started stops first.
+      const startAt = start + (rampUpS * 1000 * (user + 0.5)) / users;
+      const stopAt = rampDownAt + (rampDownS * 1000 * (users - user - 0.5)) / users;
+      await sleepUntil(ctx, startAt);
+      if (ctx.stopping) break;
+      running.push(this.user(user, stopAt, ctx, gate));
+    }
+    await Promise.all(running);
+  }
+
+  private setActive(delta: number): void {
+    this.activeUsers += delta;
+    this.options.onActiveUsers(this.activeUsers);
+  }
+
+  private async user(user: number, stopAt: number, ctx: WorkloadContext, gate: Semaphore): Promise<void> {
+    const { thinkTimeMs } = this.options;
+    this.setActive(1);
+    try {
+      for (let cycle = 0; !ctx.stopping && nowMs() < stopAt; cycle++) {
+        // Time waiting for a concurrency slot is reported as queue time, not as latency.
+        const intendedAt = nowMs();
+        await gate.acquire();
+        let issued = false;
+        try {
+          if (nowMs() < stopAt) issued = await ctx.issue(user, cycle, intendedAt);
+        } finally {
+          gate.release();
+        }
+        if (!issued) return;
+        ctx.cycleDone();
+        // Thinking ends early when the user's time is up.
+        if (thinkTimeMs > 0) await sleepUntil(ctx, Math.min(nowMs() + thinkTimeMs, stopAt));
+      }
+    } finally {
+      this.setActive(-1);
+    }
+  }
+}
+
+/** Sleep until a monotonic time; a timer may fire a fraction early, so check and sleep again. */
+async function sleepUntil(ctx: WorkloadContext, at: number): Promise<void> {
+  for (let wait = at - nowMs(); wait > 0 && !ctx.stopping; wait = at - nowMs()) await ctx.sleep(Math.ceil(wait));
+}

@@ -1,0 +1,83 @@
+// Staged closed model (seed 002): flag validation, the duration its stages imply, and a run against
+// the emulator whose timeline shows users rising linearly over the ramp-up, held, then falling.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { emulatorForSuite } from "./helpers/emulator.js";
+import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js";
+import { runLoadTest } from "../src/engine/load-test.js";
+import { UsageError } from "../src/errors.js";
+import type { TimelinePoint } from "../src/report/types.js";
+
+function problemsOf(flags: RawRunFlags): string {
+  try {
+    resolveRunConfig(flags, {});
+  } catch (err) {
+    assert.ok(err instanceof UsageError, String(err));
+    return err.message;
+  }
+  assert.fail("expected a UsageError");
+}
+
+describe("staged model flags", () => {
+  test("stages set the duration, seed 002's 1 s think time and a cap of one request per user", () => {
+    const config = resolveRunConfig({ users: "20", rampUp: "5", hold: "5", rampDown: "3" }, {});
+    assert.deepEqual(config.stages, { users: 20, rampUpS: 5, holdS: 5, rampDownS: 3 });
+    assert.equal(config.durationS, 13);
+    assert.equal(config.thinkTimeS, 1);
+    assert.equal(config.maxConcurrent, 20);
+    assert.equal(config.pattern, null);
+  });
+
+  test("--duration cuts the stages short; without --hold the users hold until it ends", () => {
+    assert.equal(resolveRunConfig({ users: "5", rampUp: "10", hold: "60", duration: "2" }, {}).durationS, 2);
+    const held = resolveRunConfig({ users: "5", rampUp: "10", duration: "30" }, {});
+    assert.deepEqual(held.stages, { users: 5, rampUpS: 10, holdS: 20, rampDownS: 0 });
+    assert.equal(resolveRunConfig({ users: "5", hold: "3", thinkTime: "0" }, {}).thinkTimeS, 0);
+  });
+
+  test("every problem is reported at once, naming its flag", () => {
+    const message = problemsOf({ users: "0", rampUp: "-1", hold: "x", clients: "3" });
+    assert.match(message, /--users must be a positive integer \(got "0"\)/);
+    assert.match(message, /--ramp-up must be a number >= 0 \(got "-1"\)/);
+    assert.match(message, /--hold must be a number >= 0 \(got "x"\)/);
+    assert.match(message, /--clients is for the closed model/);
+    assert.match(problemsOf({ rampUp: "5", rampDown: "2" }), /--ramp-up needs --users.*--ramp-down needs --users/);
+    assert.match(problemsOf({ users: "5", pattern: "constant", rps: "5", duration: "1" }), /--users \(staged model\) and --pattern constant/);
+    assert.match(problemsOf({ users: "5" }), /--users needs --hold, --ramp-up, --ramp-down or --duration/);
+  });
+});
+
+describe("staged model run", () => {
+  const emulator = emulatorForSuite({ ttftMs: 20, itlMs: 2 });
+
+  test("--users 20 --ramp-up 5: users rise by 4 a second, hold at 20, fall over the ramp-down", async () => {
+    const config = resolveRunConfig(
+      { target: emulator().url, users: "20", rampUp: "5", hold: "1", rampDown: "2", thinkTime: "0.1", length: "10", quiet: true },
+      {},
+    );
+    const { report, exitCode } = await runLoadTest({ config });
+    assert.equal(exitCode, 0);
+    assert.equal(report.summary.failed, 0);
+    assert.ok(report.summary.requests > 100, `requests ${report.summary.requests}`);
+    assert.match(String(report.config.load_model), /^staged: 20 users, ramp-up 5s, hold 1s, ramp-down 2s/);
+    assert.equal(report.config.users, 20);
+
+    const at = (second: number): TimelinePoint => {
+      const point = report.timeline.find((p) => Math.abs(p.t_s - second) < 0.5);
+      assert.ok(point, `no timeline point near ${second}s: ${JSON.stringify(report.timeline.map((p) => p.t_s))}`);
+      return point;
+    };
+    // Users start mid-slice (every 0.25 s from 0.125 s), so each whole second sees 4 more.
+    for (const second of [1, 2, 3, 4, 5]) {
+      const users = at(second).active_users!;
+      assert.ok(Math.abs(users - 4 * second) <= 1, `t=${second}s: ${users} users, expected ${4 * second}`);
+    }
+    assert.ok(at(6).active_users! >= 18, `hold: ${at(6).active_users} users`);
+    // Ramp-down: 10 users stop each second (plus those finishing a request); all gone at the end.
+    assert.ok(at(7).active_users! <= 12 && at(7).active_users! >= 8, `ramp-down: ${at(7).active_users} users at 7s`);
+    const rampDown = report.timeline.filter((p) => p.t_s >= 6).map((p) => p.active_users!);
+    for (let i = 1; i < rampDown.length; i++) assert.ok(rampDown[i]! <= rampDown[i - 1]!, `users rose during the ramp-down: ${rampDown}`);
+    assert.equal(rampDown.at(-1), 0);
+    assert.ok(report.summary.duration_s >= 7.5 && report.summary.duration_s < 9.5, `duration ${report.summary.duration_s}`);
+  });
+});
