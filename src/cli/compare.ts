@@ -8,11 +8,13 @@ import { ExitCode } from "../errors.js";
 import { compareReports, DEFAULT_RULES_DESCRIPTION } from "../report/compare.js";
 import { renderComparison } from "../report/compare-console.js";
 import { shouldColor } from "../report/console.js";
+import { writeComparisonHtml } from "../report/html.js";
 import { readReportFile } from "../report/json.js";
 
 export interface CompareFlags {
   threshold?: string[];
   json?: string;
+  html?: string;
 }
 
 export function registerCompareCommand(program: Command): void {
@@ -28,6 +30,7 @@ export function registerCompareCommand(program: Command): void {
       collect,
     )
     .option("--json <file>", "write the comparison as JSON here")
+    .option("--html <file>", "write an HTML page with both runs' charts overlaid here")
     .addHelpText("after", `\nDefault rules (without --threshold): ${DEFAULT_RULES_DESCRIPTION}.\n`)
     .action(async (basePath: string, newPath: string, flags: CompareFlags) => {
       process.exitCode = await compareCommand(basePath, newPath, flags);
@@ -45,7 +48,9 @@ export async function compareCommand(
   flags: CompareFlags,
   stream: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
-  const comparison = compareReports(readReportFile(basePath), readReportFile(newPath), flags.threshold ?? []);
+  const [baseReport, newReport] = [readReportFile(basePath), readReportFile(newPath)];
+  const comparison = compareReports(baseReport, newReport, flags.threshold ?? []);
+  if (flags.html !== undefined) await writeComparisonHtml(flags.html, { report: baseReport, path: basePath }, { report: newReport, path: newPath });
   if (flags.json !== undefined) {
     await mkdir(dirname(flags.json), { recursive: true });
     await writeFile(flags.json, `${JSON.stringify(comparison, null, 2)}\n`);

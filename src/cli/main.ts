@@ -7,6 +7,7 @@ import { VERSION } from "../version.js";
 import { registerCompareCommand } from "./compare.js";
 import { registerEmulateCommand } from "./emulate.js";
 import { registerOverheadCommand } from "./overhead.js";
+import { registerReportCommand } from "./report.js";
 import { registerRunCommand } from "./run.js";
 import { registerScenariosCommand } from "./scenarios.js";
 
@@ -32,6 +33,7 @@ function buildProgram(): Command {
   registerEmulateCommand(program);
   registerOverheadCommand(program);
   registerCompareCommand(program);
+  registerReportCommand(program);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ outputError: () => undefined });
   }

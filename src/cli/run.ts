@@ -3,6 +3,7 @@
 import { mkdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
+import { addObservabilityOptions } from "./observability.js";
 import { collect } from "./repeatable.js";
 import { resolveRunConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
 import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
@@ -10,7 +11,9 @@ import { runLoadTest } from "../engine/load-test.js";
 import { findProtocol } from "../protocols/registry.js";
 import { ConsoleSummaryOutput } from "../report/console.js";
 import { CsvRequestsOutput } from "../report/csv.js";
+import { HtmlReportOutput } from "../report/html.js";
 import { JsonReportOutput } from "../report/json.js";
+import { startLiveOutputs } from "../report/observability.js";
 import type { Output } from "../report/output.js";
 import { ProgressOutput } from "../report/progress.js";
 import { RawRequestsOutput } from "../report/raw.js";
@@ -18,8 +21,7 @@ import { parseThresholds } from "../report/thresholds.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
 
 export function registerRunCommand(program: Command): void {
-  program
-    .command("run")
+  addObservabilityOptions(program.command("run"))
     .description("run a load test (with no --target, against the embedded emulator)")
     .option("--target <url>", "base URL of the service under test (default: start the embedded emulator)")
     .option("--protocol <name>", "protocol driver (openai-chat, openai-completions, ollama-generate, ollama-chat, ndjson)")
@@ -89,6 +91,7 @@ function outputsFor(config: RunConfig, savedFolder: string | null): Output[] {
   if (config.raw) outputs.push(new RawRequestsOutput(config.raw));
   if (config.csv) outputs.push(new CsvRequestsOutput(config.csv));
   if (config.out) outputs.push(new JsonReportOutput(config.out));
+  if (config.observability.html) outputs.push(new HtmlReportOutput(config.observability.html));
   if (savedFolder) {
     if (!config.raw) outputs.push(new RawRequestsOutput(join(savedFolder, "requests.ndjson")));
     outputs.push(new JsonReportOutput(join(savedFolder, "report.json")));
@@ -115,13 +118,15 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   parseThresholds(config.thresholds); // bad expressions are usage errors before anything starts
   findProtocol(config.protocol);
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
+  const facts = { protocol: config.protocol, target: config.target ?? "embedded emulator" };
+  const live = await startLiveOutputs(config.observability, facts, (line) => process.stderr.write(`${line}\n`));
   const { exitCode } = await runLoadTest({
     config,
-    outputs: outputsFor(config, savedFolder),
+    outputs: [...outputsFor(config, savedFolder), ...live.outputs],
     targetHeaders: emulatorHintHeaders(config, flags),
     handleSignals: true,
     log: (line) => info(config, line),
-  });
+  }).finally(() => live.close());
   if (savedFolder) info(config, `tokenstorm: results saved in ${savedFolder}`);
   return exitCode;
 }

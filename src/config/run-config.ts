@@ -10,9 +10,10 @@ import { loadDataset, type PromptDataset } from "../workload/dataset.js";
 import { resolveStages, stagesLengthS, STAGED_THINK_TIME_S, type StagePlan } from "../workload/stages.js";
 import { applyScenario } from "./scenarios.js";
 import { Problems, type ValueKind } from "./values.js";
+import { resolveObservability, type ObservabilityFlags, type ObservabilityOptions } from "../report/observability.js";
 
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
-export interface RawRunFlags extends OpenPatternFlags {
+export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
   target?: string;
   protocol?: string;
   model?: string;
@@ -102,6 +103,8 @@ export interface RunConfig {
   exactTokens: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** --html, --prometheus-*, --web*, --linger (src/report/observability.ts). */
+  observability: ObservabilityOptions;
 }
 
 export const RUN_DEFAULTS = {
@@ -256,6 +259,7 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
     exactTokens: flags.exactTokens === true || target === null,
     quiet: flags.quiet === true,
     verbose: flags.verbose === true,
+    observability: resolveObservability(flags, p),
   };
   config.gracefulStopS = num(flags.gracefulStop, "--graceful-stop", "nonNegative") ?? config.timeoutS;
   if (!p.empty) throw new UsageError(p.lines.join("; "));

@@ -3,6 +3,7 @@
 import type { Admission } from "./admission.js";
 import type { FailureInjector, FailurePlan } from "./failures.js";
 import type { FinishReason } from "./generation.js";
+import type { EmulatorMetrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Pacing } from "./pacing.js";
 import type { EmulatorCounters } from "./stats.js";
@@ -14,6 +15,8 @@ export interface GenerationEnv {
   wheel: TimingWheel;
   admission: Admission;
   counters: EmulatorCounters;
+  /** Latency histograms behind GET /metrics. */
+  metrics: EmulatorMetrics;
   pacing: Pacing;
   failures: FailureInjector;
 }

@@ -9,6 +9,7 @@ import type { ModelList } from "../protocols/openai/wire.js";
 import type { GenerationRequest } from "./generation.js";
 import { InvalidRequest, readJsonBody, sendError, sendJson } from "./http.js";
 import type { GenerationEnv } from "./job.js";
+import { sendEmulatorMetrics } from "./metrics.js";
 import { parseOverrides } from "./overrides.js";
 import { serveGeneration } from "./serve-generation.js";
 import type { EmulatorStats } from "./stats.js";
@@ -57,6 +58,7 @@ export function emulatorRoutes(env: GenerationEnv, stats: () => EmulatorStats, r
     ["/v1/models", { method: "GET", handle: (_req, res) => sendJson(res, 200, models) }],
     ["/health", { method: "GET", handle: (_req, res) => sendJson(res, 200, { status: "ok" }) }],
     ["/stats", { method: "GET", handle: (_req, res) => sendJson(res, 200, stats()) }],
+    ["/metrics", { method: "GET", handle: (_req, res) => sendEmulatorMetrics(res, env) }],
     // Between the phases of a benchmark: zero the counters and the lateness histogram.
     [
       "/stats/reset",

@@ -10,6 +10,7 @@ import type { GenerationEnv } from "./job.js";
 import { type EmulatorOptions, resolveOptions } from "./options.js";
 import { Pacing } from "./pacing.js";
 import { dispatch, emulatorRoutes } from "./routes.js";
+import { EmulatorMetrics } from "./metrics.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
 import { warmUpEmulatorCode } from "./warm-up.js";
@@ -62,6 +63,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     wheel,
     admission,
     counters,
+    metrics: new EmulatorMetrics(),
     pacing: new Pacing(resolved, mulberry32(resolved.seed ^ JITTER_SEED_SALT), () => admission.running),
     failures: new FailureInjector(resolved, mulberry32(resolved.seed)),
   };
@@ -82,6 +84,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const resetStats = (): void => {
     counters.reset();
     wheel.lateness.reset();
+    env.metrics.reset();
     realtime.host.stats.reset();
   };
   const routes = emulatorRoutes(env, stats, resetStats);

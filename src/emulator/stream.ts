@@ -66,6 +66,7 @@ class TokenStream implements Cancellable {
       firstTokenAtMs: this.firstTokenAtMs,
       endedAtMs,
     };
+    env.metrics.recordCompleted(timing, job.tokens);
     const result = { promptTokens: job.promptTokens, completionTokens: job.tokens, finishReason: job.finishReason, timing };
     this.res.end(frames + this.renderer.end(result));
   }

@@ -50,6 +50,7 @@ export function respondWhole(
     }
     env.counters.completed++;
     env.counters.tokensSent += job.tokens;
+    env.metrics.recordCompleted(timing, job.tokens);
     sendJsonText(res, 200, failure.kind === "malformed" ? malformJson(body) : body);
   });
   return { cancel: () => env.wheel.cancel(task) };

@@ -84,6 +84,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   if (embedded) log(`tokenstorm: ${embedded.description}`);
 
   const collector = new Collector({ goodput: config.goodput });
+  for (const output of outputs) output.attach?.(collector);
   const driver = protocol.create({
     target: new URL(target),
     model: config.model,

@@ -100,6 +100,26 @@ export class LatencyHistogram {
     this.histogram.add(other.histogram);
   }
 
+  /**
+   * Every non-empty bucket, ascending, as [highest value it holds in ms, count]: Prometheus buckets and
+   * distribution charts are derived from these at read time (O(buckets), never per sample).
+   */
+  buckets(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    const iterator = this.histogram.recordedValuesIterator;
+    iterator.reset();
+    while (iterator.hasNext()) {
+      const step = iterator.next();
+      out.push([this.histogram.highestEquivalentValue(step.valueIteratedTo) / MICROS_PER_MS, step.countAtValueIteratedTo]);
+    }
+    return out;
+  }
+
+  /** Sum of every sample, ms (from the histogram's mean: exact to its 0.1% resolution). */
+  get sumMs(): number {
+    return this.histogram.totalCount === 0 ? 0 : (this.histogram.mean * this.histogram.totalCount) / MICROS_PER_MS;
+  }
+
   /** Compressed base64 form, for mergeable report files. */
   encode(): string {
     return hdr.encodeIntoCompressedBase64(this.histogram);

@@ -9,16 +9,20 @@ import type { Output } from "./output.js";
 import type { Report } from "./types.js";
 
 /** Write to a temporary file beside the target, then rename over it (atomic on one file system). */
-export async function writeReportFile(path: string, report: Report): Promise<void> {
+export async function writeFileAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${randomUUID()}.tmp`;
   try {
-    await writeFile(temporary, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(temporary, text);
     await rename(temporary, path);
   } catch (err) {
     await rm(temporary, { force: true });
     throw err;
   }
+}
+
+export function writeReportFile(path: string, report: Report): Promise<void> {
+  return writeFileAtomically(path, `${JSON.stringify(report, null, 2)}\n`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,7 @@
 // The output interface every report format implements (console, JSON, CSV, raw NDJSON, progress...).
 // Outputs are fed per finished request and once a second, must not block the hot path (buffer and
 // write asynchronously), and are finished with the final report.
+import type { Collector } from "../metrics/collector.js";
 import type { Report, RequestRecord } from "./types.js";
 
 /** What the live view sees once a second. Rates are over the last second. */
@@ -24,6 +25,8 @@ export interface LiveSnapshot {
 
 export interface Output {
   readonly name: string;
+  /** Optional: handed the run's collector before the first request; live views read it when asked. */
+  attach?(collector: Collector): void;
   /** Called once per finished request, in finishing order. Must not block. */
   onRequest?(record: RequestRecord): void;
   /** Called about once a second while the run is in progress. */

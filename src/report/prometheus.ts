@@ -1,0 +1,109 @@
+// `run --prometheus-port P`: serves the run's metrics at /metrics in the Prometheus text format while
+// the run goes on. Everything is read from the run's collector when scraped (histogram buckets from
+// the HDR histograms), so the hot path pays nothing; after the run the final figures stay up for
+// --prometheus-linger seconds so a scrape can catch them.
+import type { Collector } from "../metrics/collector.js";
+import type { LatencyHistogram } from "../metrics/histogram.js";
+import { LATENCY_METRICS, LATENCY_METRIC_NAMES } from "../metrics/registry.js";
+import { VERSION } from "../version.js";
+import { sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
+import type { Output } from "./output.js";
+import { EXPOSITION_CONTENT_TYPE, Exposition } from "./prometheus-text.js";
+import type { Report } from "./types.js";
+
+export const METRIC_PREFIX = "tokenstorm_";
+/** Latency histograms exported even before (or without) a sample, so dashboards find them from the start. */
+const ALWAYS_EXPORTED = new Set(["ttft", "itl", "tpot", "e2e", "queue"]);
+
+export interface PrometheusOptions {
+  host: string;
+  port: number;
+  /** Seconds to keep serving the final figures after the run ended. */
+  lingerS: number;
+  /** Labels on tokenstorm_run_info (protocol, target...). */
+  info?: Record<string, string>;
+}
+
+/** The exposition of a run in progress (or finished), as scraped. */
+export function renderRunMetrics(collector: Collector, finished: boolean, info: Record<string, string> = {}): string {
+  const overall = collector.overall;
+  const text = new Exposition()
+    .gauge(`${METRIC_PREFIX}run_info`, "The run being measured (value is always 1)", 1, { version: VERSION, ...info })
+    .gauge(`${METRIC_PREFIX}run_finished`, "1 once the run has ended (the figures are final)", finished ? 1 : 0)
+    .gauge(`${METRIC_PREFIX}run_elapsed_seconds`, "Seconds since the run started", (collector.lastTickAt - collector.startedAt) / 1000)
+    .gauge(`${METRIC_PREFIX}active_requests`, "Requests in flight now", collector.active);
+  // Only load models with users (--users stages) set this; others have requests in flight only.
+  const activeUsers = (collector as { activeUsers?: number | null }).activeUsers;
+  if (typeof activeUsers === "number") text.gauge(`${METRIC_PREFIX}active_users`, "Virtual users running now (staged closed model)", activeUsers);
+  text
+    .counter(`${METRIC_PREFIX}requests_started_total`, "Requests sent or being sent", collector.started)
+    .counter(`${METRIC_PREFIX}requests_total`, "Requests finished, successful or failed (the report's summary.requests)", overall.requests)
+    .counter(`${METRIC_PREFIX}requests_successful_total`, "Requests that completed without error", overall.successful)
+    .counter(`${METRIC_PREFIX}requests_failed_total`, "Requests that ended in an error", overall.failed)
+    .counter(`${METRIC_PREFIX}requests_cancelled_total`, "Requests cut off by the run's own stop", overall.cancelled)
+    .counter(`${METRIC_PREFIX}requests_dropped_total`, "Open-model arrivals not sent: the concurrency cap was full", overall.dropped)
+    .counter(`${METRIC_PREFIX}requests_good_total`, "Successful requests that met every goodput SLO", overall.good);
+  if (collector.errors.size === 0) {
+    // An empty family still tells Prometheus (and the dashboard) the metric exists.
+    text.counter(`${METRIC_PREFIX}errors_total`, "Failed requests by error class", 0, { class: "none" });
+  }
+  for (const [errorClass, count] of collector.errors) {
+    text.counter(`${METRIC_PREFIX}errors_total`, "Failed requests by error class", count, { class: errorClass });
+  }
+  text
+    .counter(`${METRIC_PREFIX}tokens_total`, "Output tokens of finished requests (the report's summary.tokens_total)", overall.tokens)
+    .counter(`${METRIC_PREFIX}tokens_received_total`, "Output tokens counted as they arrived, in flight included", collector.tokensReceived)
+    .counter(`${METRIC_PREFIX}tokens_lost_total`, "Tokens the server reported or was asked for that never arrived", overall.tokensLost)
+    .counter(`${METRIC_PREFIX}cycles_total`, "Finished client cycles (closed model)", collector.cycles)
+    .counter(`${METRIC_PREFIX}connections_opened_total`, "TCP connections established", collector.connectionsOpened)
+    .counter(`${METRIC_PREFIX}connections_failed_total`, "TCP connections that could not be established", collector.connectionsFailed);
+  for (const name of LATENCY_METRIC_NAMES) {
+    const histogram: LatencyHistogram = overall.latency[name];
+    if (histogram.count === 0 && !ALWAYS_EXPORTED.has(name)) continue;
+    text.histogram(`${METRIC_PREFIX}${name}_seconds`, `${LATENCY_METRICS[name]} (seconds)`, histogram);
+  }
+  return text.toString();
+}
+
+export class PrometheusOutput implements Output {
+  readonly name = "prometheus";
+  private collector: Collector | null = null;
+  private finished = false;
+
+  private constructor(
+    private readonly server: LiveServer,
+    private readonly options: PrometheusOptions,
+  ) {}
+
+  /** Listen now, so a taken port fails the command before any load is sent. */
+  static async start(options: PrometheusOptions): Promise<PrometheusOutput> {
+    let output: PrometheusOutput | null = null;
+    const server = await startLiveServer("--prometheus-port", options.host, options.port, (_req, res, path) => {
+      if (path !== "/metrics") return sendNotFound(res, path);
+      const collector = output?.collector;
+      // Scraped before the run began: nothing to say yet beyond the metric being up.
+      const body = collector ? renderRunMetrics(collector, output!.finished, options.info) : "";
+      sendText(res, 200, EXPOSITION_CONTENT_TYPE, body);
+    });
+    output = new PrometheusOutput(server, options);
+    return output;
+  }
+
+  get url(): string {
+    return `${this.server.url}/metrics`;
+  }
+
+  attach(collector: Collector): void {
+    this.collector = collector;
+  }
+
+  async finish(_report: Report): Promise<void> {
+    this.finished = true;
+    if (this.options.lingerS > 0) await new Promise((resolve) => setTimeout(resolve, this.options.lingerS * 1000));
+    await this.close();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

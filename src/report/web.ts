@@ -1,0 +1,91 @@
+// `run --web`: a loopback page with the HTML report's charts, updating each second while the run goes
+// on. The page polls /data?from=N and gets the run's current figures plus the timeline seconds it
+// does not have yet; everything is computed from the collector only when asked.
+import { nowMs, wallClockIso } from "../clock.js";
+import type { Collector } from "../metrics/collector.js";
+import { sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
+import type { Output } from "./output.js";
+import { pageRunFromCollector, type PageData } from "./page/model.js";
+import { jsonForScript, renderPage } from "./page/template.js";
+import type { Report } from "./types.js";
+
+export const WEB_POLL_INTERVAL_MS = 1000;
+
+export interface WebViewOptions {
+  host: string;
+  port: number;
+  /** Seconds to keep serving the final figures after the run ended. */
+  lingerS: number;
+  /** Shown on the page (protocol, target...). */
+  config?: Record<string, unknown>;
+}
+
+export class WebViewOutput implements Output {
+  readonly name = "web";
+  private collector: Collector | null = null;
+  private finished = false;
+  private startedAtIso = wallClockIso();
+  private finalDurationS: number | null = null;
+
+  private constructor(
+    private readonly server: LiveServer,
+    private readonly options: WebViewOptions,
+  ) {}
+
+  static async start(options: WebViewOptions): Promise<WebViewOutput> {
+    let output: WebViewOutput | null = null;
+    const server = await startLiveServer("--web-port", options.host, options.port, (_req, res, path, query) => {
+      if (path === "/") return sendText(res, 200, "text/html; charset=utf-8", output!.page());
+      if (path === "/data") return sendText(res, 200, "application/json", output!.data(Number(query.get("from") ?? 0)));
+      sendNotFound(res, path);
+    });
+    output = new WebViewOutput(server, options);
+    return output;
+  }
+
+  get url(): string {
+    return `${this.server.url}/`;
+  }
+
+  attach(collector: Collector): void {
+    this.collector = collector;
+    this.startedAtIso = wallClockIso();
+  }
+
+  /** The page starts empty and fills itself from /data. */
+  private page(): string {
+    const data: PageData = {
+      title: "tokenstorm · live run",
+      mode: "live",
+      runs: [],
+      live: { dataPath: "/data", intervalMs: WEB_POLL_INTERVAL_MS },
+    };
+    return renderPage(data);
+  }
+
+  private data(timelineFrom: number): string {
+    const collector = this.collector;
+    if (!collector) return jsonForScript({ finished: false, run: null });
+    const elapsedS = this.finalDurationS ?? (nowMs() - collector.startedAt) / 1000;
+    const run = pageRunFromCollector({
+      collector,
+      label: "run",
+      startedAtIso: this.startedAtIso,
+      config: this.options.config ?? {},
+      elapsedS,
+      timelineFrom: Number.isInteger(timelineFrom) && timelineFrom > 0 ? timelineFrom : 0,
+    });
+    return JSON.stringify({ finished: this.finished, run });
+  }
+
+  async finish(report: Report): Promise<void> {
+    this.finalDurationS = report.summary.duration_s;
+    this.finished = true;
+    if (this.options.lingerS > 0) await new Promise((resolve) => setTimeout(resolve, this.options.lingerS * 1000));
+    await this.close();
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}
