@@ -65,7 +65,13 @@ export interface EmbeddedTarget {
 export interface ProtocolDefinition {
   readonly name: string;
   readonly description: string;
-  create(options: DriverOptions): ProtocolDriver;
+  /** `config` is the run's whole configuration when `run` creates the driver (absent in the conformance suite). */
+  create(options: DriverOptions, config?: RunConfig): ProtocolDriver;
+  /**
+   * Conversation protocols (voice) decide what each request is: its type is the scenario. When
+   * present, `run` takes requests from here instead of the prompt sets.
+   */
+  requests?(config: RunConfig): (client: number, cycle: number) => RequestSpec;
   /**
    * Start the embedded server `run` uses when no --target is given. Protocols without one use the
    * HTTP emulator on a worker thread (src/engine/embedded.ts).

@@ -1,0 +1,137 @@
+// The ProtocolDriver of every voice transport: one session (connection) per virtual client, kept
+// across its requests as seed 003's clients do; each request runs its scenario (the request type)
+// on that session under the scenario's time limit. A lost connection fails the request in flight
+// and the client's next request dials again.
+import { nowMs } from "../clock.js";
+import { ErrorClass, RequestFailure } from "../errors.js";
+import type { AudioLibrary } from "../audio/library.js";
+import type { RequestTrace } from "../metrics/trace.js";
+import type { DriverOptions, ProtocolDriver, RequestSpec } from "../protocols/types.js";
+import { mulberry32 } from "../random.js";
+import { VoiceClientSession } from "./client-session.js";
+import { SCENARIOS, type ScenarioName } from "./plan.js";
+import { SCENARIO_RUNNERS, SCENARIO_TIMEOUT_MS, TOOL_NAME } from "./scenarios.js";
+import type { VoiceDialer } from "./types.js";
+
+export interface VoiceDriverSettings {
+  audio: AudioLibrary;
+  serverVad: boolean;
+  toolLatencyMs: number;
+  seed: number;
+  /** Requests per session when known: the session closes after its last one. */
+  requestsPerSession: number | null;
+}
+
+function isScenario(type: string): type is ScenarioName {
+  return (SCENARIOS as readonly string[]).includes(type);
+}
+
+export class VoiceDriver implements ProtocolDriver {
+  private readonly sessions = new Map<number, Promise<VoiceClientSession>>();
+  private readonly active = new Set<VoiceClientSession>();
+  private utterances = 0;
+  private cancelled = false;
+
+  constructor(
+    private readonly dialer: VoiceDialer,
+    private readonly options: DriverOptions,
+    private readonly settings: VoiceDriverSettings,
+  ) {}
+
+  async execute(spec: RequestSpec, trace: RequestTrace): Promise<void> {
+    trace.dispatched(nowMs());
+    const scenario: ScenarioName = isScenario(spec.type) ? spec.type : "simple_query";
+    let session: VoiceClientSession;
+    try {
+      session = await this.sessionFor(trace.client);
+    } catch (err) {
+      this.fail(trace, err);
+      return;
+    }
+    const limitMs = Math.min(SCENARIO_TIMEOUT_MS[scenario], this.options.timeoutMs);
+    const timer = setTimeout(() => session.interrupt(ErrorClass.timeout, `${scenario} took longer than ${limitMs} ms`), limitMs);
+    this.active.add(session);
+    try {
+      session.discardPending();
+      await SCENARIO_RUNNERS[scenario]({
+        session,
+        trace,
+        audio: this.settings.audio,
+        serverVad: this.settings.serverVad,
+        toolLatencyMs: this.settings.toolLatencyMs,
+        draw: mulberry32(this.settings.seed ^ Math.imul(trace.client + 1, 0x9e3779b1) ^ Math.imul(trace.cycle + 1, 0x85ebca6b))(),
+        utteranceIndex: this.utterances++,
+      });
+    } catch (err) {
+      this.fail(trace, err);
+      // After a failure the conversation's state is unknown: start the next request afresh.
+      this.closeSession(trace.client, session);
+    } finally {
+      clearTimeout(timer);
+      this.active.delete(session);
+      trace.endAt = nowMs();
+    }
+    const perSession = this.settings.requestsPerSession;
+    if (perSession !== null && trace.cycle >= perSession - 1) this.closeSession(trace.client, session);
+  }
+
+  cancelAll(): void {
+    this.cancelled = true;
+    for (const session of this.active) session.interrupt(ErrorClass.cancelled, "the run was stopped");
+  }
+
+  async close(): Promise<void> {
+    const sessions = await Promise.allSettled(this.sessions.values());
+    for (const result of sessions) if (result.status === "fulfilled") result.value.close();
+    this.sessions.clear();
+  }
+
+  private fail(trace: RequestTrace, err: unknown): void {
+    if (this.cancelled) trace.fail(ErrorClass.cancelled, "the run was stopped");
+    else if (err instanceof RequestFailure) trace.fail(err.errorClass, err.message);
+    else trace.fail(ErrorClass.other, err instanceof Error ? err.message : String(err));
+  }
+
+  private closeSession(client: number, session: VoiceClientSession): void {
+    session.close();
+    this.sessions.delete(client);
+  }
+
+  private sessionFor(client: number): Promise<VoiceClientSession> {
+    let pending = this.sessions.get(client);
+    if (pending) {
+      const existing = pending;
+      pending = existing.then((session) => (session.open ? session : this.open()));
+    } else {
+      pending = this.open();
+    }
+    this.sessions.set(client, pending);
+    // A failed dial is not kept: the next request dials again.
+    pending.catch(() => this.sessions.delete(client));
+    return pending;
+  }
+
+  private async open(): Promise<VoiceClientSession> {
+    let connectMs: number;
+    let session: VoiceClientSession;
+    try {
+      const dialed = await this.dialer.dial();
+      connectMs = dialed.connectMs;
+      session = new VoiceClientSession(dialed.connection);
+    } catch (err) {
+      this.options.onConnect(null);
+      throw err;
+    }
+    this.options.onConnect(connectMs);
+    const limit = setTimeout(() => session.interrupt(ErrorClass.timeoutHeaders, `no session within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+    try {
+      await session.start({ inputSampleRate: this.settings.audio.sampleRate, serverVad: this.settings.serverVad, tools: [TOOL_NAME] });
+    } catch (err) {
+      session.close();
+      throw err;
+    } finally {
+      clearTimeout(limit);
+    }
+    return session;
+  }
+}

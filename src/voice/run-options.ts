@@ -1,0 +1,90 @@
+// `tokenstorm run` settings of voice protocols (seed 003): scenario weights, audio, turn detection,
+// named performance targets, and the embedded voice emulator's timing. Resolved once into
+// RunConfig.voice; every problem goes to the run's Problems so it is reported with the rest.
+import type { Command } from "commander";
+import type { Problems } from "../config/values.js";
+import { addVoiceEmulatorOptions, voiceSettingsFromFlags, type VoiceEmulatorSettings } from "./options.js";
+import { resolveWeights, type ScenarioWeights } from "./plan.js";
+import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
+
+/** Protocols whose requests are turns of a voice conversation. */
+export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(["realtime", "grpc-voice"]);
+
+export interface VoiceRunFlags {
+  simple?: string;
+  tools?: string;
+  interruptions?: string;
+  falseAlarms?: string;
+  audioDir?: string;
+  targets?: string;
+  turnDetection?: string;
+  toolLatency?: string;
+  /** The embedded voice emulator's settings (--voice-*), as commander hands them over. */
+  [voiceEmulatorFlag: `voice${string}`]: unknown;
+}
+
+export interface VoiceRunConfig {
+  weights: ScenarioWeights;
+  audioDir: string | null;
+  /** Named seed-003 target set (--targets), already added to the run's thresholds. */
+  targets: string | null;
+  /** server_vad: the agent detects speech (barge-in); client: the client commits and cancels. */
+  turnDetection: "server_vad" | "client";
+  /** The client's simulated tool run time before it returns a function call's output, ms. */
+  toolLatencyMs: number;
+  /** For the embedded voice emulator. */
+  emulator: VoiceEmulatorSettings;
+}
+
+export function addVoiceRunOptions(command: Command): Command {
+  command
+    .option("--simple <w>", "voice: weight of simple queries (default 0.6)")
+    .option("--tools <w>", "voice: weight of tool-call queries (default 0.2)")
+    .option("--interruptions <w>", "voice: weight of real interruptions (default 0.1)")
+    .option("--false-alarms <w>", "voice: weight of false alarms (default 0.1)")
+    .option("--audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
+    .option("--targets <set>", `voice: seed 003's performance targets as thresholds (${TARGET_SET_NAMES.join("|")})`)
+    .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
+    .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)");
+  return addVoiceEmulatorOptions(command);
+}
+
+export function resolveVoiceRun(flags: VoiceRunFlags, problems: Problems): VoiceRunConfig {
+  const lines: string[] = [];
+  const emulator = voiceSettingsFromFlags(flags as Record<string, unknown>, lines);
+  for (const line of lines) problems.add(line);
+  const turnDetection = flags.turnDetection ?? "server_vad";
+  if (turnDetection !== "server_vad" && turnDetection !== "client") problems.add(`--turn-detection must be server_vad or client (got "${turnDetection}")`);
+  if (flags.targets !== undefined && !TARGET_SET_NAMES.includes(flags.targets)) {
+    problems.add(`--targets: unknown target set "${flags.targets}" (known: ${TARGET_SET_NAMES.join(", ")})`);
+  }
+  return {
+    weights: resolveWeights(flags, problems),
+    audioDir: flags.audioDir ?? null,
+    targets: flags.targets ?? null,
+    turnDetection: turnDetection === "client" ? "client" : "server_vad",
+    toolLatencyMs: problems.number(flags.toolLatency, "nonNegative", { flag: "--tool-latency" }) ?? 0,
+    emulator,
+  };
+}
+
+interface SessionShape {
+  protocol: string;
+  clients: number;
+  cycles: number | null;
+  requests: number | null;
+  thresholds: string[];
+  voice: VoiceRunConfig;
+}
+
+/**
+ * Seed 003 counts `--requests` per client session (10 clients x 5 requests = 50 turns). For voice
+ * protocols on the plain closed model without --cycles, --requests N therefore means N turns per
+ * session: every client holds one connection for N cycles. The named targets join the thresholds.
+ */
+export function applyVoiceRun(config: SessionShape, explicitCycles: boolean, closedModel: boolean): void {
+  if (config.voice.targets !== null && TARGET_SET_NAMES.includes(config.voice.targets)) config.thresholds.push(...targetThresholds(config.voice.targets));
+  if (!VOICE_PROTOCOLS.has(config.protocol) || !closedModel || explicitCycles || config.requests === null) return;
+  config.cycles = config.requests;
+  config.requests = config.clients * config.requests;
+}

@@ -1,0 +1,227 @@
+// Seed 003's four conversation scenarios, written once over a VoiceClientSession so every voice
+// transport runs the same client logic. Each is one request: it speaks, reads the agent's events in
+// order, records the voice latencies on the trace, and throws a RequestFailure when the agent does
+// not behave as the scenario expects.
+import { nowMs } from "../clock.js";
+import { ErrorClass, RequestFailure } from "../errors.js";
+import { chunkPcm, durationMs, samplesFor } from "../audio/pcm.js";
+import type { AudioLibrary, UtteranceKind } from "../audio/library.js";
+import { silence } from "../audio/generate.js";
+import type { RequestTrace } from "../metrics/trace.js";
+import type { VoiceClientSession } from "./client-session.js";
+import type { ScenarioName } from "./plan.js";
+import type { ResponseStatus } from "./types.js";
+
+/** Audio per input_audio_buffer.append, ms. */
+const APPEND_MS = 100;
+/** The client interrupts (or makes noise) this far into the agent's audio: seed 003's 0.3-0.8 s. */
+const INTERRUPT_AFTER_MS = { min: 300, max: 800 };
+/** Errors a server VAD session may answer to the client's own commit when VAD already ended the turn. */
+const TOLERATED_ERRORS = new Set(["input_audio_buffer_commit_empty", "conversation_already_has_active_response"]);
+export const TOOL_NAME = "get_account_balance";
+
+/** Per-scenario time limits (seed 003: tool calls get 45 s); --timeout caps them. */
+export const SCENARIO_TIMEOUT_MS: Record<ScenarioName, number> = { simple_query: 30_000, tool_call: 45_000, interruption: 30_000, false_alarm: 30_000 };
+
+export interface ScenarioContext {
+  session: VoiceClientSession;
+  trace: RequestTrace;
+  audio: AudioLibrary;
+  /** The agent detects speech (barge-in); otherwise the client commits and cancels itself. */
+  serverVad: boolean;
+  toolLatencyMs: number;
+  /** Uniform draw in [0, 1) for this request (interrupt point), replayable with --seed. */
+  draw: number;
+  /** Which file of --audio-dir to speak next. */
+  utteranceIndex: number;
+}
+
+interface ResponseOutcome {
+  status: ResponseStatus;
+  reason: string | undefined;
+  doneAt: number;
+  firstAudioAt: number | null;
+  call: { callId: string; at: number } | null;
+}
+
+interface WatchHooks {
+  /** Called for each audio delta with the agent audio received so far in this response, ms. */
+  onAudio?(audioMs: number, at: number): void;
+  onSpeechStarted?(at: number): void;
+  onSpeechStopped?(at: number): void;
+}
+
+function failure(message: string): RequestFailure {
+  return new RequestFailure(ErrorClass.other, message);
+}
+
+/** Send `pcm` as appends; returns when the last one was written (the end of the user's speech). */
+function speak(ctx: ScenarioContext, pcm: Int16Array): number {
+  for (const chunk of chunkPcm(pcm, samplesFor(APPEND_MS, ctx.audio.sampleRate))) {
+    ctx.session.send({ type: "audio.append", audio: chunk });
+    if (ctx.trace.sentAt === 0) ctx.trace.sent(nowMs());
+  }
+  return nowMs();
+}
+
+/** Say a whole turn: the utterance, the commit (end of speech), and the request for a response. */
+function speakTurn(ctx: ScenarioContext, kind: UtteranceKind, toolChoice?: "required"): number {
+  const speechEnd = speak(ctx, ctx.audio.utterance(kind, ctx.utteranceIndex));
+  ctx.session.send({ type: "audio.commit" });
+  ctx.session.send({ type: "response.create", ...(toolChoice ? { toolChoice } : {}) });
+  return speechEnd;
+}
+
+/** Read events until the next response has ended; audio deltas count as the trace's chunks. */
+async function watchResponse(ctx: ScenarioContext, hooks: WatchHooks = {}): Promise<ResponseOutcome> {
+  const outputRate = ctx.session.config?.outputSampleRate ?? 24000;
+  let responseId: string | null = null;
+  let audioSamples = 0;
+  let firstAudioAt: number | null = null;
+  let call: ResponseOutcome["call"] = null;
+  for (;;) {
+    const { event, at } = await ctx.session.next();
+    switch (event.type) {
+      case "response.created":
+        responseId ??= event.responseId;
+        break;
+      case "speech.started":
+        hooks.onSpeechStarted?.(at);
+        break;
+      case "speech.stopped":
+        hooks.onSpeechStopped?.(at);
+        break;
+      case "audio.delta":
+        if (event.responseId !== responseId) break;
+        firstAudioAt ??= at;
+        ctx.trace.token(at);
+        audioSamples += event.audio.length;
+        hooks.onAudio?.(durationMs(audioSamples, outputRate), at);
+        break;
+      case "function_call.arguments.done":
+        if (event.responseId === responseId) call = { callId: event.callId, at };
+        break;
+      case "response.done":
+        if (event.responseId === responseId) return { status: event.status, reason: event.reason, doneAt: at, firstAudioAt, call };
+        break;
+      case "error":
+        if (!TOLERATED_ERRORS.has(event.code)) throw new RequestFailure(ErrorClass.serverError, `${event.code}: ${event.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+function expectCompleted(outcome: ResponseOutcome, what: string): void {
+  if (outcome.status === "completed") return;
+  const errorClass = outcome.status === "failed" ? ErrorClass.serverError : ErrorClass.other;
+  throw new RequestFailure(errorClass, `${what} ended ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}`);
+}
+
+function interruptPoint(ctx: ScenarioContext): number {
+  return INTERRUPT_AFTER_MS.min + ctx.draw * (INTERRUPT_AFTER_MS.max - INTERRUPT_AFTER_MS.min);
+}
+
+async function simpleQuery(ctx: ScenarioContext): Promise<void> {
+  const speechEnd = speakTurn(ctx, "query");
+  const response = await watchResponse(ctx);
+  expectCompleted(response, "the response");
+  if (response.firstAudioAt === null) throw failure("the response completed without audio");
+  ctx.trace.measure("ttfa", response.firstAudioAt - speechEnd);
+  ctx.trace.measure("response_total", response.doneAt - speechEnd);
+}
+
+async function toolCall(ctx: ScenarioContext): Promise<void> {
+  const speechEnd = speakTurn(ctx, "tool_query", "required");
+  try {
+    const first = await watchResponse(ctx);
+    expectCompleted(first, "the function-calling response");
+    if (first.call === null) throw failure("the agent answered without calling the tool");
+    if (ctx.toolLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, ctx.toolLatencyMs));
+    ctx.session.send({ type: "tool.output", callId: first.call.callId, output: '{"balance":"42.00","currency":"EUR"}' });
+    ctx.session.send({ type: "response.create" });
+    const answer = await watchResponse(ctx);
+    expectCompleted(answer, "the answer after the tool output");
+    if (answer.firstAudioAt === null) throw failure("the answer after the tool output had no audio");
+    ctx.trace.measure("tool_call", answer.firstAudioAt - first.call.at);
+    ctx.trace.measure("ttfa", answer.firstAudioAt - speechEnd);
+    ctx.trace.measure("response_total", answer.doneAt - speechEnd);
+    ctx.trace.outcome("tool_call_success_rate", true);
+  } catch (err) {
+    ctx.trace.outcome("tool_call_success_rate", false);
+    throw err;
+  }
+}
+
+async function interruption(ctx: ScenarioContext): Promise<void> {
+  const speechEnd = speakTurn(ctx, "query");
+  const interruptAt = interruptPoint(ctx);
+  let interruptStart = 0;
+  let queryEnd = 0;
+  let stoppedAt = 0;
+  const first = await watchResponse(ctx, {
+    onAudio: (audioMs) => {
+      if (interruptStart !== 0 || audioMs < interruptAt) return;
+      interruptStart = nowMs();
+      // Without server VAD the client itself stops the agent, as a client-side VAD would.
+      if (!ctx.serverVad) ctx.session.send({ type: "response.cancel" });
+      queryEnd = speakTurn(ctx, "interrupting_query");
+    },
+    onSpeechStarted: (at) => {
+      if (interruptStart !== 0 && stoppedAt === 0) stoppedAt = at;
+    },
+  });
+  if (interruptStart === 0) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
+  if (first.status !== "cancelled") throw failure(`barge-in not honoured: the interrupted response ended ${first.status}`);
+  if (first.firstAudioAt !== null) ctx.trace.measure("ttfa", first.firstAudioAt - speechEnd);
+  // The agent's audio stops when it hears the interruption (server VAD) or when it cancels.
+  ctx.trace.measure("barge_in", (stoppedAt !== 0 ? stoppedAt : first.doneAt) - interruptStart);
+  const answer = await watchResponse(ctx);
+  expectCompleted(answer, "the answer to the interrupting query");
+  if (answer.firstAudioAt === null) throw failure("the answer to the interrupting query had no audio");
+  ctx.trace.measure("recovery", answer.firstAudioAt - queryEnd);
+  ctx.trace.measure("response_total", answer.doneAt - queryEnd);
+}
+
+async function falseAlarm(ctx: ScenarioContext): Promise<void> {
+  const speechEnd = speakTurn(ctx, "query");
+  const noiseAt = interruptPoint(ctx);
+  let noiseEnd = 0;
+  let stoppedAt = 0;
+  let resumedAt = 0;
+  const silenceMs = (ctx.session.config?.turnDetection?.silenceDurationMs ?? 500) + APPEND_MS;
+  try {
+    const response = await watchResponse(ctx, {
+      onAudio: (audioMs, at) => {
+        if (stoppedAt !== 0 && resumedAt === 0) resumedAt = at;
+        if (noiseEnd !== 0 || audioMs < noiseAt) return;
+        noiseEnd = speak(ctx, ctx.audio.utterance("noise", ctx.utteranceIndex));
+        // Server VAD ends the noise after its silence duration; a client-side VAD just drops it.
+        if (ctx.serverVad) speak(ctx, silence(silenceMs, ctx.audio.sampleRate));
+        else ctx.session.send({ type: "audio.clear" });
+      },
+      onSpeechStopped: (at) => {
+        if (noiseEnd !== 0 && stoppedAt === 0) stoppedAt = at;
+      },
+    });
+    if (noiseEnd === 0) throw failure(`the response ended before the false alarm (${noiseAt.toFixed(0)} ms of audio)`);
+    if (response.status === "cancelled") throw failure("false alarm not recognised: the noise cancelled the response");
+    expectCompleted(response, "the response");
+    if (ctx.serverVad && resumedAt === 0) throw failure("the response completed without resuming its audio after the false alarm");
+    if (response.firstAudioAt !== null) ctx.trace.measure("ttfa", response.firstAudioAt - speechEnd);
+    ctx.trace.measure("response_total", response.doneAt - speechEnd);
+    if (resumedAt !== 0) ctx.trace.measure("resume", resumedAt - noiseEnd);
+    ctx.trace.outcome("false_alarm_resume_rate", true);
+  } catch (err) {
+    ctx.trace.outcome("false_alarm_resume_rate", false);
+    throw err;
+  }
+}
+
+export const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<void>> = {
+  simple_query: simpleQuery,
+  tool_call: toolCall,
+  interruption,
+  false_alarm: falseAlarm,
+};
