@@ -187,6 +187,7 @@ describe("tokenstorm run --config", () => {
     assert.equal(report.config.length, 5);
     assert.deepEqual(report.config.prompts, ["medium"]);
     assert.equal(report.summary.requests, 3);
+    assert.deepEqual(report.config.configFile, { path: "run.yaml", scenario: "wide" });
     assert.deepEqual(report.thresholds.map((t) => [t.expression, t.ok]), [["success_rate>0.9", true]]);
   });
 });

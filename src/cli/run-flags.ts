@@ -55,7 +55,7 @@ export function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = p
   const { config: configPath, ...cli } = explicitFlags(command) as RawRunFlags & { config?: string };
   if (configPath === undefined) return cli;
   const merged = loadRunConfigFile(configPath, cli, configKeysOf(command), env);
-  return merged.flags;
+  return { ...merged.flags, configFile: { path: configPath, scenario: merged.fileScenario } };
 }
 
 /** Load, merge and check a config file under the command-line flags `cli`. */
