@@ -3,6 +3,7 @@
 // beyond p95; each check that fails is a warning with the seed's likely cause. Voice runs carry the
 // verdict in the report JSON (`assessment`) and the console prints it.
 import type { LatencySummary } from "../metrics/histogram.js";
+import { VOICE_PROTOCOLS } from "../voice/run-options.js";
 import type { Report, TimelinePoint } from "./types.js";
 
 export type CheckName = "p95_latency" | "error_rate" | "latency_vs_users" | "tail_latency";
@@ -107,7 +108,9 @@ function fit(points: Array<[users: number, latencyMs: number]>): { slope: number
 
 function growthCheck(timeline: TimelinePoint[]): AssessmentCheck {
   const limit = ASSESSMENT_LIMITS.latencyGrowth;
-  const points = timeline.filter((p) => p.e2e_p50 !== null && p.active > 0).map((p): [number, number] => [p.active, p.e2e_p50!]);
+  // Staged runs count users directly; other runs use the requests in flight at each second's end.
+  const usersAt = (p: TimelinePoint): number => p.active_users ?? p.active;
+  const points = timeline.filter((p) => p.e2e_p50 !== null && usersAt(p) > 0).map((p): [number, number] => [usersAt(p), p.e2e_p50!]);
   const users = points.map(([x]) => x);
   const fewest = Math.min(...users);
   const most = Math.max(...users);
@@ -136,6 +139,11 @@ function tailCheck(latency: LatencySummary | undefined): AssessmentCheck {
   return ratio >= limit
     ? { name: "tail_latency", status: "warning", value: ratio, limit, message: `${figures}: outliers` }
     : { name: "tail_latency", status: "good", value: ratio, limit, message: figures };
+}
+
+/** The assessment of a voice run (seed 002's criteria are a voice gateway's); undefined for other protocols. */
+export function assessmentFor(report: Report, protocol: string): Assessment | undefined {
+  return VOICE_PROTOCOLS.has(protocol) ? assessReport(report) : undefined;
 }
 
 export function assessReport(report: Report): Assessment {

@@ -16,18 +16,27 @@ const CLOSE_GRACE_MS = 1000;
 export class GrpcVoiceConnection implements VoiceConnection {
   private eventListener: ((event: VoiceServerEvent, at: number) => void) | null = null;
   private endListener: ((end: VoiceConnectionEnd | null) => void) | null = null;
+  /** Events (and the end) that arrive before the session listens: the dialer hands the call over late. */
+  private early: Array<{ event: VoiceServerEvent; at: number }> = [];
+  private earlyEnd: { end: VoiceConnectionEnd | null } | null = null;
   private ended = false;
   private closing = false;
   private inTurn = false;
   private commitPending = false;
   private received = 0;
 
-  constructor(private readonly call: grpc.ClientDuplexStream<WireEvent, WireEvent>) {
+  /** `onFinished(channelSound)` runs once the call has ended either way (the dialer takes its channel back). */
+  constructor(
+    private readonly call: grpc.ClientDuplexStream<WireEvent, WireEvent>,
+    private readonly onFinished: (channelSound: boolean) => void = () => undefined,
+  ) {
     call.on("data", (message: WireEvent) => {
       const at = nowMs();
       this.received++;
       const event = serverEventFromWire(message);
-      if (event) this.eventListener?.(event, at);
+      if (!event) return;
+      if (this.eventListener) this.eventListener(event, at);
+      else this.early.push({ event, at });
     });
     // grpc-js reports every ending through 'status' (also after 'error'); 'error' only needs a listener.
     call.on("error", () => undefined);
@@ -67,10 +76,14 @@ export class GrpcVoiceConnection implements VoiceConnection {
 
   onEvent(listener: (event: VoiceServerEvent, at: number) => void): void {
     this.eventListener = listener;
+    const early = this.early;
+    this.early = [];
+    for (const { event, at } of early) listener(event, at);
   }
 
   onEnd(listener: (end: VoiceConnectionEnd | null) => void): void {
     this.endListener = listener;
+    if (this.earlyEnd) listener(this.earlyEnd.end);
   }
 
   /** Half-close: the gateway ends the conversation with OK; a gateway that does not is cancelled. */
@@ -96,8 +109,10 @@ export class GrpcVoiceConnection implements VoiceConnection {
     this.ended = true;
     const { OK, CANCELLED } = grpcJs().status;
     const ok = status.code === OK || (this.closing && status.code === CANCELLED);
-    this.endListener?.(
-      ok ? null : { errorClass: classifyGrpcError(status, this.received > 0), message: `${grpcStatusName(status.code)}: ${status.details}` },
-    );
+    const end = ok ? null : { errorClass: classifyGrpcError(status, this.received > 0), message: `${grpcStatusName(status.code)}: ${status.details}` };
+    // A status the gateway chose (grpc_*) leaves the channel sound; a transport failure may not.
+    this.onFinished(end === null || end.errorClass.startsWith("grpc_"));
+    if (this.endListener) this.endListener(end);
+    else this.earlyEnd = { end };
   }
 }
