@@ -17,7 +17,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-for (const protocol of PROTOCOLS) {
+// Conversation protocols (voice) have no per-request token budget and no HTTP status per request:
+// they prove themselves on turns, connection failures and drops (voiceConformance below).
+for (const protocol of PROTOCOLS.filter((p) => !p.requests)) {
   describe(`driver ${protocol.name}`, () => {
     // Protocols with their own embedded server (session, voice) run the suite against it.
     const emulator = suiteTargetFor(protocol, { ttftMs: 30, itlMs: 5, length: 20, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
@@ -76,6 +78,42 @@ for (const protocol of PROTOCOLS) {
       const { records, collector } = await runRequests(protocol, driverOptions(`http://127.0.0.1:${port}`), 3, 5);
       for (const record of records) assert.equal(record.error_class, "refused", record.error ?? "");
       assert.equal(collector.connectionsFailed >= 1, true);
+    });
+  });
+}
+
+for (const protocol of PROTOCOLS.filter((p) => p.requests)) {
+  describe(`voice driver ${protocol.name}`, () => {
+    // 20 audio deltas of 20 ms each per answer, first audio 30 ms after the end of speech, 4x real time.
+    const target = suiteTargetFor(protocol, { ttftMs: 30, itlMs: 5, length: 20, seed: 1 });
+
+    test("completes conversation turns with measured voice latencies", async () => {
+      const { records, collector } = await runRequests(protocol, driverOptions(target().url), 4, null);
+      for (const record of records) {
+        assert.equal(record.ok, true, record.error ?? "");
+        assert.ok(record.chunks > 0, "audio deltas arrive as chunks");
+        const ttfa = record.measures?.ttfa ?? -1;
+        assert.ok(ttfa >= 29 && ttfa < 250, `ttfa ${ttfa}`);
+        assert.ok((record.measures?.response_total ?? -1) >= ttfa);
+      }
+      assert.equal(collector.overall.latency.ttfa.count, 4);
+      assert.ok(collector.connectionsOpened >= 1);
+    });
+
+    test("a connection dropped mid-response is stream_aborted", async () => {
+      const options = driverOptions(target().url, { headers: { "x-tokenstorm-fail": "disconnect" } });
+      const { records } = await runRequests(protocol, options, 2, null);
+      for (const record of records) {
+        assert.equal(record.error_class, "stream_aborted", record.error ?? "");
+        assert.ok(record.chunks > 0, "the drop comes mid-response");
+      }
+    });
+
+    test("nothing listening is refused, without throwing", async () => {
+      const port = await closedPort();
+      const { records, collector } = await runRequests(protocol, driverOptions(`http://127.0.0.1:${port}`), 2, null);
+      for (const record of records) assert.equal(record.error_class, "refused", record.error ?? "");
+      assert.ok(collector.connectionsFailed >= 1);
     });
   });
 }

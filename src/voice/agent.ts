@@ -16,7 +16,10 @@ const LISTEN_RATE = 24000;
 const WORDS = "sure here is what I found for you the answer is ready and I can help with anything else you need".split(" ");
 const DEFAULT_TOOL = "lookup";
 
-type Fate = { kind: "none" } | { kind: "error" } | { kind: "drop"; atChunk: number };
+type Fate = { kind: "none" } | { kind: "error" } | { kind: "drop"; atChunk: number } | { kind: "stall" };
+
+/** A failure a client forces on every response of its session (the emulator's x-tokenstorm-fail). */
+export type ForcedVoiceFailure = "error" | "drop" | "stall";
 
 interface Response {
   id: string;
@@ -44,6 +47,7 @@ export class VoiceAgent implements VoiceAgentContract {
   private bargeIn = false;
   private pendingCallId: string | null = null;
   private closed = false;
+  private forced: ForcedVoiceFailure | null = null;
   private readonly intervalMs: number;
 
   constructor(
@@ -65,6 +69,11 @@ export class VoiceAgent implements VoiceAgentContract {
     host.stats.sessions++;
     host.stats.activeSessions++;
     this.send({ type: "session.created", sessionId: host.id("sess"), session: { ...this.session } });
+  }
+
+  /** Every later response of this session fails this way instead of by the configured rates. */
+  force(failure: ForcedVoiceFailure): void {
+    this.forced = failure;
   }
 
   /** The session as configured so far (decoders resolve partial updates against it). */
@@ -182,8 +191,8 @@ export class VoiceAgent implements VoiceAgentContract {
     this.turnEndedAt = null;
     const random = this.host.random;
     const draw = random();
-    const fate: Fate =
-      draw < o.errorRate ? { kind: "error" } : draw < o.errorRate + o.dropRate ? { kind: "drop", atChunk: 0 } : { kind: "none" };
+    const drawn: Fate["kind"] = draw < o.errorRate ? "error" : draw < o.errorRate + o.dropRate ? "drop" : "none";
+    const fate: Fate = { kind: this.forced ?? drawn, atChunk: 0 } as Fate;
     const slow = o.slowStartRate > 0 && random() < o.slowStartRate ? o.slowStartMs : 0;
     const totalChunks = Math.max(1, Math.round(o.responseAudioMs / o.chunkMs));
     if (fate.kind === "drop") fate.atChunk = 1 + Math.floor(random() * Math.max(1, totalChunks - 1));
@@ -212,6 +221,8 @@ export class VoiceAgent implements VoiceAgentContract {
     response.task = null;
     if (this.closed || this.response !== response || response.paused) return;
     if (response.phase === "thinking") {
+      // A stalled agent accepted the turn and never answers: the client's timeout decides.
+      if (response.fate.kind === "stall") return;
       if (response.fate.kind === "error") {
         this.error("server_error", "injected failure: the agent could not produce a response");
         return this.finish("failed", "server_error");

@@ -5,7 +5,8 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { TimingWheel } from "../../emulator/timing-wheel.js";
-import { VoiceAgent } from "../../voice/agent.js";
+import { parseForcedFailure } from "../../emulator/failures.js";
+import { VoiceAgent, type ForcedVoiceFailure } from "../../voice/agent.js";
 import { VoiceHost } from "../../voice/host.js";
 import type { VoiceAgentOptions } from "../../voice/types.js";
 import { decodeClientEvent, encodeServerEvent, REALTIME_PATH, WireError } from "./wire.js";
@@ -16,7 +17,7 @@ export interface RealtimeEndpoint {
   close(): void;
 }
 
-function serve(socket: WebSocket, host: VoiceHost): void {
+function serve(socket: WebSocket, host: VoiceHost, forced: ForcedVoiceFailure | null): void {
   let eventCount = 0;
   const agent = new VoiceAgent(
     host,
@@ -26,6 +27,7 @@ function serve(socket: WebSocket, host: VoiceHost): void {
     // An injected drop: the TCP connection goes away without a close frame, as when a server dies.
     () => socket.terminate(),
   );
+  if (forced) agent.force(forced);
   socket.on("message", (data: RawData, isBinary: boolean) => {
     if (isBinary) {
       socket.send(encodeServerEvent({ type: "error", code: "invalid_event", message: "binary frames are not part of the protocol: send JSON text events" }, `evt_${++eventCount}`));
@@ -49,10 +51,22 @@ export function attachRealtime(server: Server, wheel: TimingWheel, options: Voic
   const sockets = new Set<WebSocket>();
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? "/", "http://emulator").pathname !== REALTIME_PATH) return;
+    // x-tokenstorm-fail, as on the HTTP endpoints: a status refuses the upgrade; disconnect, stall
+    // and malformed apply to every response of the session.
+    const header = req.headers["x-tokenstorm-fail"];
+    const forced = typeof header === "string" ? parseForcedFailure(header) : undefined;
+    if (forced?.kind === "status") {
+      socket.end(`HTTP/1.1 ${forced.status} Injected Failure\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on("close", () => sockets.delete(ws));
-      serve(ws, host);
+      if (forced?.kind === "malformed") {
+        ws.send("{not json");
+        return;
+      }
+      serve(ws, host, forced?.kind === "disconnect" ? "drop" : forced?.kind === "stall" ? "stall" : null);
     });
   });
   return {
