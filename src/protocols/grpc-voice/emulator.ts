@@ -19,7 +19,8 @@ export async function startGatewayBeside(options: EmulatorOptions): Promise<Runn
 
 /** `run`'s embedded gateway on a free loopback port, with the run's seed and failure injection. */
 export async function startEmbeddedGateway(config: RunConfig): Promise<EmbeddedTarget> {
-  const resolved = resolveOptions({ ...(config.seed !== null ? { seed: config.seed } : {}) });
+  // --voice-* flags time the embedded gateway's agents exactly as they time the realtime emulator's.
+  const resolved = resolveOptions({ voice: config.voice.emulator, ...(config.seed !== null ? { seed: config.seed } : {}) });
   const unavailableRate = config.grpcVoice.unavailableRate;
   const gateway = await startGrpcGateway({ host: "127.0.0.1", port: 0, voice: resolved.voice, unavailableRate });
   const v = resolved.voice;

@@ -1,6 +1,7 @@
 // The run flags that belong to grpc-voice: --proto / --service (your own compatible gateway) and
 // --grpc-unavailable-rate (failure injection in the embedded gateway), validated with the rest of
 // the run's flags so every problem is reported at once.
+import type { Command } from "commander";
 import type { Problems } from "../../config/values.js";
 import { UsageError } from "../../errors.js";
 import { loadVoiceService } from "./proto.js";
@@ -20,6 +21,13 @@ export interface GrpcVoiceOptions {
   service: string | null;
   /** Embedded gateway: fraction of calls refused with UNAVAILABLE. */
   unavailableRate: number;
+}
+
+export function addGrpcVoiceOptions(command: Command): Command {
+  return command
+    .option("--proto <file>", "grpc-voice: your gateway's .proto (default: tokenstorm's proto/voice/v1/voice.proto)")
+    .option("--service <name>", "grpc-voice: fully qualified service in --proto, e.g. acme.voice.v1.Gateway")
+    .option("--grpc-unavailable-rate <fraction>", "grpc-voice: fraction of calls the embedded gateway refuses with UNAVAILABLE (default 0)");
 }
 
 export function resolveGrpcVoice(flags: GrpcVoiceFlags, protocol: string, hasTarget: boolean, problems: Problems): GrpcVoiceOptions {

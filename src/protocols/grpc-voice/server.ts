@@ -7,10 +7,11 @@ import { RunError } from "../../errors.js";
 import { TimingWheel } from "../../emulator/timing-wheel.js";
 import { mulberry32 } from "../../random.js";
 import { VoiceAgent } from "../../voice/agent.js";
-import { VoiceHost } from "../../voice/host.js";
+import { VOICE_AGENT_DEFAULTS, VoiceHost } from "../../voice/host.js";
 import type { VoiceAgentOptions, VoiceAgentStats, VoiceServerEvent } from "../../voice/types.js";
 import { grpcJs } from "./grpc-modules.js";
-import { loadVoiceService } from "./proto.js";
+import { dropConnection, forcedFailureOf } from "./failures.js";
+import { loadVoiceService, type VoiceServiceSource } from "./proto.js";
 import { clientEventFromWire, serverEventToWire, WIRE_SAMPLE_RATE, type WireEvent } from "./wire.js";
 
 export interface GrpcGatewayOptions {
@@ -18,8 +19,10 @@ export interface GrpcGatewayOptions {
   host?: string;
   /** Default 50051 (seed 002's gateway port); 0 picks a free one. */
   port?: number;
-  /** The agents' timing and failures (the same options as the realtime emulator's agents). */
-  voice: VoiceAgentOptions;
+  /** The agents' timing and failures (the realtime emulator's agent options); unset ones take its defaults. */
+  voice?: Partial<VoiceAgentOptions>;
+  /** Serve another compatible .proto / service instead of ours (tests of --proto / --service). */
+  source?: VoiceServiceSource;
   /** Fraction of calls refused with UNAVAILABLE (0..1), default 0. */
   unavailableRate?: number;
 }
@@ -27,7 +30,7 @@ export interface GrpcGatewayOptions {
 export interface GrpcGatewayStats {
   /** Converse calls received. */
   calls: number;
-  /** Calls refused with UNAVAILABLE by failure injection. */
+  /** Calls refused before any event: UNAVAILABLE by --grpc-unavailable-rate, or a status forced by x-tokenstorm-fail. */
   refused: number;
   /** Calls the client half-closed and the gateway ended with OK. */
   completed: number;
@@ -36,6 +39,8 @@ export interface GrpcGatewayStats {
   cancelledByClient: number;
   /** Calls open now. */
   active: number;
+  /** Distinct client connections (peer addresses) the calls came over. */
+  connections: number;
 }
 
 export interface RunningGrpcGateway {
@@ -72,15 +77,28 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
   const host = options.host ?? "127.0.0.1";
   const unavailableRate = options.unavailableRate ?? 0;
   if (!(unavailableRate >= 0 && unavailableRate <= 1)) throw new RunError(`gRPC gateway unavailableRate must be from 0 to 1 (got ${unavailableRate})`);
-  const draw = mulberry32(options.voice.seed ^ REFUSAL_SEED_SALT);
+  const voice: VoiceAgentOptions = { ...VOICE_AGENT_DEFAULTS, seed: Math.floor(Math.random() * 2 ** 31), ...options.voice };
+  const draw = mulberry32(voice.seed ^ REFUSAL_SEED_SALT);
   const wheel = new TimingWheel((err) => process.stderr.write(`tokenstorm grpc gateway: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
   // The wire's audio is 16 kHz both ways unless a client configures otherwise.
-  const voiceHost = new VoiceHost({ ...options.voice, outputSampleRate: WIRE_SAMPLE_RATE }, wheel);
-  const stats: GrpcGatewayStats = { calls: 0, refused: 0, completed: 0, dropped: 0, cancelledByClient: 0, active: 0 };
+  const voiceHost = new VoiceHost({ ...voice, outputSampleRate: WIRE_SAMPLE_RATE }, wheel);
+  const stats: GrpcGatewayStats = { calls: 0, refused: 0, completed: 0, dropped: 0, cancelledByClient: 0, active: 0, connections: 0 };
+  const peers = new Set<string>();
   const calls = new Set<grpc.ServerDuplexStream<WireEvent, WireEvent>>();
 
   const converse = (call: grpc.ServerDuplexStream<WireEvent, WireEvent>): void => {
     stats.calls++;
+    const peer = call.getPeer();
+    if (!peers.has(peer)) {
+      peers.add(peer);
+      stats.connections = peers.size;
+    }
+    const forced = forcedFailureOf(call.metadata);
+    if (forced?.kind === "status") {
+      stats.refused++;
+      call.emit("error", { code: forced.code, details: forced.details });
+      return;
+    }
     if (unavailableRate > 0 && draw() < unavailableRate) {
       stats.refused++;
       call.emit("error", { code: status.UNAVAILABLE, details: INJECTED_UNAVAILABLE_DETAILS });
@@ -96,7 +114,7 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
       stats[outcome]++;
       calls.delete(call);
       agent.close();
-      if (outcome === "cancelledByClient") return;
+      if (outcome === "cancelledByClient" || (outcome === "dropped" && !ending)) return;
       if (ending) call.emit("error", ending);
       else call.end();
     };
@@ -109,9 +127,11 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
       if (!starting) call.write(serverEventToWire(event));
       else if (event.type === "session.created") start.created = event;
     };
-    const agent = new VoiceAgent(voiceHost, send, () =>
-      finish("dropped", { code: status.ABORTED, details: "connection dropped mid-response (tokenstorm emulator failure injection)" }),
-    );
+    const agent = new VoiceAgent(voiceHost, send, () => {
+      const dropped = dropConnection(call);
+      finish("dropped", dropped ? undefined : { code: status.ABORTED, details: "connection dropped mid-response (tokenstorm emulator failure injection)" });
+    });
+    if (forced?.kind === "agent") agent.force(forced.failure);
     agent.handle({ type: "session.update", session: { inputSampleRate: WIRE_SAMPLE_RATE } });
     starting = false;
     if (start.created) send({ ...start.created, session: { ...agent.config } });
@@ -125,7 +145,8 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
   };
 
   const server = new (grpcJs().Server)();
-  server.addService(loadVoiceService().definition, { Converse: converse });
+  const service = loadVoiceService(options.source);
+  server.addService(service.definition, { [service.methodName]: converse });
   const port = await bind(server, host, options.port ?? 50051);
 
   let closing: Promise<void> | undefined;

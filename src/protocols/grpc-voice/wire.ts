@@ -1,7 +1,8 @@
 // The grpc-voice wire mapping: transport-independent voice events (src/voice/types.ts) to and from
 // the protobuf messages of proto/voice/v1/voice.proto, as plain objects for @grpc/proto-loader
 // (snake_case fields, bytes as Buffers, enums by name, unset fields absent). Audio crosses as raw
-// PCM16 little-endian bytes, viewed in place when aligned.
+// PCM16 little-endian bytes, viewed in place when aligned (src/audio/pcm.ts).
+import { bytesToPcm, pcmToBytes } from "../../audio/pcm.js";
 import { VOICE_AGENT_DEFAULTS } from "../../voice/host.js";
 import type { Pcm16, ResponseStatus, ServerVad, VoiceClientEvent, VoiceServerEvent, VoiceSessionConfig, VoiceTool } from "../../voice/types.js";
 
@@ -14,21 +15,9 @@ const DEFAULT_VAD = VOICE_AGENT_DEFAULTS.turnDetection as ServerVad;
 /** One message of the ClientEvent / ServerEvent oneof: `{ <member>: {...fields} }`. */
 export type WireEvent = Record<string, Fields | string | undefined>;
 
-// ---------------------------------------------------------------- audio
-
-/** PCM16 samples as bytes for the wire (a view, no copy; x86 and ARM are little-endian like the wire). */
-export function pcmToBytes(samples: Pcm16): Buffer {
-  return Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength);
-}
-
-/** Bytes from the wire as samples: a view when aligned, else one copy (Int16Array needs 2-byte alignment). */
-export function bytesToPcm(bytes: Uint8Array | undefined): Pcm16 {
-  if (!bytes || bytes.byteLength < 2) return new Int16Array(0);
-  const length = bytes.byteLength >> 1;
-  if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, length);
-  const copy = new Uint8Array(length * 2);
-  copy.set(bytes.subarray(0, length * 2));
-  return new Int16Array(copy.buffer);
+/** Audio bytes of a message (absent when a peer sent none) as samples. */
+function samplesOf(bytes: unknown): Pcm16 {
+  return bytes instanceof Uint8Array ? bytesToPcm(bytes) : new Int16Array(0);
 }
 
 // ---------------------------------------------------------------- session config
@@ -146,7 +135,7 @@ export function clientEventToWire(event: VoiceClientEvent): WireEvent | null {
 export function clientEventFromWire(message: WireEvent, current?: VoiceSessionConfig): VoiceClientEvent[] {
   const f = (name: string): Fields | undefined => message[name] as Fields | undefined;
   if (message.config) return [{ type: "session.update", session: sessionFromWire(f("config"), current) }];
-  if (message.audio) return [{ type: "audio.append", audio: bytesToPcm(f("audio")!.pcm16 as Uint8Array | undefined) }];
+  if (message.audio) return [{ type: "audio.append", audio: samplesOf(f("audio")!.pcm16) }];
   if (message.speech_end) {
     const toolChoice = TOOL_CHOICE_FROM_WIRE[String(f("speech_end")!.tool_choice ?? "")];
     return [{ type: "audio.commit" }, { type: "response.create", ...(toolChoice ? { toolChoice } : {}) }];
@@ -213,7 +202,7 @@ function text(fields: Fields, name: string): string {
 export function serverEventFromWire(message: WireEvent): VoiceServerEvent | null {
   const get = (name: string): Fields | null => (message[name] && typeof message[name] === "object" ? (message[name] as Fields) : null);
   let f: Fields | null;
-  if ((f = get("audio"))) return { type: "audio.delta", responseId: text(f, "response_id"), itemId: text(f, "item_id"), audio: bytesToPcm(f.pcm16 as Uint8Array | undefined) };
+  if ((f = get("audio"))) return { type: "audio.delta", responseId: text(f, "response_id"), itemId: text(f, "item_id"), audio: samplesOf(f.pcm16) };
   if ((f = get("transcript"))) {
     if (f.role === "USER" || f.final === true) return null;
     return { type: "transcript.delta", responseId: text(f, "response_id"), itemId: text(f, "item_id"), delta: text(f, "text") };
