@@ -5,8 +5,8 @@ import { nowMs, wallClockIso } from "../clock.js";
 import type { Collector } from "../metrics/collector.js";
 import { sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
 import type { Output } from "./output.js";
-import { pageRunFromCollector, type PageData } from "./page/model.js";
-import { jsonForScript, renderPage } from "./page/template.js";
+import { pageRunFromCollector, pageRunFromReport, type PageData, type PageRun } from "./page/model.js";
+import { renderPage } from "./page/template.js";
 import type { Report } from "./types.js";
 
 export const WEB_POLL_INTERVAL_MS = 1000;
@@ -23,9 +23,9 @@ export interface WebViewOptions {
 export class WebViewOutput implements Output {
   readonly name = "web";
   private collector: Collector | null = null;
-  private finished = false;
   private startedAtIso = wallClockIso();
-  private finalDurationS: number | null = null;
+  /** Once the run ended, the page shows the report itself (thresholds included). */
+  private finalReport: Report | null = null;
 
   private constructor(
     private readonly server: LiveServer,
@@ -63,24 +63,23 @@ export class WebViewOutput implements Output {
     return renderPage(data);
   }
 
-  private data(timelineFrom: number): string {
+  private data(requestedFrom: number): string {
     const collector = this.collector;
-    if (!collector) return jsonForScript({ finished: false, run: null });
-    const elapsedS = this.finalDurationS ?? (nowMs() - collector.startedAt) / 1000;
-    const run = pageRunFromCollector({
-      collector,
-      label: "run",
-      startedAtIso: this.startedAtIso,
-      config: this.options.config ?? {},
-      elapsedS,
-      timelineFrom: Number.isInteger(timelineFrom) && timelineFrom > 0 ? timelineFrom : 0,
-    });
-    return JSON.stringify({ finished: this.finished, run });
+    const timelineFrom = Number.isInteger(requestedFrom) && requestedFrom > 0 ? requestedFrom : 0;
+    let run: PageRun | null = null;
+    if (this.finalReport) {
+      run = pageRunFromReport(this.finalReport, "run");
+      run.timeline = run.timeline.slice(timelineFrom);
+    } else if (collector) {
+      const elapsedS = (nowMs() - collector.startedAt) / 1000;
+      run = pageRunFromCollector({ collector, label: "run", startedAtIso: this.startedAtIso, config: this.options.config ?? {}, elapsedS, timelineFrom });
+    }
+    // Before the run starts (embedded emulator still coming up) there is nothing to show yet.
+    return JSON.stringify({ finished: this.finalReport !== null, run });
   }
 
   async finish(report: Report): Promise<void> {
-    this.finalDurationS = report.summary.duration_s;
-    this.finished = true;
+    this.finalReport = report;
     if (this.options.lingerS > 0) await new Promise((resolve) => setTimeout(resolve, this.options.lingerS * 1000));
     await this.close();
   }

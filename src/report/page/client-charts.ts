@@ -42,13 +42,17 @@ interface Derived {
   latency: Record<string, Column>;
 }
 
+const MIN_RATE_SECONDS = 0.5;
+
 const TIMELINE_LATENCIES = ["ttft_p50", "ttft_p95", "itl_p50", "itl_p95", "e2e_p50", "e2e_p95"] as const;
 
 function derive(run: PageRun): Derived {
   const points = run.timeline;
   const t = points.map((p) => p.t_s);
-  const seconds = points.map((p, i) => Math.max(0.05, p.t_s - (i > 0 ? points[i - 1]!.t_s : 0)));
-  const rate = (value: (i: number) => number): Column => points.map((_, i) => Math.round((value(i) / seconds[i]!) * 100) / 100);
+  const seconds = points.map((p, i) => p.t_s - (i > 0 ? points[i - 1]!.t_s : 0));
+  // The run's last, partial second can be a few milliseconds long: too short to make a rate of.
+  const rate = (value: (i: number) => number): Column =>
+    points.map((_, i) => (seconds[i]! < MIN_RATE_SECONDS ? null : Math.round((value(i) / seconds[i]!) * 100) / 100));
   const hasUsers = points.some((p) => typeof (p as unknown as Record<string, unknown>)["active_users"] === "number");
   const latency: Record<string, Column> = {};
   for (const key of TIMELINE_LATENCIES) latency[key] = points.map((p) => p[key] ?? null);

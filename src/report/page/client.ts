@@ -17,7 +17,8 @@ declare global {
 
 interface LiveUpdate {
   finished: boolean;
-  run: PageRun;
+  /** Null until the run has started. */
+  run: PageRun | null;
 }
 
 const CHART_HEIGHT = 260;
@@ -142,6 +143,11 @@ class PageView {
   }
 
   render(): void {
+    window.tokenstorm = { data: this.data, charts: {}, updates: this.updates };
+    if (this.data.runs.length === 0) {
+      this.byId("facts").textContent = "waiting for the run to start…";
+      return;
+    }
     this.byId("facts").textContent = factsLine(this.data.runs);
     this.byId("cards").replaceChildren(...CARDS.map((card) => cardElement(card, this.data.runs)));
     const thresholds = thresholdsElement(this.data.runs);
@@ -177,6 +183,7 @@ class PageView {
 
   /** Fold a live update in: new timeline points are appended, everything else replaced. */
   applyLive(update: LiveUpdate): void {
+    if (!update.run) return;
     const current = this.data.runs[0];
     const timeline = current ? [...current.timeline, ...update.run.timeline] : update.run.timeline;
     this.data.runs = [{ ...update.run, timeline }];

@@ -1,0 +1,80 @@
+// The Grafana dashboard in dashboards/: valid JSON on a Prometheus datasource variable, seed 002's
+// panels present, and every metric a panel queries is one we actually export — checked against a
+// live scrape of a run's /metrics and the emulator's /metrics.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { resolveRunConfig } from "../src/config/run-config.js";
+import { runLoadTest } from "../src/engine/load-test.js";
+import { PrometheusOutput } from "../src/report/prometheus.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
+
+const DASHBOARD = resolve(fileURLToPath(import.meta.url), "../../../dashboards/tokenstorm.json");
+
+interface Panel {
+  type: string;
+  title: string;
+  datasource?: { type: string; uid: string };
+  targets?: Array<{ expr: string; datasource?: { uid: string } }>;
+  panels?: Panel[];
+}
+
+function allPanels(panels: Panel[]): Panel[] {
+  return panels.flatMap((panel) => [panel, ...allPanels(panel.panels ?? [])]);
+}
+
+/** Metric names in a PromQL expression: ours or vLLM's, histogram series reduced to their family. */
+function metricsIn(expr: string): string[] {
+  const names = expr.match(/\b(?:tokenstorm_[a-z0-9_]+|vllm:[a-z0-9_:]+)/g) ?? [];
+  return names.map((name) => name.replace(/_(bucket|sum|count)$/, ""));
+}
+
+/** Families (# TYPE lines) of a Prometheus text exposition. */
+function families(text: string): Set<string> {
+  return new Set([...text.matchAll(/^# TYPE (\S+) \S+$/gm)].map((m) => m[1]!));
+}
+
+describe("Grafana dashboard", () => {
+  const emulator = emulatorForSuite({ ttftMs: 5, itlMs: 2, errorRate: 0.2, seed: 3 });
+
+  it("queries only metrics that tokenstorm and the emulator export", async () => {
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as { title: string; panels: Panel[]; templating: { list: Array<{ name: string; type: string; query: string }> } };
+    const variable = dashboard.templating.list.find((v) => v.type === "datasource");
+    assert.deepEqual(variable && { name: variable.name, query: variable.query }, { name: "datasource", query: "prometheus" });
+
+    const panels = allPanels(dashboard.panels).filter((p) => p.type !== "row");
+    const titles = panels.map((p) => p.title);
+    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class"]) {
+      assert.ok(titles.includes(wanted), `panel "${wanted}" (have: ${titles.join(", ")})`);
+    }
+
+    // A live scrape of a staged-users run (so active users are exported) with some injected errors.
+    const exporter = await PrometheusOutput.start({ host: "127.0.0.1", port: 0, lingerS: 3 });
+    const config = resolveRunConfig({ target: emulator().url, users: "3", rampUp: "0.5", hold: "0.5", length: "5", quiet: true }, {});
+    const run = runLoadTest({ config, outputs: [exporter] });
+    let runText = "";
+    for (let attempt = 0; attempt < 100 && !/^tokenstorm_run_finished 1$/m.test(runText); attempt++) {
+      await sleep(100);
+      runText = await fetch(exporter.url).then((r) => r.text());
+    }
+    const { report } = await run;
+    assert.match(runText, /^tokenstorm_run_finished 1$/m, "scraped the finished run");
+    assert.ok(report.summary.failed > 0, "errors were injected");
+    const emulatorText = await fetch(`${emulator().url}/metrics`).then((r) => r.text());
+    const exported = new Set([...families(runText), ...families(emulatorText)]);
+    assert.ok(exported.has("tokenstorm_active_users") && exported.has("vllm:num_requests_running"));
+
+    for (const panel of panels) {
+      assert.equal(panel.datasource?.uid, "${datasource}", `${panel.title}: on the datasource variable`);
+      assert.ok((panel.targets ?? []).length > 0, `${panel.title}: has queries`);
+      for (const target of panel.targets!) {
+        const names = metricsIn(target.expr);
+        assert.ok(names.length > 0, `${panel.title}: "${target.expr}" names a metric`);
+        for (const name of names) assert.ok(exported.has(name), `${panel.title}: ${name} is not exported`);
+      }
+    }
+  });
+});

@@ -1,0 +1,102 @@
+// Prometheus metrics: a real Prometheus scrapes a running `tokenstorm run --prometheus-port` and the
+// emulator's /metrics every second; the values it stored must be the report's values. Plus the
+// exposition writer itself: buckets from an HDR histogram, escaping.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LatencyHistogram } from "../src/metrics/histogram.js";
+import { readReportFile } from "../src/report/json.js";
+import { cumulativeBuckets, Exposition } from "../src/report/prometheus-text.js";
+import { runCli, tempDir } from "./helpers/cli.js";
+import { emulatorForSuite } from "./helpers/emulator.js";
+import { freePort, startPrometheus, type RunningPrometheus } from "./helpers/prometheus.js";
+
+describe("Prometheus exposition writer", () => {
+  it("derives cumulative buckets and the sum from an HDR histogram", () => {
+    const histogram = new LatencyHistogram();
+    for (const ms of [0.5, 4, 4, 12, 250, 90_000]) histogram.recordMs(ms);
+    assert.deepEqual(cumulativeBuckets(histogram, [0.001, 0.005, 0.01, 0.1, 1, 60]), [1, 3, 3, 4, 5, 5]);
+    const text = new Exposition().histogram("x_seconds", "help", histogram, { a: 'q"uo\\te\n' }, [0.005, 60]).toString();
+    assert.match(text, /^# HELP x_seconds help\n# TYPE x_seconds histogram\n/);
+    assert.match(text, /x_seconds_bucket\{a="q\\"uo\\\\te\\n",le="0\.005"\} 3\n/);
+    assert.match(text, /x_seconds_bucket\{a="q\\"uo\\\\te\\n",le="60"\} 5\n/);
+    assert.match(text, /x_seconds_bucket\{a="q\\"uo\\\\te\\n",le="\+Inf"\} 6\n/);
+    assert.match(text, /x_seconds_count\{[^}]*\} 6\n/);
+    const sum = Number(/x_seconds_sum\{[^}]*\} (\S+)/.exec(text)![1]);
+    assert.ok(Math.abs(sum - 90.2705) < 0.1, `sum ${sum}`);
+  });
+});
+
+describe("Prometheus scraping a run and the emulator", () => {
+  const emulator = emulatorForSuite({ ttftMs: 20, itlMs: 10 });
+  const dir = tempDir();
+  let prometheus: RunningPrometheus | undefined;
+  let runPort: number;
+
+  before(async () => {
+    runPort = await freePort();
+    const emulatorAddress = new URL(emulator().url).host;
+    prometheus = await startPrometheus({ tokenstorm: [`127.0.0.1:${runPort}`], emulator: [emulatorAddress] });
+  });
+  after(async () => {
+    await prometheus?.stop();
+  });
+
+  /** Poll an instant query until `check` accepts it (a scrape may be a second away). */
+  async function eventually(expr: string, check: (value: number | undefined) => boolean, byLabel?: string): Promise<Map<string, number>> {
+    const deadline = Date.now() + 8000;
+    for (;;) {
+      const result = await prometheus!.query(expr, byLabel);
+      if (check(result.get("")) || (byLabel && result.size > 0)) return result;
+      if (Date.now() > deadline) assert.fail(`${expr}: got ${JSON.stringify([...result])}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  it("stores the run's counters and histograms with the report's values, and the emulator's vLLM metrics", async () => {
+    const out = join(dir, "report.json");
+    const result = await runCli([
+      "run", "--target", emulator().url, "--clients", "4", "--cycles", "10", "--length", "20",
+      "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, new RegExp(`Prometheus metrics at http://127\\.0\\.0\\.1:${runPort}/metrics`));
+    const report = readReportFile(out);
+    const { summary } = report;
+
+    // The run's target is gone now: its series are stale, so read the last stored values over a window.
+    const last = (metric: string): string => `max_over_time(${metric}[5m])`;
+    await eventually(last("tokenstorm_run_finished"), (v) => v === 1);
+    assert.equal((await prometheus!.query(last("tokenstorm_requests_total"))).get(""), summary.requests);
+    assert.equal((await prometheus!.query(last("tokenstorm_requests_successful_total"))).get(""), summary.successful);
+    assert.equal((await prometheus!.query(last("tokenstorm_tokens_total"))).get(""), summary.tokens_total);
+    assert.equal((await prometheus!.query(last("tokenstorm_ttft_seconds_count"))).get(""), report.latency.ttft!.count);
+    assert.equal((await prometheus!.query(last("tokenstorm_itl_seconds_count"))).get(""), report.latency.itl!.count);
+    const ttftSum = (await prometheus!.query(last("tokenstorm_ttft_seconds_sum"))).get("")!;
+    const reportSum = (report.latency.ttft!.mean * report.latency.ttft!.count) / 1000;
+    assert.ok(Math.abs(ttftSum - reportSum) < reportSum * 0.01 + 0.001, `ttft sum ${ttftSum} vs report ${reportSum}`);
+    // The run was watched while it went on, not only at the end.
+    const samples = (await prometheus!.query("count_over_time(tokenstorm_active_requests[5m])")).get("")!;
+    assert.ok(samples >= 3, `${samples} scrapes during the run`);
+    const peakActive = (await prometheus!.query(last("tokenstorm_active_requests"))).get("")!;
+    assert.ok(peakActive >= 1 && peakActive <= 4, `in flight ${peakActive}`);
+
+    // The emulator stays up: its series are live. It served this run only.
+    await eventually("vllm:request_success_total", (v) => v === summary.successful);
+    assert.equal((await prometheus!.query("vllm:generation_tokens_total")).get(""), summary.tokens_total);
+    assert.equal((await prometheus!.query("vllm:time_to_first_token_seconds_count")).get(""), summary.successful);
+    assert.equal((await prometheus!.query("vllm:e2e_request_latency_seconds_count")).get(""), summary.successful);
+    assert.equal((await prometheus!.query("vllm:num_requests_running")).get(""), 0);
+    // The emulator's own TTFT (arrival to first token, 20 ms asked) from its buckets.
+    const emulatorTtftP50 = (await prometheus!.query("histogram_quantile(0.5, vllm:time_to_first_token_seconds_bucket)")).get("")!;
+    assert.ok(emulatorTtftP50 >= 0.015 && emulatorTtftP50 <= 0.04, `emulator ttft p50 ${emulatorTtftP50}s`);
+    const models = await prometheus!.query("vllm:num_requests_waiting", "model_name");
+    assert.deepEqual([...models.keys()], ["tokenstorm-emulator"]);
+  });
+
+  it("a bad --prometheus-port is a usage error", async () => {
+    const result = await runCli(["run", "--prometheus-port", "70000", "--no-save", "--quiet"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--prometheus-port must be a port number 0-65535 \(got "70000"\)/);
+  });
+});
