@@ -1,0 +1,82 @@
+// `cluster status`, `cluster logs` and `cluster down` over a recorded cluster state.
+import { RunError, UsageError } from "../errors.js";
+import { isOurs, type ManagedProcess, stopProcess, tailOf } from "./processes.js";
+import { type ClusterState, removeState } from "./state.js";
+
+interface NodeProbe {
+  health: string;
+  detail: string;
+}
+
+async function probeNode(url: string): Promise<NodeProbe> {
+  try {
+    const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_500) });
+    if (!health.ok) return { health: `http ${health.status}`, detail: "" };
+    const stats = (await (await fetch(`${url}/stats`, { signal: AbortSignal.timeout(1_500) })).json()) as {
+      api?: { runs: number; active: number; tokensPublished: number; publishErrors: number };
+      gateway?: { connections: number; subscriptions: number; publicationsDelivered: number };
+    };
+    const parts: string[] = [];
+    if (stats.api) parts.push(`runs=${stats.api.runs} active=${stats.api.active} tokens=${stats.api.tokensPublished} publish_errors=${stats.api.publishErrors}`);
+    if (stats.gateway) parts.push(`connections=${stats.gateway.connections} subscriptions=${stats.gateway.subscriptions} delivered=${stats.gateway.publicationsDelivered}`);
+    return { health: "ok", detail: parts.join(" ") };
+  } catch (err) {
+    return { health: "down", detail: (err as Error).message };
+  }
+}
+
+function pad(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
+  return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd());
+}
+
+/** Endpoint lines shared by `up` and `status`. */
+export function endpointLines(state: ClusterState): string[] {
+  const lines: string[] = [];
+  if (state.haproxyMissing) {
+    lines.push(`no load balancer (${state.haproxyMissing}): point clients at the nodes themselves:`);
+    for (const proc of state.processes) if (proc.kind === "api" || proc.kind === "gateway") lines.push(`  ${proc.name.padEnd(9)} ${proc.url}`);
+  } else {
+    lines.push(`HTTP API   ${state.endpoints.http}   (round-robin)`, `WebSocket  ${state.endpoints.ws}   (leastconn)`, `stats      ${state.endpoints.stats}`);
+  }
+  lines.push(`run: tokenstorm run --protocol session --target ${state.endpoints.http} --ws-target ${state.endpoints.ws}`);
+  return lines;
+}
+
+export async function statusLines(state: ClusterState): Promise<string[]> {
+  const rows: string[][] = [["name", "pid", "process", "health", "address", "stats"]];
+  for (const proc of state.processes) {
+    const alive = isOurs(proc);
+    let probe: NodeProbe = { health: alive ? "-" : "down", detail: "" };
+    if (alive && (proc.kind === "api" || proc.kind === "gateway")) probe = await probeNode(proc.url!);
+    rows.push([proc.name, String(proc.pid), alive ? "running" : "gone", probe.health, proc.url ?? (proc.port ? `port ${proc.port}` : ""), probe.detail]);
+  }
+  return [`cluster in ${state.stateDir}, up since ${state.startedAt}`, ...pad(rows), "", ...endpointLines(state)];
+}
+
+export function logLines(state: ClusterState, name: string | undefined, lines: number): string[] {
+  const chosen = name === undefined ? state.processes : state.processes.filter((proc) => proc.name === name);
+  if (chosen.length === 0) {
+    throw new UsageError(`cluster logs: no process "${name}" (known: ${state.processes.map((proc) => proc.name).join(", ")})`);
+  }
+  return chosen.flatMap((proc: ManagedProcess) => [`==> ${proc.name} (${proc.log}) <==`, tailOf(proc.log, lines) || "(empty)", ""]);
+}
+
+/** Stop every recorded process, load balancer first, Redis last; then forget the cluster. */
+export async function clusterDown(state: ClusterState, log: (line: string) => void): Promise<void> {
+  const procs = state.processes;
+  const outcomes: Array<readonly [ManagedProcess, Awaited<ReturnType<typeof stopProcess>>]> = [];
+  // No new traffic first, Redis last; the nodes of one kind stop together.
+  for (const kind of ["haproxy", "api", "gateway", "redis"] as const) {
+    const group = procs.filter((proc) => proc.kind === kind);
+    outcomes.push(...(await Promise.all(group.map(async (proc) => [proc, await stopProcess(proc)] as const))));
+  }
+  const refused: string[] = [];
+  for (const [proc, outcome] of outcomes) {
+    if (outcome === "not-ours") refused.push(`${proc.name} (pid ${proc.pid} now runs something else: left alone)`);
+    log(`${proc.name.padEnd(9)} pid ${proc.pid}: ${outcome === "not-ours" ? "not ours any more, left alone" : outcome}`);
+  }
+  removeState(state.stateDir);
+  if (outcomes.some(([, outcome]) => outcome === "killed")) log("some processes needed SIGKILL");
+  if (refused.length > 0 && refused.length === procs.length) throw new RunError(`nothing stopped: ${refused.join("; ")}`);
+}

@@ -1,0 +1,175 @@
+// `cluster up`: Redis (a local redis-server when no URL is given), the gateway and API nodes as
+// detached `tokenstorm node` processes, and HAProxy in front — each started only after the one it
+// depends on answers. Any failure stops what was already started, so nothing is left behind.
+import { connect } from "node:net";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RunError } from "../errors.js";
+import { type Backend, haproxyConfig, type HaproxyPorts } from "./haproxy.js";
+import { findExecutable, freePort, freePorts, isOurs, type ManagedProcess, spawnDetached, stopProcess, tailOf, waitUntil } from "./processes.js";
+import { type ClusterState, ensureStateDir, readState, removeState, writeState } from "./state.js";
+
+export interface ClusterUpOptions {
+  stateDir: string;
+  apiNodes: number;
+  wsNodes: number;
+  /** Interface everything listens on; nodes are reached on it too (0.0.0.0: on loopback). */
+  host: string;
+  redisUrl: string | null;
+  /** Port for the local redis-server; null: a free one. */
+  redisPort: number | null;
+  haproxy: boolean;
+  ports: HaproxyPorts;
+  /** Extra `tokenstorm node` flags: --length, --delay, --ttft, --ping-interval. */
+  nodeFlags: string[];
+  log(line: string): void;
+}
+
+/** The node command alone (see node-entry.ts): a full CLI load costs seconds on a busy machine. */
+const NODE_ENTRY = fileURLToPath(new URL("./node-entry.js", import.meta.url));
+const READY_TIMEOUT_MS = 15_000;
+const PROCESS_ORDER: ReadonlyArray<ManagedProcess["kind"]> = ["redis", "gateway", "api", "haproxy"];
+
+function httpOk(url: string): () => Promise<boolean> {
+  return async () => (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
+}
+
+function redisPong(host: string, port: number): () => Promise<boolean> {
+  return () =>
+    new Promise((resolve) => {
+      const socket = connect({ host, port }, () => socket.write("PING\r\n"));
+      socket.setTimeout(1_000, () => socket.destroy());
+      socket.once("data", (data) => {
+        resolve(data.toString().startsWith("+PONG"));
+        socket.destroy();
+      });
+      socket.once("error", () => resolve(false));
+      socket.once("close", () => resolve(false));
+    });
+}
+
+function tcpOpen(host: string, port: number): () => Promise<boolean> {
+  return () =>
+    new Promise((resolve) => {
+      const socket = connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+}
+
+class Launch {
+  readonly started: ManagedProcess[] = [];
+
+  /** `persist` records the processes after each start, so a crash of `up` itself leaves no orphan unknown. */
+  constructor(
+    private readonly options: ClusterUpOptions,
+    private readonly persist: () => void,
+  ) {}
+
+  logFile(name: string): string {
+    return join(this.options.stateDir, "logs", `${name}.log`);
+  }
+
+  async start(proc: Omit<ManagedProcess, "pid" | "log">, command: string, args: string[], ready: () => Promise<boolean>): Promise<ManagedProcess> {
+    const log = this.logFile(proc.name);
+    const pid = spawnDetached(command, args, log);
+    const managed: ManagedProcess = { ...proc, pid, log };
+    this.started.push(managed);
+    this.persist();
+    const outcome = await waitUntil(ready, pid, READY_TIMEOUT_MS);
+    if (outcome !== "ready") {
+      const why = outcome === "exited" ? "exited" : `did not answer within ${READY_TIMEOUT_MS / 1000} s`;
+      const tail = tailOf(log, 5);
+      throw new RunError(`${proc.name} ${why}${tail ? `; its log (${log}) ends with:\n${tail}` : ` (log: ${log})`}`);
+    }
+    return managed;
+  }
+
+  async rollback(): Promise<void> {
+    for (const proc of [...this.started].reverse()) await stopProcess(proc, 2_000).catch(() => undefined);
+  }
+}
+
+async function startRedis(launch: Launch, options: ClusterUpOptions, nodeHost: string): Promise<string> {
+  if (options.redisUrl) return options.redisUrl;
+  const binary = findExecutable("redis-server");
+  if (!binary) throw new RunError("no Redis: give --redis URL, or install redis-server for a local one");
+  const port = options.redisPort ?? (await freePort(nodeHost));
+  const args = ["--port", String(port), "--bind", nodeHost, "--save", "", "--appendonly", "no", "--daemonize", "no"];
+  await launch.start({ name: "redis", kind: "redis", signature: ["redis-server", `:${port}`], port, url: `redis://${nodeHost}:${port}` }, binary, args, redisPong(nodeHost, port));
+  options.log(`redis-server on ${nodeHost}:${port}`);
+  return `redis://${nodeHost}:${port}`;
+}
+
+/** Nodes of one role, started side by side: each takes a while to load, none depends on another. */
+async function startNodes(launch: Launch, options: ClusterUpOptions, nodeHost: string, redisUrl: string, role: "api" | "gateway", ports: number[]): Promise<Backend[]> {
+  return Promise.all(
+    ports.map(async (port, i) => {
+      const name = `${role}${i + 1}`;
+      const args = [NODE_ENTRY, "node", "--role", role, "--host", options.host, "--port", String(port), "--redis", redisUrl, ...options.nodeFlags];
+      const url = `http://${nodeHost}:${port}`;
+      await launch.start({ name, kind: role, signature: ["node", "--role", role, "--port", String(port)], port, url }, process.execPath, args, httpOk(`${url}/health`));
+      options.log(`${name} on ${url}`);
+      return { name, port };
+    }),
+  );
+}
+
+export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState> {
+  const existing = readState(options.stateDir);
+  if (existing && existing.processes.some((proc) => isOurs(proc))) {
+    throw new RunError(`a cluster is already up in ${options.stateDir} (run tokenstorm cluster down --state-dir ${options.stateDir} first)`);
+  }
+  ensureStateDir(options.stateDir);
+  // Nodes listening on every interface are reached locally on loopback.
+  const nodeHost = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  const state: ClusterState = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    stateDir: options.stateDir,
+    redisUrl: options.redisUrl ?? "",
+    processes: [],
+    endpoints: { http: "", ws: "", stats: null },
+    haproxyMissing: null,
+  };
+  const launch = new Launch(options, () => {
+    state.processes = launch.started;
+    writeState(state);
+  });
+  try {
+    state.redisUrl = await startRedis(launch, options, nodeHost);
+    const ports = await freePorts(nodeHost, options.wsNodes + options.apiNodes);
+    const [gateways, apis] = await Promise.all([
+      startNodes(launch, options, nodeHost, state.redisUrl, "gateway", ports.slice(0, options.wsNodes)),
+      startNodes(launch, options, nodeHost, state.redisUrl, "api", ports.slice(options.wsNodes)),
+    ]);
+    // Listed in a stable order whatever order they became ready in.
+    launch.started.sort((a, b) => PROCESS_ORDER.indexOf(a.kind) - PROCESS_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name));
+    state.endpoints = { http: `http://${nodeHost}:${apis[0]!.port}`, ws: `ws://${nodeHost}:${gateways[0]!.port}/connection/websocket`, stats: null };
+    const haproxy = options.haproxy ? findExecutable("haproxy") : null;
+    if (haproxy) {
+      const config = join(options.stateDir, "haproxy.cfg");
+      writeFileSync(config, haproxyConfig({ bindHost: options.host, nodeHost, ports: options.ports, api: apis, gateways }));
+      await launch.start({ name: "haproxy", kind: "haproxy", signature: ["-f", config], port: options.ports.http }, haproxy, ["-f", config, "-db"], async () =>
+        (await tcpOpen(nodeHost, options.ports.http)()) && (await tcpOpen(nodeHost, options.ports.ws)()),
+      );
+      state.endpoints = {
+        http: `http://${nodeHost}:${options.ports.http}`,
+        ws: `ws://${nodeHost}:${options.ports.ws}/connection/websocket`,
+        stats: `http://${nodeHost}:${options.ports.stats}/stats`,
+      };
+    } else {
+      state.haproxyMissing = options.haproxy ? "haproxy is not installed" : "--no-haproxy";
+    }
+    state.processes = launch.started;
+    writeState(state);
+    return state;
+  } catch (err) {
+    await launch.rollback();
+    removeState(options.stateDir);
+    throw err;
+  }
+}

@@ -1,0 +1,126 @@
+// Seed 000's system as processes: `cluster up` with a redis-server and HAProxy on free ports, two
+// API and two gateway nodes; every token of 50 clients x 5 cycles arrives exactly once and in
+// order; killing a gateway mid-run gives classified errors and no hang; `cluster down` stops what
+// it started and leaves other processes alone.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { resolveRunConfig } from "../src/config/run-config.js";
+import { runLoadTest } from "../src/engine/load-test.js";
+import { freePort, isAlive } from "../src/cluster/processes.js";
+import { readState, writeState, type ClusterState } from "../src/cluster/state.js";
+import { clusterDown } from "../src/cluster/manage.js";
+import { runCli, tempDir } from "./helpers/cli.js";
+
+interface NodeStats {
+  api?: { tokensPublished: number; publishErrors: number };
+  gateway?: { publicationsDelivered: number };
+}
+
+async function statsOf(url: string): Promise<NodeStats> {
+  return (await (await fetch(`${url}/stats`)).json()) as NodeStats;
+}
+
+describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
+  const stateDir = tempDir();
+  let state: ClusterState;
+
+  before(async () => {
+    const [http, ws, stats] = [await freePort("127.0.0.1"), await freePort("127.0.0.1"), await freePort("127.0.0.1")];
+    const up = await runCli(
+      ["cluster", "up", "--api-nodes", "2", "--ws-nodes", "2", "--state-dir", stateDir, "--http-port", String(http), "--ws-port", String(ws), "--stats-port", String(stats), "--length", "20", "--delay", "0.005"],
+      { timeoutMs: 30_000 },
+    );
+    assert.equal(up.code, 0, up.stderr);
+    state = readState(stateDir)!;
+    assert.match(up.stdout, new RegExp(`HTTP API +http://127\\.0\\.0\\.1:${http}`));
+  });
+
+  after(async () => {
+    // Whatever a failed test left running is stopped here.
+    const left = readState(stateDir);
+    if (left) await clusterDown(left, () => undefined);
+  });
+
+  test("cluster status shows every process and healthy nodes", async () => {
+    assert.deepEqual(state.processes.map((proc) => proc.name), ["redis", "gateway1", "gateway2", "api1", "api2", "haproxy"]);
+    assert.notEqual(state.redisUrl, "redis://127.0.0.1:6379");
+    const status = await runCli(["cluster", "status", "--state-dir", stateDir], { timeoutMs: 15_000 });
+    assert.equal(status.code, 0, status.stderr);
+    for (const name of ["api1", "api2", "gateway1", "gateway2"]) assert.match(status.stdout, new RegExp(`${name} +\\d+ +running +ok`));
+    assert.equal((await fetch(state.endpoints.stats!)).status, 200);
+  });
+
+  test("50 clients x 5 cycles through HAProxy: every token exactly once, in order", async () => {
+    const config = resolveRunConfig(
+      { protocol: "session", target: state.endpoints.http, wsTarget: state.endpoints.ws, clients: "50", cycles: "5", length: "20", delay: "0.005", save: false, quiet: true },
+      {},
+    );
+    const nodes = state.processes.filter((proc) => proc.kind === "api" || proc.kind === "gateway");
+    const before = await Promise.all(nodes.map((proc) => statsOf(proc.url!)));
+    const { report } = await runLoadTest({ config });
+    assert.equal(report.summary.requests, 250);
+    assert.equal(report.summary.successful, 250, JSON.stringify(report.errors));
+    // Any duplicate or out-of-order token would be an error class; none, and nothing lost.
+    assert.deepEqual(report.errors, {});
+    assert.equal(report.summary.tokens_total, 250 * 20);
+    assert.equal(report.summary.tokens_lost, 0);
+    const afterStats = await Promise.all(nodes.map((proc) => statsOf(proc.url!)));
+    const sum = (stats: NodeStats[], pick: (s: NodeStats) => number | undefined): number => stats.reduce((total, s) => total + (pick(s) ?? 0), 0);
+    // Both API nodes took work (round-robin), and the gateways delivered each token and end marker once.
+    const published = afterStats.map((s, i) => (s.api?.tokensPublished ?? 0) - (before[i]!.api?.tokensPublished ?? 0));
+    assert.equal(published.reduce((a, b) => a + b, 0), 5000);
+    assert.ok(published.filter((n) => n > 0).length === 2, `published per node: ${published}`);
+    assert.equal(sum(afterStats, (s) => s.gateway?.publicationsDelivered) - sum(before, (s) => s.gateway?.publicationsDelivered), 250 * 21);
+  });
+
+  test("killing a gateway mid-run: its clients' requests fail classified, the run ends in bounded time", async () => {
+    const config = resolveRunConfig(
+      { protocol: "session", target: state.endpoints.http, wsTarget: state.endpoints.ws, clients: "20", cycles: "4", length: "40", delay: "0.01", idleTimeout: "3", timeout: "10", save: false, quiet: true },
+      {},
+    );
+    const gateway = state.processes.find((proc) => proc.name === "gateway1")!;
+    const startedAt = Date.now();
+    const running = runLoadTest({ config });
+    setTimeout(() => process.kill(gateway.pid, "SIGKILL"), 600);
+    const { report } = await running;
+    assert.ok(Date.now() - startedAt < 25_000, "the run ended");
+    assert.equal(report.summary.requests, 80);
+    const classes = Object.keys(report.errors);
+    assert.ok((report.errors["stream_aborted"] ?? 0) > 0, `errors: ${JSON.stringify(report.errors)}`);
+    for (const cls of classes) assert.ok(["stream_aborted", "reset", "refused", "http_502", "http_503", "timeout_idle", "timeout_headers"].includes(cls), `unexpected class ${cls}`);
+    // The other gateway kept serving: most requests still succeeded, reconnecting through HAProxy.
+    assert.ok(report.summary.successful >= 40, `successful ${report.summary.successful}`);
+  });
+
+  test("cluster down stops what it started; the killed node is reported gone", async () => {
+    const pids = state.processes.map((proc) => proc.pid);
+    const down = await runCli(["cluster", "down", "--state-dir", stateDir], { timeoutMs: 20_000 });
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /gateway1 +pid \d+: gone/);
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} still alive`);
+    assert.equal(readState(stateDir), null);
+  });
+});
+
+test("cluster down leaves alone a recorded pid that now runs something else", async () => {
+  const stranger = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+  try {
+    const dir = tempDir();
+    writeState({
+      version: 1,
+      startedAt: new Date().toISOString(),
+      stateDir: dir,
+      redisUrl: "",
+      processes: [{ name: "api1", kind: "api", pid: stranger.pid!, log: "/dev/null", signature: ["node", "--role", "api", "--port", "1"] }],
+      endpoints: { http: "", ws: "", stats: null },
+      haproxyMissing: null,
+    });
+    const lines: string[] = [];
+    await assert.rejects(clusterDown(readState(dir)!, (line) => lines.push(line)), /nothing stopped/);
+    assert.equal(isAlive(stranger.pid!), true);
+    assert.match(lines.join("\n"), /not ours any more, left alone/);
+  } finally {
+    stranger.kill("SIGKILL");
+  }
+});
