@@ -74,6 +74,27 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
     assert.equal(sum(afterStats, (s) => s.gateway?.publicationsDelivered) - sum(before, (s) => s.gateway?.publicationsDelivered), 250 * 21);
   });
 
+  test("--no-haproxy with --redis URL: the nodes' own addresses, and the given Redis is left running", async () => {
+    const dir = tempDir();
+    const up = await runCli(["cluster", "up", "--api-nodes", "1", "--ws-nodes", "1", "--no-haproxy", "--redis", state.redisUrl, "--state-dir", dir, "--length", "5", "--delay", "0"], { timeoutMs: 30_000 });
+    try {
+      assert.equal(up.code, 0, up.stderr);
+      assert.match(up.stdout, /no load balancer \(--no-haproxy\): point clients at the nodes themselves/);
+      const small = readState(dir)!;
+      assert.deepEqual(small.processes.map((proc) => proc.name), ["gateway1", "api1"]);
+      assert.match(up.stdout, new RegExp(`api1 +${small.processes[1]!.url!.replace(/\./g, "\\.")}`));
+      const config = resolveRunConfig({ protocol: "session", target: small.endpoints.http, wsTarget: small.endpoints.ws, clients: "3", cycles: "2", save: false, quiet: true }, {});
+      const { report } = await runLoadTest({ config });
+      assert.equal(report.summary.successful, 6, JSON.stringify(report.errors));
+      assert.equal(report.summary.tokens_total, 30);
+    } finally {
+      const down = await runCli(["cluster", "down", "--state-dir", dir], { timeoutMs: 20_000 });
+      assert.equal(down.code, 0, down.stderr);
+    }
+    const redis = state.processes.find((proc) => proc.kind === "redis")!;
+    assert.equal(isAlive(redis.pid), true, "the Redis that cluster did not start is still up");
+  });
+
   test("killing a gateway mid-run: its clients' requests fail classified, the run ends in bounded time", async () => {
     const config = resolveRunConfig(
       { protocol: "session", target: state.endpoints.http, wsTarget: state.endpoints.ws, clients: "20", cycles: "4", length: "40", delay: "0.01", idleTimeout: "3", timeout: "10", save: false, quiet: true },
