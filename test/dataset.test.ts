@@ -11,6 +11,7 @@ import { runCli, tempDir } from "./helpers/cli.js";
 import { resolveRunConfig } from "../src/config/run-config.js";
 import { Problems } from "../src/config/values.js";
 import { runLoadTest } from "../src/engine/load-test.js";
+import { renderConsoleReport } from "../src/report/console.js";
 import { loadDataset, type PromptDataset } from "../src/workload/dataset.js";
 import { parseCsv } from "../src/workload/csv.js";
 
@@ -167,9 +168,9 @@ describe("runs with a dataset", () => {
   });
 
   test("built-in prompt sets get prompt statistics too, and the console prints them", async () => {
-    const { code, stdout, stderr } = await runCli(["run", "--target", emulator().url, "--clients", "2", "--cycles", "2", "--length", "3", "--prompts", "short,long", "--quiet", "--no-save"]);
-    assert.equal(code, 0, stderr);
-    assert.match(stdout, /PROMPTS \(built-in short,long, 4 sent\):\n  chars:  \[min=\d+, mean=[\d.]+, p50=\d+, p95=\d+, max=\d+\]\n  tokens: \[min=\d+/);
+    const config = resolveRunConfig({ target: emulator().url, clients: "2", cycles: "2", length: "3", prompts: "short,long", quiet: true }, {});
+    const { report } = await runLoadTest({ config });
+    assert.match(renderConsoleReport(report), /PROMPTS \(built-in short,long, 4 sent\):\n  chars:  \[min=\d+, mean=[\d.]+, p50=\d+, p95=\d+, max=\d+\]\n  tokens: \[min=\d+/);
   });
 });
 
