@@ -39,8 +39,14 @@ export function generatedAudio(sampleRate: number): AudioLibrary {
   };
 }
 
-/** Load every .wav of `dir`; a file that is not 16-bit PCM mono is a usage error naming it. */
-export function loadAudioDir(dir: string, sampleRate: number): AudioLibrary {
+interface Clip {
+  file: string;
+  sampleRate: number;
+  pcm: Int16Array;
+}
+
+/** Read and validate every .wav of `dir`; a file that is not 16-bit PCM mono is a usage error naming it. */
+export function readAudioDir(dir: string): Clip[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => name.toLowerCase().endsWith(".wav")).sort();
@@ -48,18 +54,25 @@ export function loadAudioDir(dir: string, sampleRate: number): AudioLibrary {
     throw new UsageError(`--audio-dir ${dir}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (err as Error).message}`);
   }
   if (names.length === 0) throw new UsageError(`--audio-dir ${dir}: no .wav files`);
-  const notes: string[] = [];
-  const clips = names.map((name) => {
+  return names.map((name) => {
     const file = join(dir, name);
     try {
       const wav = parseWav(readFileSync(file), file);
       if (wav.pcm.length === 0) throw new WavError(`${file}: no audio samples`);
-      if (wav.sampleRate !== sampleRate) notes.push(`${file}: ${wav.sampleRate} Hz resampled to ${sampleRate} Hz`);
-      return resamplePcm(wav.pcm, wav.sampleRate, sampleRate);
+      return { file, ...wav };
     } catch (err) {
       if (err instanceof WavError) throw new UsageError(`--audio-dir: ${err.message}`);
       throw new UsageError(`--audio-dir: ${file}: ${(err as Error).message}`);
     }
+  });
+}
+
+/** The files of `dir` at `sampleRate`; each converted file gets a note. */
+export function loadAudioDir(dir: string, sampleRate: number): AudioLibrary {
+  const notes: string[] = [];
+  const clips = readAudioDir(dir).map((clip) => {
+    if (clip.sampleRate !== sampleRate) notes.push(`${clip.file}: ${clip.sampleRate} Hz resampled to ${sampleRate} Hz`);
+    return resamplePcm(clip.pcm, clip.sampleRate, sampleRate);
   });
   const generatedNoise = noise(GENERATED_MS.noise, sampleRate);
   return {

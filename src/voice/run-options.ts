@@ -2,6 +2,7 @@
 // named performance targets, and the embedded voice emulator's timing. Resolved once into
 // RunConfig.voice; every problem goes to the run's Problems so it is reported with the rest.
 import type { Command } from "commander";
+import { readAudioDir } from "../audio/library.js";
 import type { Problems } from "../config/values.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags, type VoiceEmulatorSettings } from "./options.js";
 import { resolveWeights, type ScenarioWeights } from "./plan.js";
@@ -57,6 +58,13 @@ export function resolveVoiceRun(flags: VoiceRunFlags, problems: Problems): Voice
   if (turnDetection !== "server_vad" && turnDetection !== "client") problems.add(`--turn-detection must be server_vad or client (got "${turnDetection}")`);
   if (flags.targets !== undefined && !TARGET_SET_NAMES.includes(flags.targets)) {
     problems.add(`--targets: unknown target set "${flags.targets}" (known: ${TARGET_SET_NAMES.join(", ")})`);
+  }
+  if (flags.audioDir !== undefined) {
+    try {
+      readAudioDir(flags.audioDir);
+    } catch (err) {
+      problems.add((err as Error).message);
+    }
   }
   return {
     weights: resolveWeights(flags, problems),
