@@ -153,6 +153,7 @@ describe("runs with a dataset", () => {
     assert.equal(report.by_type["large"]!.summary.tokens_total, 4 * 7);
     assert.equal(report.by_type["dataset"]!.summary.tokens_total, 4 * 5);
     // The report file names the dataset and its make-up, not every prompt.
+    assert.equal(report.config.prompts, undefined, "the built-in sets played no part");
     assert.deepEqual(JSON.parse(JSON.stringify(report.config.dataset)), { file: path, prompts: 3, types: { small: 1, large: 1, dataset: 1 } });
 
     const lengths = prompts.map((p) => p.length);

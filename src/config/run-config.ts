@@ -285,5 +285,7 @@ export function redactedConfig(config: RunConfig): Record<string, unknown> {
     delete shaped.cycles;
     shaped.users = config.stages.users;
   }
+  // The dataset's prompts replaced the built-in sets.
+  if (config.dataset) delete shaped.prompts;
   return shaped;
 }
