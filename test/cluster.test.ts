@@ -95,6 +95,13 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
     assert.equal(isAlive(redis.pid), true, "the Redis that cluster did not start is still up");
   });
 
+  test("--target alone: HAProxy's HTTP port sends the gateway path to the gateways", async () => {
+    const config = resolveRunConfig({ protocol: "session", target: state.endpoints.http, clients: "4", cycles: "2", length: "10", delay: "0", save: false, quiet: true }, {});
+    const { report } = await runLoadTest({ config });
+    assert.equal(report.summary.successful, 8, JSON.stringify(report.errors));
+    assert.equal(report.summary.tokens_lost, 0);
+  });
+
   test("killing a gateway mid-run: its clients' requests fail classified, the run ends in bounded time", async () => {
     const config = resolveRunConfig(
       { protocol: "session", target: state.endpoints.http, wsTarget: state.endpoints.ws, clients: "20", cycles: "4", length: "40", delay: "0.01", idleTimeout: "3", timeout: "10", save: false, quiet: true },

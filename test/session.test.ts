@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { Collector } from "../src/metrics/collector.js";
-import { gatewayUrl } from "../src/protocols/session/client.js";
+import { gatewayUrl, sessionProtocol } from "../src/protocols/session/client.js";
+import { driverOptions, runRequests } from "./helpers/driver-harness.js";
 import type { RunningSessionNode } from "../src/protocols/session/node.js";
 import { SessionRequest } from "../src/protocols/session/request.js";
 import { runCli, tempDir } from "./helpers/cli.js";
@@ -92,6 +93,16 @@ describe("gateway: the Centrifugo client protocol", () => {
       assert.equal(node.stats().gateway!.subscriptions, 0);
     } finally {
       client.socket.close();
+    }
+  });
+
+  test("an API-only node answers a WebSocket upgrade with 404, classified as http_404", async () => {
+    const api = await startTestNode({ role: "api", broker: { kind: "centrifugo", url: node.url, apiKey: null } });
+    try {
+      const { records } = await runRequests(sessionProtocol, driverOptions(api.url), 1, 3);
+      assert.equal(records[0]!.error_class, "http_404", records[0]!.error ?? "");
+    } finally {
+      await api.close();
     }
   });
 

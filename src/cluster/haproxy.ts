@@ -1,7 +1,7 @@
 // HAProxy in front of the cluster, as in seed 000: HTTP round-robin over the API nodes, WebSockets
 // least-connections over the gateways (a WebSocket is long-lived, so connection counts are the
-// load), a stats page. Health checks on /health take a dead node out; a connection refused by one
-// is redispatched to another.
+// load), a stats page; the gateway path on the HTTP port goes to the gateways as well. Health
+// checks on /health take a dead node out; a connection refused by one is redispatched to another.
 
 export interface HaproxyPorts {
   http: number;
@@ -38,6 +38,9 @@ export function haproxyConfig(options: { bindHost: string; nodeHost: string; por
     "",
     "frontend api",
     `  bind ${bindHost}:${ports.http}`,
+    // WebSockets reaching the HTTP port go to the gateways too, so --target alone is enough.
+    "  acl gateway_path path_beg /connection/websocket",
+    "  use_backend gateway_nodes if gateway_path",
     "  default_backend api_nodes",
     "",
     "backend api_nodes",

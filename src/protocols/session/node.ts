@@ -134,7 +134,10 @@ export async function startSessionNode(options: SessionNodeOptions): Promise<Run
     });
   });
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
-    if (!gateway || !gateway.handleUpgrade(req, socket, head)) socket.destroy();
+    if (gateway && gateway.handleUpgrade(req, socket, head)) return;
+    // A plain answer, so the client can say what went wrong (an API node has no WebSockets).
+    const body = gateway ? "no WebSocket endpoint here" : `a ${role} node has no WebSocket gateway`;
+    socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   try {
     await listen(server, options.host, options.port);
