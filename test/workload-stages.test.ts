@@ -6,6 +6,8 @@ import { emulatorForSuite } from "./helpers/emulator.js";
 import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
 import { UsageError } from "../src/errors.js";
+import type { LiveSnapshot, Output } from "../src/report/output.js";
+import { formatProgressLine } from "../src/report/progress.js";
 import type { TimelinePoint } from "../src/report/types.js";
 
 function problemsOf(flags: RawRunFlags): string {
@@ -55,7 +57,9 @@ describe("staged model run", () => {
       { target: emulator().url, users: "20", rampUp: "5", hold: "1", rampDown: "2", thinkTime: "0.1", length: "10", quiet: true },
       {},
     );
-    const { report, exitCode } = await runLoadTest({ config });
+    const live: LiveSnapshot[] = [];
+    const capture: Output = { name: "capture", onTick: (snapshot) => live.push(snapshot), finish: () => Promise.resolve() };
+    const { report, exitCode } = await runLoadTest({ config, outputs: [capture] });
     assert.equal(exitCode, 0);
     assert.equal(report.summary.failed, 0);
     assert.ok(report.summary.requests > 100, `requests ${report.summary.requests}`);
@@ -78,6 +82,10 @@ describe("staged model run", () => {
     const rampDown = report.timeline.filter((p) => p.t_s >= 6).map((p) => p.active_users!);
     for (let i = 1; i < rampDown.length; i++) assert.ok(rampDown[i]! <= rampDown[i - 1]!, `users rose during the ramp-down: ${rampDown}`);
     assert.equal(rampDown.at(-1), 0);
+    // The live view shows the users too.
+    const peak = live.find((snapshot) => snapshot.active_users === 20);
+    assert.ok(peak, `live users: ${live.map((snapshot) => snapshot.active_users)}`);
+    assert.match(formatProgressLine(peak), /^\[ *\d+s\] users=20 active=\d+ /);
     assert.ok(report.summary.duration_s >= 7.5 && report.summary.duration_s < 9.5, `duration ${report.summary.duration_s}`);
   });
 });

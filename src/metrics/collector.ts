@@ -207,6 +207,7 @@ export class Collector {
       itl_p50: lastPoint?.itl_p50 ?? null,
       e2e_p95: lastPoint?.e2e_p95 ?? null,
       planned,
+      active_users: this.activeUsers,
       errors: Object.fromEntries(this.errors),
     };
     this.lastSnapshot = { at: now, completed, tokens };

@@ -20,6 +20,8 @@ export interface LiveSnapshot {
   e2e_p95: number | null;
   /** Planned total requests when known (for a progress percentage). */
   planned: number | null;
+  /** Staged model: users running now (absent or null for other load models). */
+  active_users?: number | null;
   errors: Record<string, number>;
 }
 
