@@ -9,7 +9,8 @@ import { Command } from "commander";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { parseConfigFile } from "../src/config/file.js";
 import { locateProblems, mergeConfigFile, sortProblems } from "../src/config/file-layers.js";
-import { configKeysOf } from "../src/cli/run-flags.js";
+import { configKeysOf, loadRunConfigFile } from "../src/cli/run-flags.js";
+import { UsageError } from "../src/errors.js";
 import { registerRunCommand } from "../src/cli/run.js";
 import type { Report } from "../src/report/types.js";
 
@@ -129,6 +130,41 @@ describe("merging a file with the command line", () => {
     );
     assert.deepEqual(sortProblems(located), ['run.yaml:1:10 clients: must be a positive integer (got "0")']);
     assert.deepEqual(other, ["--timeout must be a number > 0", "environment variable X is bad"]);
+  });
+});
+
+describe("checking a file under the command line", () => {
+  function problemsOf(text: string, cli: Record<string, unknown>): string[] {
+    const path = join(tempDir(), "run.yaml");
+    writeFileSync(path, text);
+    try {
+      loadRunConfigFile(path, cli, KEYS, {});
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof UsageError);
+      return err.message.split("\n").map((line) => line.replaceAll(path, "run.yaml"));
+    }
+  }
+
+  test("value problems from the file carry its positions; those from the command line stay as they are", () => {
+    const lines = problemsOf("pattern: constant\nrps: fast\nduration: 5\n", { timeout: "-1" });
+    assert.deepEqual(lines, ['run.yaml:2:6 rps: must be a number > 0 (got "fast")', '--timeout must be a number > 0 (got "-1")']);
+  });
+
+  test("a scenario neither in the file nor built in is named with both lists and a did-you-mean", () => {
+    const [line, ...rest] = problemsOf("scenario: smok\nscenarios:\n  smoke: {clients: 1}\n", {});
+    assert.deepEqual(rest, []);
+    assert.match(line!, /^run\.yaml:1:11 scenario: unknown scenario "smok" \(did you mean "smoke"\?\) \(in run\.yaml: smoke; built in: baseline, /);
+    const [typed] = problemsOf("scenarios:\n  smoke: {clients: 1}\n", { scenario: "quik" });
+    assert.match(typed!, /^--scenario: unknown scenario "quik" \(did you mean "quick"\?\)/);
+  });
+
+  test("a valid file passes and names the file scenario it applied", () => {
+    const path = join(tempDir(), "run.yaml");
+    writeFileSync(path, "scenarios:\n  smoke: {clients: 1, cycles: 1}\n");
+    const merged = loadRunConfigFile(path, { scenario: "smoke" }, KEYS, {});
+    assert.equal(merged.fileScenario, "smoke");
+    assert.deepEqual(merged.flags, { clients: "1", cycles: "1" });
   });
 });
 

@@ -3,7 +3,9 @@
 // problem is reported at once, each one from the file as `file:line:col path: message`.
 import type { Command, Option } from "commander";
 import { UsageError } from "../errors.js";
-import { loadConfigFile, type ConfigKey, type ConfigKeyKind } from "../config/file.js";
+import { loadConfigFile, type ConfigFile, type ConfigKey, type ConfigKeyKind } from "../config/file.js";
+import { SCENARIO_NAMES } from "../config/scenarios.js";
+import { didYouMean } from "../config/suggest.js";
 import { locateProblems, mergeConfigFile, sortProblems, type MergedFlags } from "../config/file-layers.js";
 import { resolveRunConfig, RunConfigError, type RawRunFlags } from "../config/run-config.js";
 import { findProtocol } from "../protocols/registry.js";
@@ -58,10 +60,25 @@ export function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = p
   return { ...merged.flags, configFile: { path: configPath, scenario: merged.fileScenario } };
 }
 
+/** A scenario name found neither in the file nor among the built-in ones, worded with both lists. */
+function unknownScenario(merged: MergedFlags, file: ConfigFile, path: string): string | undefined {
+  const name = merged.flags.scenario;
+  if (name === undefined || merged.fileScenario !== null || SCENARIO_NAMES.includes(name)) return undefined;
+  const inFile = [...file.scenarios.keys()];
+  const where = `${path}: ${inFile.length > 0 ? inFile.join(", ") : "none"}; built in: ${SCENARIO_NAMES.join(", ")}`;
+  return `--scenario: unknown scenario "${name}"${didYouMean(name, [...inFile, ...SCENARIO_NAMES])} (in ${where})`;
+}
+
 /** Load, merge and check a config file under the command-line flags `cli`. */
 export function loadRunConfigFile(path: string, cli: RawRunFlags, keys: readonly ConfigKey[], env: NodeJS.ProcessEnv): MergedFlags {
   const { file, problems } = loadConfigFile(path, keys);
   const merged = mergeConfigFile(cli, file);
+  const scenarioProblem = unknownScenario(merged, file, path);
+  if (scenarioProblem) {
+    problems.push(...locateProblems([scenarioProblem], merged.origins, keys).located);
+    if (!merged.origins.has("scenario")) problems.push({ line: 0, col: 0, text: scenarioProblem });
+    delete merged.flags.scenario;
+  }
   const { located, other } = locateProblems(problemsOf(merged.flags, env), merged.origins, keys);
   const lines = [...sortProblems([...problems, ...located]), ...other];
   if (lines.length > 0) throw new UsageError(lines.join("\n"));
