@@ -2,9 +2,11 @@
 // so people and scripts used to that layout find their figures, then adds the streaming detail:
 // a latency table, tokens, errors, per-type figures, thresholds.
 import { LATENCY_METRIC_NAMES } from "../metrics/registry.js";
+import { assessmentLines } from "./assessment.js";
 import type { Output } from "./output.js";
 import { parseThreshold, reportLatencyMetrics, unitOf, type MetricUnit } from "./thresholds.js";
 import type { LatencyBlock, Report, ThresholdResult } from "./types.js";
+import { voiceConsoleSection } from "../voice/console.js";
 
 const RULE = "=".repeat(80);
 const TABLE_STATS = ["min", "mean", "p50", "p90", "p95", "p99", "max"] as const;
@@ -210,11 +212,13 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
   const paint = palette(options.color ?? false);
   const sections = [
     streamingSection(report, paint),
+    voiceConsoleSection(report, paint.bold),
     tokensSection(report, paint),
     promptsSection(report, paint),
     errorsSection(report, paint),
     byTypeSection(report, paint),
     thresholdsSection(report, paint),
+    report.assessment ? assessmentLines(report.assessment, paint) : [],
     report.summary.interrupted ? [paint.yellow("Interrupted: partial results")] : [],
     report.summary.cancelled > 0 ? [`Cancelled in flight by the stop: ${report.summary.cancelled} requests (not counted as failures)`] : [],
     report.summary.dropped > 0 ? [paint.yellow(`Dropped at the concurrency cap: ${report.summary.dropped} arrivals never sent (raise --max-concurrent or use --queue-when-full)`)] : [],

@@ -1,6 +1,7 @@
 // The report's shape (PRODUCT.md contract): what --out writes and every output reads.
 import type { LatencySummary } from "../metrics/histogram.js";
 import type { ErrorClassName } from "../errors.js";
+import type { Assessment } from "./assessment.js";
 import type { MeasuredMetricName, OutcomeMetricName } from "../metrics/registry.js";
 
 export interface RunSummary {
@@ -99,6 +100,32 @@ export interface Report {
   connections: { opened: number; failed: number };
   /** Encoded HDR histograms per latency metric, so reports can be merged without losing accuracy. */
   histograms: Record<string, string>;
+  /** Exact counts and histograms `tokenstorm merge` needs beyond the figures above (docs/distributed.md). */
+  merge?: MergeData;
+  /** A merged run: its segments, and any that never reported (a worker died). */
+  segments?: { count: number; merged: string[]; missing: string[] };
+  /** Voice runs: good / warning by seed 002's "Interpreting results" (src/report/assessment.ts). */
+  assessment?: Assessment;
+}
+
+/** Counts of one slice of a run that its rates and sources alone would lose. */
+export interface MergeCounts {
+  good: number;
+  usage_counted: number;
+  chunk_counted: number;
+}
+
+export interface MergeData {
+  /** Wall-clock time of the run clock's zero (timeline t_s 0), ms since the epoch: aligns segments. */
+  started_at_unix_ms: number;
+  /** "i/N" when this report is one segment of a larger run. */
+  segment: string | null;
+  cycles: number;
+  counts: MergeCounts;
+  /** Per request type: its counts and encoded HDR histograms. */
+  by_type: Record<string, { counts: MergeCounts; histograms: Record<string, string> }>;
+  /** Segment runs: one entry per timeline point, that second's encoded ttft / itl / e2e histograms. */
+  timeline_histograms?: Array<Record<string, string>>;
 }
 
 /** One finished request, as written to the raw NDJSON / CSV outputs (times in ms). */
