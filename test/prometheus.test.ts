@@ -56,7 +56,7 @@ describe("Prometheus scraping a run and the emulator", () => {
   it("stores the run's counters and histograms with the report's values, and the emulator's vLLM metrics", async () => {
     const out = join(dir, "report.json");
     const result = await runCli([
-      "run", "--target", emulator().url, "--clients", "4", "--cycles", "10", "--length", "20",
+      "run", "--target", emulator().url, "--clients", "4", "--cycles", "1000", "--duration", "3.5", "--length", "20",
       "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet",
     ]);
     assert.equal(result.code, 0, result.stderr);

@@ -26,6 +26,12 @@ export function sendNotFound(res: ServerResponse, path: string): void {
   sendText(res, 404, "text/plain; charset=utf-8", `not found: ${path}\n`);
 }
 
+/** After a run: keep serving the final figures for `seconds`, then stop. */
+export async function lingerThenClose(server: LiveServer, seconds: number): Promise<void> {
+  if (seconds > 0) await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  await server.close();
+}
+
 /** Listen on host:port (0: a free port); `what` names the flag in the error when the port is taken. */
 export async function startLiveServer(what: string, host: string, port: number, handle: RequestHandler): Promise<LiveServer> {
   const server: Server = createServer((req, res) => {

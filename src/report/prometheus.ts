@@ -6,7 +6,7 @@ import type { Collector } from "../metrics/collector.js";
 import type { LatencyHistogram } from "../metrics/histogram.js";
 import { LATENCY_METRICS, LATENCY_METRIC_NAMES } from "../metrics/registry.js";
 import { VERSION } from "../version.js";
-import { sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
+import { lingerThenClose, sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
 import type { Output } from "./output.js";
 import { EXPOSITION_CONTENT_TYPE, Exposition } from "./prometheus-text.js";
 import type { Report } from "./types.js";
@@ -99,8 +99,7 @@ export class PrometheusOutput implements Output {
 
   async finish(_report: Report): Promise<void> {
     this.finished = true;
-    if (this.options.lingerS > 0) await new Promise((resolve) => setTimeout(resolve, this.options.lingerS * 1000));
-    await this.close();
+    await lingerThenClose(this.server, this.options.lingerS);
   }
 
   close(): Promise<void> {

@@ -3,7 +3,7 @@
 // does not have yet; everything is computed from the collector only when asked.
 import { nowMs, wallClockIso } from "../clock.js";
 import type { Collector } from "../metrics/collector.js";
-import { sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
+import { lingerThenClose, sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
 import type { Output } from "./output.js";
 import { pageRunFromCollector, pageRunFromReport, type PageData, type PageRun } from "./page/model.js";
 import { renderPage } from "./page/template.js";
@@ -80,8 +80,7 @@ export class WebViewOutput implements Output {
 
   async finish(report: Report): Promise<void> {
     this.finalReport = report;
-    if (this.options.lingerS > 0) await new Promise((resolve) => setTimeout(resolve, this.options.lingerS * 1000));
-    await this.close();
+    await lingerThenClose(this.server, this.options.lingerS);
   }
 
   close(): Promise<void> {
