@@ -43,7 +43,7 @@ export function addVoiceRunOptions(command: Command): Command {
     .option("--tools <w>", "voice: weight of tool-call queries (default 0.2)")
     .option("--interruptions <w>", "voice: weight of real interruptions (default 0.1)")
     .option("--false-alarms <w>", "voice: weight of false alarms (default 0.1)")
-    .option("--audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
+    .option("-a, --audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
     .option("--targets <set>", `voice: seed 003's performance targets as thresholds (${TARGET_SET_NAMES.join("|")})`)
     .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
     .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)");
