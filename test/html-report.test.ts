@@ -111,6 +111,8 @@ describe("HTML report", () => {
     const hostile = structuredClone(report);
     hostile.config["target"] = "</script><script>window.pwned = true</script>\u2028";
     hostile.by_type = { "</script><b>type</b>": hostile.by_type["short"]! };
+    // A staged run's timeline also has active users: the active chart gets their line.
+    hostile.timeline = hostile.timeline.map((point, i) => ({ ...point, active_users: i + 1 }));
     const path = join(dir, "hostile.html");
     writeFileSync(path, renderHtmlReport([{ report: hostile, label: "<img src=x onerror=alert(1)>" }]));
     assert.doesNotMatch(jsonForScript({ a: "</script>" }), /<\//);
@@ -119,6 +121,8 @@ describe("HTML report", () => {
     await page.goto(`file://${path}`);
     await page.waitForFunction(() => Object.keys(window.tokenstorm?.charts ?? {}).length === 8);
     assert.equal(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned ?? false), false);
+    const activeSeries = await page.evaluate(() => window.tokenstorm!.charts["active"]!.series.map((series) => series.label));
+    assert.deepEqual(activeSeries, ["t (s)", "in flight", "active users"]);
     assert.ok((await page.locator("#facts").innerText()).includes("</script><script>window.pwned"), "shown as text");
     assert.ok((await page.locator("#tables").innerText()).includes("</script><b>type</b>"));
     assert.deepEqual(errors, []);
