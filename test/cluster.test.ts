@@ -9,7 +9,8 @@ import { resolveRunConfig } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
 import { freePort, isAlive } from "../src/cluster/processes.js";
 import { readState, writeState, type ClusterState } from "../src/cluster/state.js";
-import { clusterDown } from "../src/cluster/manage.js";
+import { clusterDown, endpointLines, statusLines } from "../src/cluster/manage.js";
+import { clusterUp } from "../src/cluster/up.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 
 interface NodeStats {
@@ -45,9 +46,9 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
   test("cluster status shows every process and healthy nodes", async () => {
     assert.deepEqual(state.processes.map((proc) => proc.name), ["redis", "gateway1", "gateway2", "api1", "api2", "haproxy"]);
     assert.notEqual(state.redisUrl, "redis://127.0.0.1:6379");
-    const status = await runCli(["cluster", "status", "--state-dir", stateDir], { timeoutMs: 15_000 });
-    assert.equal(status.code, 0, status.stderr);
-    for (const name of ["api1", "api2", "gateway1", "gateway2"]) assert.match(status.stdout, new RegExp(`${name} +\\d+ +running +ok`));
+    const status = (await statusLines(readState(stateDir)!)).join("\n");
+    for (const name of ["api1", "api2", "gateway1", "gateway2"]) assert.match(status, new RegExp(`${name} +\\d+ +running +ok +http`));
+    assert.match(status, /haproxy +\d+ +running/);
     assert.equal((await fetch(state.endpoints.stats!)).status, 200);
   });
 
@@ -65,6 +66,9 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
     assert.deepEqual(report.errors, {});
     assert.equal(report.summary.tokens_total, 250 * 20);
     assert.equal(report.summary.tokens_lost, 0);
+    // Each token's publish-to-receive delay through Redis, a gateway and HAProxy: measured for every one.
+    assert.equal(report.latency["delivery"]!.count, 5000);
+    assert.ok(report.latency["delivery"]!.p50 > 0 && report.latency["delivery"]!.p50 < 2_000, `delivery p50 ${report.latency["delivery"]!.p50}`);
     const afterStats = await Promise.all(nodes.map((proc) => statsOf(proc.url!)));
     const sum = (stats: NodeStats[], pick: (s: NodeStats) => number | undefined): number => stats.reduce((total, s) => total + (pick(s) ?? 0), 0);
     // Both API nodes took work (round-robin), and the gateways delivered each token and end marker once.
@@ -76,20 +80,29 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
 
   test("--no-haproxy with --redis URL: the nodes' own addresses, and the given Redis is left running", async () => {
     const dir = tempDir();
-    const up = await runCli(["cluster", "up", "--api-nodes", "1", "--ws-nodes", "1", "--no-haproxy", "--redis", state.redisUrl, "--state-dir", dir, "--length", "5", "--delay", "0"], { timeoutMs: 30_000 });
+    const small = await clusterUp({
+      stateDir: dir,
+      apiNodes: 1,
+      wsNodes: 1,
+      host: "127.0.0.1",
+      redisUrl: state.redisUrl,
+      redisPort: null,
+      haproxy: false,
+      ports: { http: 0, ws: 0, stats: 0 },
+      nodeFlags: ["--length", "5", "--delay", "0"],
+      log: () => undefined,
+    });
     try {
-      assert.equal(up.code, 0, up.stderr);
-      assert.match(up.stdout, /no load balancer \(--no-haproxy\): point clients at the nodes themselves/);
-      const small = readState(dir)!;
+      const lines = endpointLines(small).join("\n");
+      assert.match(lines, /no load balancer \(--no-haproxy\): point clients at the nodes themselves/);
       assert.deepEqual(small.processes.map((proc) => proc.name), ["gateway1", "api1"]);
-      assert.match(up.stdout, new RegExp(`api1 +${small.processes[1]!.url!.replace(/\./g, "\\.")}`));
+      assert.match(lines, new RegExp(`api1 +${small.processes[1]!.url!.replace(/\./g, "\\.")}`));
       const config = resolveRunConfig({ protocol: "session", target: small.endpoints.http, wsTarget: small.endpoints.ws, clients: "3", cycles: "2", save: false, quiet: true }, {});
       const { report } = await runLoadTest({ config });
       assert.equal(report.summary.successful, 6, JSON.stringify(report.errors));
       assert.equal(report.summary.tokens_total, 30);
     } finally {
-      const down = await runCli(["cluster", "down", "--state-dir", dir], { timeoutMs: 20_000 });
-      assert.equal(down.code, 0, down.stderr);
+      await clusterDown(small, () => undefined);
     }
     const redis = state.processes.find((proc) => proc.kind === "redis")!;
     assert.equal(isAlive(redis.pid), true, "the Redis that cluster did not start is still up");

@@ -46,12 +46,14 @@ test("run --protocol session with no target: 10 clients x 5 cycles, no token los
     summary: { requests: number; successful: number; tokens_total: number; tokens_lost: number };
     errors: Record<string, number>;
     connections: { opened: number; failed: number };
+    latency: Record<string, { count: number } | undefined>;
   };
   assert.equal(report.summary.requests, 50);
   assert.equal(report.summary.successful, 50);
   assert.equal(report.summary.tokens_total, 50 * 100);
   assert.equal(report.summary.tokens_lost, 0);
   assert.deepEqual(report.errors, {});
+  assert.equal(report.latency.delivery!.count, 50 * 100);
   // One WebSocket per client, kept across its cycles, as seed 000's clients do.
   assert.equal(report.connections.opened, 10);
   assert.match(result.stdout, /LOAD TEST RESULTS/);

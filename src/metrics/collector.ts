@@ -61,6 +61,7 @@ export class Collector {
     const timeline = this.timeline;
     const sinks = {
       itl: [this.overall.latency.itl, typeSet.latency.itl, timeline.itl],
+      delivery: [this.overall.latency.delivery, typeSet.latency.delivery],
       onTokens: (count: number): void => {
         timeline.tokens += count;
         this.tokensReceived += count;
@@ -269,10 +270,10 @@ export class Collector {
     return out;
   }
 
-  encodedHistograms(): Record<string, string> {
+  encodedHistograms(set: MetricSet = this.overall): Record<string, string> {
     const out: Record<string, string> = {};
     for (const name of LATENCY_METRIC_NAMES) {
-      const h: LatencyHistogram = this.overall.latency[name];
+      const h: LatencyHistogram = set.latency[name];
       if (h.count > 0) out[name] = h.encode();
     }
     return out;

@@ -10,6 +10,8 @@ export const LATENCY_METRICS = {
   itl: "gap between consecutive token arrivals",
   tpot: "per request: (last token - first token) / (tokens - 1)",
   e2e: "request written to the end of the response",
+  // Pub/sub (session): the token's publish time on the API node (its payload's `ts`) to its arrival.
+  delivery: "session: token published by the API node to received through broker and gateway, per token",
   // Voice conversations (realtime, grpc-voice): recorded by the driver with trace.measure().
   ttfa: "voice: end of the user's speech to the first agent audio",
   response_total: "voice: end of the user's speech to the response fully delivered",

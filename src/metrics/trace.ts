@@ -8,6 +8,8 @@ import type { MeasuredMetricName, OutcomeMetricName } from "./registry.js";
 /** Sinks that receive inter-token gaps the moment they are observed. */
 export interface TokenSinks {
   itl: LatencyHistogram[];
+  /** Per-token publish-to-receive delays (session), where the protocol carries a publish time. */
+  delivery?: LatencyHistogram[];
   onTokens(count: number): void;
 }
 
@@ -79,6 +81,13 @@ export class RequestTrace {
     this.lastTokenAt = at;
     this.chunks++;
     this.sinks.onTokens(1);
+  }
+
+  /** A token's publish-to-receive delay, ms (session: the payload's publish time against its arrival). */
+  delivered(ms: number): void {
+    const sinks = this.sinks.delivery;
+    if (!sinks) return;
+    for (let i = 0; i < sinks.length; i++) sinks[i]!.recordMs(ms);
   }
 
   /**

@@ -11,7 +11,7 @@ import { pieceSource } from "../../emulator/text.js";
 import { requireObject } from "../../emulator/validate.js";
 import { type Broker, disconnectMessage, publicationMessage } from "./broker.js";
 import type { ScheduledTask, Scheduler } from "./scheduler.js";
-import { type DonePayload, DisconnectCode, type RunResponse, sessionChannel } from "./wire.js";
+import { type DonePayload, DisconnectCode, epochMs, type RunResponse, sessionChannel } from "./wire.js";
 
 export interface ApiDefaults {
   length: number;
@@ -72,7 +72,7 @@ function planRun(body: unknown, req: IncomingMessage, defaults: ApiDefaults): Ru
 }
 
 function tokenJson(index: number): string {
-  return `{"i":${index},"t":${JSON.stringify(word(index))}}`;
+  return `{"i":${index},"t":${JSON.stringify(word(index))},"ts":${epochMs(nowMs()).toFixed(3)}}`;
 }
 
 export class SessionApi {

@@ -4,6 +4,7 @@
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import type { ChannelListener } from "./connection.js";
+import { epochMs } from "./wire.js";
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -61,6 +62,8 @@ export class SessionRequest implements ChannelListener {
     }
     this.nextIndex = index + 1;
     this.trace.token(at);
+    const publishedAt = data["ts"];
+    if (typeof publishedAt === "number") this.trace.delivered(epochMs(at) - publishedAt);
   }
 
   closed(failure: RequestFailure): void {

@@ -88,6 +88,17 @@ export interface TokenPayload {
   i: number;
   /** The token's text. */
   t: string;
+  /** When the API node published it: Unix epoch milliseconds with a fraction (see epochMs). */
+  ts?: number;
+}
+
+/**
+ * A monotonic timestamp (nowMs) as Unix epoch milliseconds with sub-millisecond precision: the
+ * process's high-resolution time origin plus the monotonic reading. Processes on one machine agree
+ * on it closely; across machines only as well as their clocks are synchronised.
+ */
+export function epochMs(monotonicMs: number): number {
+  return performance.timeOrigin + monotonicMs;
 }
 
 /** The last publication of a run: how many tokens were published. */
