@@ -1,7 +1,7 @@
 // The client side of `realtime`: a WebSocket VoiceConnection (JSON events, arrival times taken as the
 // frames arrive), its dialer, and the protocol definition that runs seed 003's scenarios over it.
 import WebSocket from "ws";
-import { arrivalMs, nowMs } from "../../clock.js";
+import { nowMs } from "../../clock.js";
 import { ErrorClass, RequestFailure, type ErrorClassName } from "../../errors.js";
 import { startEmulatorThread } from "../../emulator/worker.js";
 import { VOICE_AGENT_DEFAULTS } from "../../voice/host.js";
@@ -46,7 +46,9 @@ class RealtimeConnection implements VoiceConnection {
 
   constructor(private readonly socket: WebSocket) {
     socket.on("message", (data: WebSocket.RawData, isBinary: boolean) => {
-      const at = arrivalMs();
+      // Not the batch stamp of arrivalMs(): a turn's audio may be sent (stamped with nowMs()) in the
+      // same event-loop pass that later reads its answer, and an answer must never predate its question.
+      const at = nowMs();
       if (isBinary) return this.end({ errorClass: ErrorClass.malformed, message: "binary frame from the server" });
       let event: VoiceServerEvent | null;
       try {
