@@ -2,6 +2,7 @@
 // emulator's /metrics every second; the values it stored must be the report's values. Plus the
 // exposition writer itself: buckets from an HDR histogram, escaping.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LatencyHistogram } from "../src/metrics/histogram.js";
@@ -40,6 +41,7 @@ describe("Prometheus scraping a run and the emulator", () => {
   });
   after(async () => {
     await prometheus?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** Poll an instant query until `check` accepts it (a scrape may be a second away). */

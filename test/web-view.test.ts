@@ -1,6 +1,7 @@
 // run --web: the live page in real headless Chromium while a run goes on. Its charts must grow second
 // by second from the run's own endpoint, end on the final report, with no console errors.
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
@@ -38,6 +39,7 @@ describe("live web view (run --web)", () => {
   after(async () => {
     if (child && child.exitCode === null) child.kill("SIGKILL");
     await browser?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("serves a page whose charts grow each second and end on the final report", async () => {
