@@ -1,14 +1,14 @@
-// The target `run --protocol session` starts when no --target is given: one in-process node that is
-// both API and gateway, linked by the in-process broker, timed by --ttft / --delay / --length.
+// The target `run --protocol session` starts when no --target is given: one node that is both API and
+// gateway, linked by the in-process broker, on a worker thread, timed by --ttft / --delay / --length.
 import type { RunConfig } from "../../config/run-config.js";
 import type { EmbeddedTarget } from "../types.js";
-import { startSessionNode } from "./node.js";
+import { startSessionNodeThread } from "./thread.js";
 
 export const DEFAULT_LENGTH = 100;
 export const DEFAULT_PING_INTERVAL_S = 25;
 
 export async function startEmbeddedSession(config: RunConfig): Promise<EmbeddedTarget> {
-  const node = await startSessionNode({
+  const node = await startSessionNodeThread({
     host: "127.0.0.1",
     port: 0,
     role: "all",
