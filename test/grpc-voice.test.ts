@@ -188,15 +188,17 @@ test("run --protocol grpc-voice --scenario baseline --duration 5 with no target:
 
 describe("tokenstorm emulate --grpc-port with --grpc-unavailable-rate", () => {
   let emulator: ChildProcess;
+  let httpUrl: string;
   let grpcUrl: string;
   before(async () => {
     emulator = startCli(["emulate", "--port", "0", "--grpc-port", "0", "--grpc-unavailable-rate", "0.3", "--seed", "5", ...FAST_VOICE_FLAGS]);
-    grpcUrl = await new Promise<string>((resolve, reject) => {
+    [httpUrl, grpcUrl] = await new Promise<[string, string]>((resolve, reject) => {
       let out = "";
       emulator.stdout!.on("data", (chunk: Buffer) => {
         out += chunk.toString();
-        const match = /voice gateway \(gRPC\) listening on (grpc:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1]!);
+        const http = /emulator listening on (http:\/\/\S+)/.exec(out);
+        const grpc = /voice gateway \(gRPC\) listening on (grpc:\/\/\S+)/.exec(out);
+        if (http && grpc) resolve([http[1]!, grpc[1]!]);
       });
       emulator.once("exit", (code) => reject(new Error(`emulate exited with ${code}`)));
     });
@@ -211,8 +213,12 @@ describe("tokenstorm emulate --grpc-port with --grpc-unavailable-rate", () => {
     const result = await runCli([...args, "--out", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as Report;
-    const refused = report.errors["grpc_unavailable"] ?? 0;
+    // The gateway's own count, from the emulator's /stats.
+    const stats = (await (await fetch(`${httpUrl}/stats`)).json()) as { grpc: { calls: number; refused: number } };
+    assert.equal(stats.grpc.calls, 24);
+    const refused = stats.grpc.refused;
     assert.ok(refused > 0 && refused < 24, `refused ${refused} of 24`);
+    assert.deepEqual(report.errors, { grpc_unavailable: refused });
     assert.equal(report.summary.failed, refused);
     assert.equal(report.summary.success_rate, Math.round(((24 - refused) / 24) * 1e4) / 1e4);
   });

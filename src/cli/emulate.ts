@@ -13,7 +13,6 @@ import {
   type TextMode,
 } from "../emulator/options.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/options.js";
-import { startGatewayBeside } from "../protocols/grpc-voice/emulator.js";
 
 interface EmulateFlags {
   host?: string;
@@ -80,6 +79,7 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
     if (statuses.every((status) => satisfiesRule(status, "errorStatus"))) options.errorStatuses = statuses;
     else problems.push(`--error-status ${requirementOf("errorStatus")} (got "${flags.errorStatus}")`);
   }
+  if (flags.grpcUnavailableRate !== undefined && flags.grpcPort === undefined) problems.push("--grpc-unavailable-rate needs --grpc-port");
   const ratesProblem = failureRatesProblem(options);
   if (ratesProblem) problems.push(`--error-rate, --disconnect-rate and --truncate-rate ${ratesProblem}`);
   if (flags.text !== undefined) {
@@ -99,11 +99,9 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
 }
 
 async function emulate(flags: EmulateFlags): Promise<void> {
-  const options = emulateOptionsFromFlags(flags);
-  const gateway = await startGatewayBeside(options);
-  const emulator = await startEmulator(options);
+  const emulator = await startEmulator(emulateOptionsFromFlags(flags));
   process.stdout.write(`tokenstorm emulator listening on ${emulator.url}\n`);
-  if (gateway) process.stdout.write(`tokenstorm voice gateway (gRPC) listening on ${gateway.url}\n`);
+  if (emulator.grpcUrl) process.stdout.write(`tokenstorm voice gateway (gRPC) listening on ${emulator.grpcUrl}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop);
@@ -113,7 +111,7 @@ async function emulate(flags: EmulateFlags): Promise<void> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
-  await Promise.all([emulator.close(), gateway?.close()]);
+  await emulator.close();
 }
 
 export function registerEmulateCommand(program: Command): Command {

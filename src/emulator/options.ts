@@ -48,7 +48,7 @@ export interface EmulatorOptions {
   warmUp?: boolean;
   /** The voice agent on /v1/realtime (src/voice/options.ts); errorRate / disconnectRate / seed apply to it too. */
   voice?: VoiceEmulatorSettings;
-  /** `emulate` only: also serve the voice agent as a gRPC gateway on this port (src/protocols/grpc-voice/). */
+  /** Also serve the voice agent as a gRPC gateway on this port, 0 for a free one (src/protocols/grpc-voice/). */
   grpcPort?: number;
   /** Default 0: fraction of gRPC Converse calls refused with UNAVAILABLE. */
   grpcUnavailableRate?: number;

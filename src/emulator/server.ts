@@ -14,6 +14,7 @@ import { EmulatorMetrics } from "./metrics.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
 import { warmUpEmulatorCode } from "./warm-up.js";
+import { startGrpcGateway } from "../protocols/grpc-voice/server.js";
 import { attachRealtime } from "../protocols/realtime/emulator.js";
 
 export interface RunningEmulator {
@@ -26,6 +27,8 @@ export interface RunningEmulator {
   resetStats(): void;
   /** Destroy every open stream and stop listening. */
   close(): Promise<void>;
+  /** The voice agent as a gRPC gateway (`grpcPort`), `grpc://host:port`; null without one. */
+  grpcUrl: string | null;
 }
 
 /** Jitter draws get their own generator, so failure decisions do not depend on the jitter setting. */
@@ -80,6 +83,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     tokensSent: counters.tokensSent,
     lateness: wheel.lateness.summary(),
     voice: realtime.host.stats.snapshot(),
+    ...(gateway ? { grpc: gateway.stats() } : {}),
   });
   const resetStats = (): void => {
     counters.reset();
@@ -92,6 +96,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     void dispatch(routes, req, res, reportInternalError);
   });
   const realtime = attachRealtime(server, wheel, resolved.voice);
+  const gateway = options.grpcPort === undefined ? null : await startGrpcGateway({ host: resolved.host, port: options.grpcPort, voice: resolved.voice, unavailableRate: options.grpcUnavailableRate ?? 0, wheel });
   await listen(server, resolved.host, resolved.port);
   const { port } = server.address() as AddressInfo;
 
@@ -101,6 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       admission.close();
       realtime.close();
       wheel.stop();
+      void gateway?.close();
       server.close(() => resolve());
       server.closeAllConnections();
     });
@@ -114,5 +120,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     stats,
     resetStats,
     close,
+    grpcUrl: gateway?.url ?? null,
   };
 }

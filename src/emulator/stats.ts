@@ -1,6 +1,7 @@
 // The emulator's own counters: the ground truth a load test's measurements are checked against.
 import type { LatencySummary } from "../metrics/histogram.js";
 import type { VoiceAgentStats } from "../voice/types.js";
+import type { GrpcGatewayStats } from "../protocols/grpc-voice/server.js";
 
 export interface EmulatorStats {
   /** Requests that reached a generation endpoint, whatever became of them. */
@@ -27,6 +28,8 @@ export interface EmulatorStats {
   lateness: LatencySummary;
   /** The voice agents on /v1/realtime: sessions, responses by final status, barge-ins, false alarms. */
   voice: VoiceAgentStats & { activeSessions: number };
+  /** The gRPC voice gateway (`--grpc-port`): calls, refused, completed, dropped, client connections. */
+  grpc?: GrpcGatewayStats;
 }
 
 /** The counters of EmulatorStats; gauges (active, waiting) and lateness live elsewhere. */

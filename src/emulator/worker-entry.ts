@@ -11,7 +11,7 @@ try {
     await emulator.close();
     port.close();
   });
-  port.postMessage({ kind: "listening", url: emulator.url });
+  port.postMessage({ kind: "listening", url: emulator.url, grpcUrl: emulator.grpcUrl });
 } catch (err) {
   port.postMessage({ kind: "failed", message: err instanceof Error ? err.message : String(err), usage: err instanceof UsageError });
   port.close();

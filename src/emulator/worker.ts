@@ -7,10 +7,12 @@ import type { EmulatorOptions } from "./options.js";
 
 export interface EmbeddedEmulator {
   url: string;
+  /** The gRPC voice gateway when `grpcPort` was given. */
+  grpcUrl: string | null;
   close(): Promise<void>;
 }
 
-type FromWorker = { kind: "listening"; url: string } | { kind: "failed"; message: string; usage: boolean } | { kind: "closed" };
+type FromWorker = { kind: "listening"; url: string; grpcUrl: string | null } | { kind: "failed"; message: string; usage: boolean } | { kind: "closed" };
 
 const ENTRY = new URL("./worker-entry.js", import.meta.url);
 
@@ -31,6 +33,7 @@ export function startEmulatorThread(options: EmulatorOptions): Promise<EmbeddedE
       const exited = new Promise<void>((done) => worker.once("exit", () => done()));
       resolve({
         url: message.url,
+        grpcUrl: message.grpcUrl,
         close: () => {
           worker.postMessage("close");
           return exited;

@@ -25,6 +25,8 @@ export interface GrpcGatewayOptions {
   source?: VoiceServiceSource;
   /** Fraction of calls refused with UNAVAILABLE (0..1), default 0. */
   unavailableRate?: number;
+  /** The emulator's timing wheel, shared with its other streams; default: one of the gateway's own. */
+  wheel?: TimingWheel;
 }
 
 export interface GrpcGatewayStats {
@@ -79,7 +81,8 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
   if (!(unavailableRate >= 0 && unavailableRate <= 1)) throw new RunError(`gRPC gateway unavailableRate must be from 0 to 1 (got ${unavailableRate})`);
   const voice: VoiceAgentOptions = { ...VOICE_AGENT_DEFAULTS, seed: Math.floor(Math.random() * 2 ** 31), ...options.voice };
   const draw = mulberry32(voice.seed ^ REFUSAL_SEED_SALT);
-  const wheel = new TimingWheel((err) => process.stderr.write(`tokenstorm grpc gateway: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  const ownWheel = options.wheel === undefined;
+  const wheel = options.wheel ?? new TimingWheel((err) => process.stderr.write(`tokenstorm grpc gateway: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
   // The wire's audio is 16 kHz both ways unless a client configures otherwise.
   const voiceHost = new VoiceHost({ ...voice, outputSampleRate: WIRE_SAMPLE_RATE }, wheel);
   const stats: GrpcGatewayStats = { calls: 0, refused: 0, completed: 0, dropped: 0, cancelledByClient: 0, active: 0, connections: 0 };
@@ -158,7 +161,7 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
     agentStats: () => voiceHost.stats.snapshot(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
-        wheel.stop();
+        if (ownWheel) wheel.stop();
         for (const call of [...calls]) call.emit("error", { code: status.UNAVAILABLE, details: "gateway shutting down" });
         server.tryShutdown(() => resolve());
         // Calls still open after a moment (a client that never half-closes) are cut.
