@@ -125,14 +125,15 @@ function latencyOverTime(metric: "ttft" | "itl" | "e2e", title: string, runs: Pa
 }
 
 /** Mean of each latency over the seconds spent at each load level, so each level is one point. */
-function latencyByLoad(run: PageRun): UPlot.AlignedData {
+function latencyByLoad(run: PageRun, load: (point: PageRun["timeline"][number]) => number | null): UPlot.AlignedData {
   const levels = new Map<number, { ttft: number[]; e2e: number[] }>();
   for (const point of run.timeline) {
-    if (point.ttft_p95 === null && point.e2e_p95 === null) continue;
-    const level = levels.get(point.active) ?? { ttft: [], e2e: [] };
+    const x = load(point);
+    if (x === null || (point.ttft_p95 === null && point.e2e_p95 === null)) continue;
+    const level = levels.get(x) ?? { ttft: [], e2e: [] };
     if (point.ttft_p95 !== null) level.ttft.push(point.ttft_p95);
     if (point.e2e_p95 !== null) level.e2e.push(point.e2e_p95);
-    levels.set(point.active, level);
+    levels.set(x, level);
   }
   const mean = (values: number[]): number | null => (values.length === 0 ? null : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000);
   const active = [...levels.keys()].sort((a, b) => a - b);
@@ -141,8 +142,13 @@ function latencyByLoad(run: PageRun): UPlot.AlignedData {
 
 const pointsOnly: Partial<UPlot.Series> = { paths: () => null, points: { show: true, size: 8 } };
 
-function latencyVsLoad(runs: PageRun[]): ChartSpec {
-  const series: UPlot.Series[] = [{ label: "in flight" }];
+/** Users when every run has them (seed 002's staged runs), requests in flight otherwise. */
+function latencyVsLoad(runs: PageRun[], derived: Derived[]): ChartSpec {
+  const byUsers = derived.every((d) => d.activeUsers !== null);
+  const loadName = byUsers ? "active users" : "requests in flight";
+  const load = (point: PageRun["timeline"][number]): number | null =>
+    byUsers ? ((point as unknown as Record<string, number | null | undefined>)["active_users"] ?? null) : point.active;
+  const series: UPlot.Series[] = [{ label: byUsers ? "users" : "in flight" }];
   runs.forEach((_, runIndex) => {
     const fill = runIndex === 0 ? undefined : "#ffffff";
     series.push({ label: `ttft p95${suffix(runs, runIndex)}`, stroke: COLORS.ttft, scale: "y", ...pointsOnly, points: { show: true, size: 8, fill } });
@@ -151,13 +157,13 @@ function latencyVsLoad(runs: PageRun[]): ChartSpec {
   return {
     id: "latency-vs-load",
     title: "Latency vs load",
-    note: "p95 per second, averaged over the seconds spent at each number of requests in flight",
+    note: `p95 per second, averaged over the seconds spent at each number of ${loadName}`,
     options: {
       series,
-      axes: [{ label: "requests in flight", size: 40 }, { label: "ttft p95 ms", size: 60 }, { label: "e2e p95 ms", scale: "e2e", side: 1, size: 70, grid: { show: false } }],
+      axes: [{ label: loadName, size: 40 }, { label: "ttft p95 ms", size: 60 }, { label: "e2e p95 ms", scale: "e2e", side: 1, size: 70, grid: { show: false } }],
       scales: { x: { time: false } },
     },
-    data: joined(runs.map(latencyByLoad)),
+    data: joined(runs.map((run) => latencyByLoad(run, load))),
   };
 }
 
@@ -235,7 +241,7 @@ export function chartSpecs(runs: PageRun[]): ChartSpec[] {
     latencyOverTime("itl", "Inter-token latency over time", runs, derived),
     latencyOverTime("e2e", "End-to-end latency over time", runs, derived),
     latencyDistribution(runs),
-    latencyVsLoad(runs),
+    latencyVsLoad(runs, derived),
     timeChart(
       "errors",
       "Errors over time",
