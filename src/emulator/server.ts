@@ -106,8 +106,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       admission.close();
       realtime.close();
       wheel.stop();
-      void gateway?.close();
-      server.close(() => resolve());
+      const gatewayClosed = gateway?.close();
+      server.close(() => void Promise.resolve(gatewayClosed).then(() => resolve()));
       server.closeAllConnections();
     });
     return closing;
