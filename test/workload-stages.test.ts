@@ -99,3 +99,18 @@ describe("staged model run", () => {
     assert.ok(report.summary.duration_s >= 7.5 && report.summary.duration_s < 9.5, `duration ${report.summary.duration_s}`);
   });
 });
+
+describe("stopping at the end of the stages", () => {
+  // Each request takes 3 s to its first token: longer than the whole run.
+  const slow = emulatorForSuite({ ttftMs: 3000, itlMs: 1 });
+
+  test("requests still in flight get --graceful-stop, then are cancelled (not counted as failures)", async () => {
+    for (const flags of [{ users: "2", hold: "0.5" }, { clients: "2", duration: "0.5" }]) {
+      const config = resolveRunConfig({ target: slow().url, ...flags, gracefulStop: "0.3", length: "5", quiet: true }, {});
+      const { report } = await runLoadTest({ config });
+      assert.ok(report.summary.duration_s >= 0.75 && report.summary.duration_s < 2, `${JSON.stringify(flags)}: ran ${report.summary.duration_s}s`);
+      assert.equal(report.summary.cancelled, 2, JSON.stringify(flags));
+      assert.equal(report.summary.failed, 0);
+    }
+  });
+});

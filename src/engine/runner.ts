@@ -40,6 +40,7 @@ export class Runner {
   private issued = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private interruptResolve: (() => void) | null = null;
+  private durationResolve: (() => void) | null = null;
 
   constructor(private readonly options: RunnerOptions) {}
 
@@ -53,6 +54,7 @@ export class Runner {
   private stop(reason: StopReason): void {
     if (this.stopReason !== null) return;
     this.stopReason = reason;
+    if (reason === "duration") this.durationResolve?.();
     for (const wake of this.sleepers) wake();
     this.sleepers.clear();
   }
@@ -75,6 +77,11 @@ export class Runner {
     const interrupted = new Promise<void>((resolve) => {
       this.interruptResolve = resolve;
     });
+    // At the duration, requests in flight get the grace period below, not their whole timeout (the
+    // model itself only ends once they have).
+    const durationReached = new Promise<void>((resolve) => {
+      this.durationResolve = resolve;
+    });
 
     const runner = this;
     const context: WorkloadContext = {
@@ -89,7 +96,7 @@ export class Runner {
     };
 
     const modelDone = model.run(context);
-    await Promise.race([modelDone, interrupted]);
+    await Promise.race([modelDone, interrupted, durationReached]);
     if (this.stopReason === null) this.stop("completed");
 
     if (this.stopReason !== "interrupted" && this.inFlight.size > 0) {
@@ -99,6 +106,8 @@ export class Runner {
     }
     driver.cancelAll();
     await Promise.all(this.inFlight);
+    // The model's loops end as their last requests settle (an interruption does not wait for them).
+    await Promise.race([modelDone, interrupted]);
 
     if (durationTimer) clearTimeout(durationTimer);
     clearInterval(ticker);
