@@ -16,3 +16,4 @@ export { loadTestConfig, fromScenario, runLoadTest, saveReport, type LoadTestSet
 export { assessReport, type Assessment, type AssessmentCheck } from "./report/assessment.js";
 export { startGrpcGateway, type GrpcGatewayOptions, type GrpcGatewayStats, type RunningGrpcGateway } from "./protocols/grpc-voice/server.js";
 export { runSweep, capacityOf, type SweepOptions, type SweepResult, type SweepStep } from "./engine/sweep.js";
+export { startSessionNode, type RunningSessionNode, type SessionNodeOptions, type NodeRole, type BrokerSpec } from "./protocols/session/node.js";
