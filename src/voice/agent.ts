@@ -164,7 +164,7 @@ export class VoiceAgent implements VoiceAgentContract {
   private commit(): void {
     if (this.inputMs === 0) return this.error("input_audio_buffer_commit_empty", "the input audio buffer is empty");
     if (this.vad?.inSpeech) {
-      this.send({ type: "speech.stopped", itemId: this.host.id("item"), audioEndMs: 0 });
+      this.send({ type: "speech.stopped", itemId: this.host.id("item"), audioEndMs: this.vad.heardMs });
       this.vad.reset();
     }
     if (this.bargeIn) {
@@ -191,11 +191,11 @@ export class VoiceAgent implements VoiceAgentContract {
     this.turnEndedAt = null;
     const random = this.host.random;
     const draw = random();
-    const drawn: Fate["kind"] = draw < o.errorRate ? "error" : draw < o.errorRate + o.dropRate ? "drop" : "none";
-    const fate: Fate = { kind: this.forced ?? drawn, atChunk: 0 } as Fate;
+    const kind = this.forced ?? (draw < o.errorRate ? "error" : draw < o.errorRate + o.dropRate ? "drop" : "none");
     const slow = o.slowStartRate > 0 && random() < o.slowStartRate ? o.slowStartMs : 0;
     const totalChunks = Math.max(1, Math.round(o.responseAudioMs / o.chunkMs));
-    if (fate.kind === "drop") fate.atChunk = 1 + Math.floor(random() * Math.max(1, totalChunks - 1));
+    // A drop strikes mid-answer: after the first chunk, before the last.
+    const fate: Fate = kind === "drop" ? { kind, atChunk: 1 + Math.floor(random() * Math.max(1, totalChunks - 1)) } : { kind };
     const response: Response = {
       id: this.host.id("resp"),
       itemId: this.host.id("item"),

@@ -24,6 +24,11 @@ function cyclesOf(config: RunConfig): number | null {
   return config.pattern === null && config.stages === null ? config.cycles : null;
 }
 
+/** Open-model arrivals are conversations of their own; closed-model clients keep theirs for every cycle. */
+function requestsPerSession(config: RunConfig): number | null {
+  return config.pattern !== null ? 1 : cyclesOf(config);
+}
+
 function audioFor(config: RunConfig | undefined, rate: number): AudioLibrary {
   const dir = config?.voice.audioDir ?? null;
   if (dir === null) return generatedAudio(rate);
@@ -42,7 +47,7 @@ export function voiceProtocol(transport: VoiceTransport): ProtocolDefinition {
         serverVad: (config?.voice.turnDetection ?? "server_vad") === "server_vad",
         toolLatencyMs: config?.voice.toolLatencyMs ?? 0,
         seed: config?.seed ?? 1,
-        requestsPerSession: transport.sessionPerRequest ? 1 : config ? cyclesOf(config) : null,
+        requestsPerSession: transport.sessionPerRequest ? 1 : config ? requestsPerSession(config) : null,
       }),
     requests: (config) => {
       const planner = scenarioPlanner(config.voice.weights ?? DEFAULT_WEIGHTS, config.seed ?? 1, config.clients, cyclesOf(config));

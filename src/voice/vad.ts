@@ -38,6 +38,11 @@ export class EnergyVad {
     return this.speaking;
   }
 
+  /** Input audio heard so far, ms (whole frames). */
+  get heardMs(): number {
+    return this.positionMs;
+  }
+
   push(pcm: Int16Array): void {
     let at = 0;
     if (this.carried > 0) {
