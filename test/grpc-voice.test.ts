@@ -173,7 +173,8 @@ test("grpc-voice targets: host:port, grpc:// and grpcs://, port 50051 by default
 
 test("run --protocol grpc-voice --scenario baseline --duration 5 with no target: embedded gateway, 100% success, TTFA and e2e", async () => {
   const dir = tempDir();
-  const result = await runCli(["run", "--protocol", "grpc-voice", "--scenario", "baseline", "--duration", "5", "--output", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
+  const args = ["run", "--protocol", "grpc-voice", "--scenario", "baseline", "--duration", "5"];
+  const result = await runCli([...args, "--output", "report.json", "--output-raw", "raw.ndjson", "--debug", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as Report;
   assert.equal(report.config["embedded_emulator"], true);
@@ -184,6 +185,10 @@ test("run --protocol grpc-voice --scenario baseline --duration 5 with no target:
   assert.equal(report.assessment?.verdict, "good");
   assert.match(result.stdout, /ASSESSMENT \(seed 002 criteria, e2e\): GOOD/);
   assert.match(result.stdout, /TTFA/);
+  // --output-raw: one line per request; --debug: the same requests on stderr as they finish.
+  const raw = readFileSync(join(dir, "raw.ndjson"), "utf8").trim().split("\n");
+  assert.equal(raw.length, report.summary.requests);
+  assert.equal((result.stderr.match(/^\[client 0\] request \d+ \w+ ok ttft=[\d.]+ms .*ttfa=/gm) ?? []).length, report.summary.requests, result.stderr);
 });
 
 describe("tokenstorm emulate --grpc-port with --grpc-unavailable-rate", () => {
