@@ -27,12 +27,14 @@ describe("HTML report", () => {
   let report: Report;
 
   before(async () => {
-    browser = await launchChromium();
+    // The browser starts while the run goes on.
+    const launched = launchChromium();
     const result = await runCli([
-      "run", "--target", emulator().url, "--clients", "4", "--cycles", "8", "--length", "40", "--seed", "1",
+      "run", "--target", emulator().url, "--clients", "4", "--cycles", "8", "--length", "20", "--seed", "1",
       "--threshold", "ttft.p95<60s", "--threshold", "success_rate>0.999",
       "--out", join(dir, "base.json"), "--html", join(dir, "run.html"), "--no-save", "--quiet",
     ]);
+    browser = await launched;
     assert.equal(result.code, 99, `the success-rate threshold fails (exit 99): ${result.stderr}`);
     report = readReportFile(join(dir, "base.json"));
     assert.ok(report.summary.failed > 0 && report.timeline.length >= 2, "the run had failures and several seconds");
