@@ -4,7 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import { Collector } from "../src/metrics/collector.js";
 import { gatewayUrl, sessionProtocol } from "../src/protocols/session/client.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
@@ -175,6 +175,28 @@ describe("driver token checks", () => {
     const malformed = request(2);
     malformed.session.publication("text", 10);
     assert.equal(malformed.collector.finish(malformed.session.trace).error_class, "malformed");
+  });
+
+  test("a gateway that never answers the subscribe: the request times out and the client is released", async () => {
+    // Answers connect, then ignores every other command.
+    const silent = new WebSocketServer({ host: "127.0.0.1", port: 0, path: "/connection/websocket" });
+    silent.on("connection", (socket) =>
+      socket.on("message", (data: Buffer) => {
+        const command = JSON.parse(data.toString()) as { id: number; connect?: unknown };
+        if (command.connect) socket.send(JSON.stringify({ id: command.id, connect: { client: "x", version: "0", ping: 25, pong: true } }));
+      }),
+    );
+    await new Promise((resolve) => silent.once("listening", resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const startedAt = Date.now();
+      const { records } = await runRequests(sessionProtocol, driverOptions(`http://127.0.0.1:${port}`, { idleTimeoutMs: 300 }), 2, 5);
+      assert.ok(Date.now() - startedAt < 3_000);
+      for (const record of records) assert.equal(record.error_class, "timeout_headers", record.error ?? "");
+    } finally {
+      for (const client of silent.clients) client.terminate();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   test("the gateway URL follows --ws-target, or the API's own host", () => {

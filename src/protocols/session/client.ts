@@ -65,17 +65,26 @@ class SessionDriver implements ProtocolDriver {
     const { trace } = session;
     const id = randomUUID();
     const channel = sessionChannel(id);
+    // Every step also ends when the request does (a timeout from the sweeper, cancellation), so a
+    // gateway that never answers cannot hold the client.
+    const orEnd = <T>(step: Promise<T>): Promise<T | void> => Promise.race([step, session.finished]);
     let connection;
     try {
-      connection = await this.pool.acquire(trace.client);
+      const acquiring = this.pool.acquire(trace.client);
+      connection = await orEnd(acquiring);
+      if (!connection) {
+        // Timed out while connecting: the connection, if it comes, goes back to the pool.
+        acquiring.then((late) => this.pool.release(trace.client, late), () => undefined);
+        return;
+      }
     } catch (err) {
       return session.fail(err instanceof RequestFailure ? err : new RequestFailure(classifyError(err), String(err)), nowMs());
     }
     try {
       if (session.isSettled) return;
-      await connection.subscribe(channel, session);
+      await orEnd(connection.subscribe(channel, session));
       if (session.isSettled) return;
-      await this.post(spec, session, id);
+      await orEnd(this.post(spec, session, id));
       await session.finished;
     } catch (err) {
       session.fail(err instanceof RequestFailure ? err : new RequestFailure(classifyError(err), String(err)), nowMs());
