@@ -12,7 +12,9 @@ import { runLoadTest } from "../src/engine/load-test.js";
 import { realtimeUrl } from "../src/protocols/realtime/client.js";
 import { decodeServerEvent } from "../src/protocols/realtime/wire.js";
 import type { Report } from "../src/report/types.js";
+import { Problems } from "../src/config/values.js";
 import { apportion, DEFAULT_WEIGHTS, scenarioPlanner } from "../src/voice/plan.js";
+import { withSeed003Names } from "../src/voice/run-options.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 
 /** Short, fast answers: TTFA 80 ms, 6 s of audio sent 10x faster than real time (0.6 s: room to interrupt under load). */
@@ -177,6 +179,14 @@ describe("realtime flags and wire", () => {
     const allZero = await runCli(["run", "--protocol", "realtime", ...onlyArgs("--simple", "0"), "--no-save"]);
     assert.equal(allZero.code, 2);
     assert.match(allZero.stderr, /cannot all be 0/);
+  });
+
+  it("takes seed 003's --concurrency and --server as --clients and --target", () => {
+    const problems = new Problems();
+    const config = resolveRunConfig({ protocol: "realtime", concurrency: "3", server: "ws://localhost:8000/ws", requests: "2" }, {});
+    assert.deepEqual([config.clients, config.target, config.cycles, config.requests], [3, "ws://localhost:8000/ws", 2, 6]);
+    withSeed003Names({ clients: "4", concurrency: "3" }, problems);
+    assert.deepEqual(problems.lines, ["--clients and --concurrency are the same setting: give one of them"]);
   });
 
   it("apportions scenarios exactly and maps targets to WebSocket URLs", () => {

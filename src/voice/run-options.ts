@@ -12,6 +12,9 @@ import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
 export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(["realtime", "grpc-voice"]);
 
 export interface VoiceRunFlags {
+  /** Seed 003's names for --clients and --target. */
+  concurrency?: string;
+  server?: string;
   simple?: string;
   tools?: string;
   interruptions?: string;
@@ -39,6 +42,8 @@ export interface VoiceRunConfig {
 
 export function addVoiceRunOptions(command: Command): Command {
   command
+    .option("--concurrency <n>", "same as --clients (seed 003's name)")
+    .option("--server <url>", "same as --target (seed 003's name, e.g. ws://localhost:8000/ws)")
     .option("--simple <w>", "voice: weight of simple queries (default 0.6)")
     .option("--tools <w>", "voice: weight of tool-call queries (default 0.2)")
     .option("--interruptions <w>", "voice: weight of real interruptions (default 0.1)")
@@ -48,6 +53,18 @@ export function addVoiceRunOptions(command: Command): Command {
     .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
     .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)");
   return addVoiceEmulatorOptions(command);
+}
+
+/** Seed 003's --concurrency and --server as --clients and --target; giving both spellings differently is a problem. */
+export function withSeed003Names<T extends VoiceRunFlags & { clients?: string; target?: string }>(flags: T, problems: Problems): T {
+  const out = { ...flags };
+  for (const [alias, name, aliasFlag, flag] of [["concurrency", "clients", "--concurrency", "--clients"], ["server", "target", "--server", "--target"]] as const) {
+    const value = flags[alias];
+    if (value === undefined) continue;
+    if (flags[name] !== undefined && flags[name] !== value) problems.add(`${flag} and ${aliasFlag} are the same setting: give one of them`);
+    else out[name] = value;
+  }
+  return out;
 }
 
 export function resolveVoiceRun(flags: VoiceRunFlags, problems: Problems): VoiceRunConfig {
