@@ -11,6 +11,9 @@ export type { Report, RequestRecord, RunSummary, ThresholdResult, TimelinePoint 
 export { ExitCode, UsageError, RunError } from "./errors.js";
 export { measureStreamingOverhead, OVERHEAD_DEFAULTS, type OverheadOptions, type OverheadProtocol, type OverheadResult, type StreamFigures, type GapFigures, type GapPercentiles } from "./overhead/index.js";
 export { compareReports, type Comparison, type MetricDelta } from "./report/compare.js";
+export { renderHtmlReport, writeHtmlReport, HtmlReportOutput, type LabelledReport } from "./report/html.js";
+export { PrometheusOutput, renderRunMetrics } from "./report/prometheus.js";
+export { WebViewOutput } from "./report/web.js";
 export { SCENARIOS, findScenario, type Scenario } from "./config/scenarios.js";
 export { loadTestConfig, fromScenario, runLoadTest, saveReport, type LoadTestSettings, type LoadTestResult, type RunConfig, type RunOptions } from "./api.js";
 export { assessReport, type Assessment, type AssessmentCheck } from "./report/assessment.js";
