@@ -42,11 +42,16 @@ function verdict(step: SweepStep): string {
   return step.ok ? "pass" : `FAIL ${step.report.thresholds.filter((t) => !t.ok).map(missed).join(", ")}`;
 }
 
+/** `rate 20/s` or `concurrency 8`. */
+export function stepName(mode: SweepMode, value: number): string {
+  return mode === "rate" ? `rate ${value}/s` : `concurrency ${value}`;
+}
+
 export function stepLine(mode: SweepMode, step: SweepStep): string {
   const { summary } = step.report;
   const ttft = latency(step.report, "ttft", "p95");
   return (
-    `tokenstorm: ${UNIT_LABEL[mode].column} ${step.value}: ${fixed(summary.requests_per_sec)} req/s, ` +
+    `tokenstorm: ${stepName(mode, step.value)}: ${fixed(summary.requests_per_sec)} req/s, ` +
     `ttft p95 ${fixed(ttft)} ms, success ${fixed(summary.success_rate * 100, 2)}% -> ${verdict(step)}`
   );
 }

@@ -9,9 +9,10 @@ import type { EmulatorOptions } from "../emulator/options.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { checkSweep, runSweep, type SweepMode, type SweepOptions } from "../engine/sweep.js";
 import { describeStepPlan, stepValues, type StepPlan } from "../engine/sweep-steps.js";
+import { ProgressOutput } from "../report/progress.js";
 import { parseThresholds } from "../report/thresholds.js";
 import { collect } from "./repeatable.js";
-import { renderSweep, stepLine, sweepDocument, type SweepSettings } from "./sweep-output.js";
+import { renderSweep, stepLine, stepName, sweepDocument, type SweepSettings } from "./sweep-output.js";
 
 export interface SweepFlags {
   target?: string;
@@ -167,7 +168,8 @@ async function sweep(flags: SweepFlags): Promise<number> {
   const result = await runSweep({
     ...options,
     log: say,
-    onStepStart: (value) => say(`tokenstorm: ${settings.mode} ${value} for ${settings.stepDurationS} s ...`),
+    outputs: () => (flags.quiet ? [] : [new ProgressOutput({ stream: process.stderr })]),
+    onStepStart: (value) => say(`tokenstorm: ${stepName(settings.mode, value)} for ${settings.stepDurationS} s ...`),
     onStep: (step) => say(stepLine(settings.mode, step)),
   });
   process.stdout.write(renderSweep(result, settings, process.stdout));

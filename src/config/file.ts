@@ -107,10 +107,9 @@ export function configFileSchema(keys: readonly ConfigKey[]) {
 
 /** The node at `path` (or its key), else the deepest node on the way: a position is always found. */
 function rangeStart(doc: Document, path: readonly PathSegment[], wantKey: boolean): number {
-  let node: unknown = doc.contents;
-  let start = 0;
   const startOf = (n: unknown): number | undefined => (n as { range?: [number, number, number] } | null)?.range?.[0];
-  start = startOf(node) ?? 0;
+  let node: unknown = doc.contents;
+  let start = startOf(node) ?? 0;
   for (const [index, segment] of path.entries()) {
     const last = index === path.length - 1;
     if (isMap(node)) {

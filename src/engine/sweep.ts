@@ -7,6 +7,7 @@ import { resolveRunConfig, type RawRunFlags, type RunConfig } from "../config/ru
 import type { EmulatorOptions } from "../emulator/options.js";
 import { startEmulatorThread, type EmbeddedEmulator } from "../emulator/worker.js";
 import { findProtocol } from "../protocols/registry.js";
+import type { Output } from "../report/output.js";
 import type { Report } from "../report/types.js";
 import { runLoadTest } from "./load-test.js";
 
@@ -25,6 +26,8 @@ export interface SweepOptions {
   baseFlags: RawRunFlags;
   /** The embedded emulator's options, used when baseFlags has no target. */
   emulator?: EmulatorOptions;
+  /** Outputs for one step's run (live progress...); each step gets fresh ones. */
+  outputs?(value: number): Output[];
   /** Called before and after each step. */
   onStepStart?(value: number, index: number): void;
   onStep?(step: SweepStep): void;
@@ -106,7 +109,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
       const config = resolveRunConfig(stepFlags(options, value, emulator?.url));
       // Our emulator sends one token per chunk, as run's own embedded one does: count token loss.
       if (emulator) config.exactTokens = true;
-      const result = await runLoadTest({ config, handleSignals: true });
+      const result = await runLoadTest({ config, outputs: options.outputs?.(value) ?? [], handleSignals: true });
       target = result.target;
       const failed = result.report.thresholds.filter((t) => !t.ok).map((t) => t.expression);
       const interrupted = result.report.summary.interrupted;
