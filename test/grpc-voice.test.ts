@@ -171,6 +171,12 @@ test("grpc-voice targets: host:port, grpc:// and grpcs://, port 50051 by default
   assert.equal(fromScenario("medium", { protocol: "grpc-voice", target: "localhost:50051" }).stages?.users, 20);
 });
 
+test("seed 002's --output / --output-raw are --out / --raw; giving both names two values is a usage error", () => {
+  const config = loadTestConfig({ protocol: "grpc-voice", flags: { output: "report.json", outputRaw: "raw.ndjson", debug: true } });
+  assert.deepEqual([config.out, config.raw, config.verbose, config.debug], ["report.json", "raw.ndjson", true, true]);
+  assert.throws(() => loadTestConfig({ flags: { out: "a.json", output: "b.json" } }), /--out and --output are the same setting: give one of them/);
+});
+
 test("run --protocol grpc-voice --scenario baseline --duration 5 with no target: embedded gateway, 100% success, TTFA and e2e", async () => {
   const dir = tempDir();
   const args = ["run", "--protocol", "grpc-voice", "--scenario", "baseline", "--duration", "5"];
