@@ -8,6 +8,8 @@ import { registerCompareCommand } from "./compare.js";
 import { registerEmulateCommand } from "./emulate.js";
 import { registerOverheadCommand } from "./overhead.js";
 import { registerReportCommand } from "./report.js";
+import { registerClusterCommand } from "./cluster.js";
+import { registerNodeCommand } from "./node.js";
 import { registerRunCommand } from "./run.js";
 import { registerScenariosCommand } from "./scenarios.js";
 
@@ -34,6 +36,8 @@ function buildProgram(): Command {
   registerOverheadCommand(program);
   registerCompareCommand(program);
   registerReportCommand(program);
+  registerClusterCommand(program);
+  registerNodeCommand(program);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({ outputError: () => undefined });
   }

@@ -15,6 +15,7 @@ import { resolveObservability, type ObservabilityFlags, type ObservabilityOption
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
 export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
   target?: string;
+  wsTarget?: string;
   protocol?: string;
   model?: string;
   header?: string[];
@@ -60,6 +61,8 @@ export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
 
 export interface RunConfig {
   target: string | null;
+  /** The WebSocket endpoint when it is not on the target's host (session: the gateway, HAProxy :9001). */
+  wsTarget: string | null;
   protocol: string;
   model: string;
   headers: Record<string, string>;
@@ -167,6 +170,18 @@ function parseGoodput(problems: Problems, text: string | undefined): GoodputSlos
   return slos;
 }
 
+function wsTargetOf(problems: Problems, raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    const url = new URL(raw);
+    if (!["ws:", "wss:", "http:", "https:"].includes(url.protocol)) throw new Error("scheme");
+    return url.toString();
+  } catch {
+    problems.add(`--ws-target must be a ws://, wss://, http:// or https:// URL (got "${raw}")`);
+    return null;
+  }
+}
+
 export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
   const flags = applyScenario(cliFlags);
   const p = new Problems();
@@ -220,6 +235,7 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
 
   const config: RunConfig = {
     target,
+    wsTarget: wsTargetOf(p, flags.wsTarget),
     protocol: flags.protocol ?? RUN_DEFAULTS.protocol,
     model: flags.model ?? RUN_DEFAULTS.model,
     headers,

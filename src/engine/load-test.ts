@@ -87,6 +87,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   for (const output of outputs) output.attach?.(collector);
   const driver = protocol.create({
     target: new URL(target),
+    ...(config.wsTarget !== null && !embedded ? { wsTarget: new URL(config.wsTarget) } : {}),
     model: config.model,
     headers,
     timeoutMs: config.timeoutS * 1000,
