@@ -10,6 +10,7 @@ import { ExitCode, UsageError } from "../errors.js";
 import { checkSweep, runSweep, type SweepMode, type SweepOptions } from "../engine/sweep.js";
 import { describeStepPlan, stepValues, type StepPlan } from "../engine/sweep-steps.js";
 import { ProgressOutput } from "../report/progress.js";
+import { PROTOCOLS } from "../protocols/registry.js";
 import { parseThresholds } from "../report/thresholds.js";
 import { collect } from "./repeatable.js";
 import { renderSweep, stepLine, stepName, sweepDocument, type SweepSettings } from "./sweep-output.js";
@@ -120,6 +121,11 @@ export function sweepOptionsFromFlags(flags: SweepFlags): { options: SweepOption
   const stopAfterFailures = p.number(flags.stopAfter, "positiveInt", { flag: "--stop-after" }) ?? DEFAULTS.stopAfter;
   const slos = slosOf(p, flags);
   const emulator = emulatorOptions(p, flags);
+  const ownServer = flags.target === undefined && PROTOCOLS.find((pr) => pr.name === (flags.protocol ?? "openai-chat"))?.startEmbedded !== undefined;
+  const queueFlags = [flags.emulatorMaxRunning, flags.emulatorMaxWaiting, flags.emulatorSlowdown, flags.emulatorJitter];
+  if (ownServer && queueFlags.some((v) => v !== undefined)) {
+    p.add(`--emulator-* set the HTTP emulator; --protocol ${flags.protocol} starts its own embedded server for each step`);
+  }
   if (mode === "concurrency" && flags.maxConcurrent !== undefined) p.add("--max-concurrent caps a rate sweep; a concurrency sweep's steps are the cap");
   if (!p.empty) throw new UsageError(p.lines.join("; "));
 

@@ -99,6 +99,7 @@ export async function runSweep(options: SweepOptions): Promise<SweepResult> {
   const log = options.log ?? (() => undefined);
   const emulator = await sharedEmulator(options);
   if (emulator) log(`tokenstorm: embedded emulator on ${emulator.url} for every step`);
+  else if (options.baseFlags.target === undefined) log(`tokenstorm: --protocol ${options.baseFlags.protocol} starts its own embedded server for each step`);
   const steps: SweepStep[] = [];
   let target = options.baseFlags.target ?? "embedded";
   try {
