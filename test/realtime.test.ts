@@ -176,6 +176,9 @@ describe("realtime flags and wire", () => {
     assert.match(lines[0]!, /--simple must be a number between 0 and 1 \(got "2"\)/);
     assert.match(lines[0]!, /--targets: unknown target set "nope" \(known: low-load, under-load\)/);
     assert.match(lines[0]!, /--voice-pace must be a number > 0/);
+    const misplaced = await runCli(["run", "--simple", "0.5", "--no-save"]);
+    assert.equal(misplaced.code, 2);
+    assert.match(misplaced.stderr, /--simple: for voice protocols \(realtime, grpc-voice\), not openai-chat/);
     const allZero = await runCli(["run", "--protocol", "realtime", ...onlyArgs("--simple", "0"), "--no-save"]);
     assert.equal(allZero.code, 2);
     assert.match(allZero.stderr, /cannot all be 0/);

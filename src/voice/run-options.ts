@@ -67,10 +67,34 @@ export function withSeed003Names<T extends VoiceRunFlags & { clients?: string; t
   return out;
 }
 
-export function resolveVoiceRun(flags: VoiceRunFlags, problems: Problems): VoiceRunConfig {
+const VOICE_ONLY_FLAGS: Array<[key: keyof VoiceRunFlags, flag: string]> = [
+  ["simple", "--simple"],
+  ["tools", "--tools"],
+  ["interruptions", "--interruptions"],
+  ["falseAlarms", "--false-alarms"],
+  ["audioDir", "--audio-dir"],
+  ["targets", "--targets"],
+  ["turnDetection", "--turn-detection"],
+  ["toolLatency", "--tool-latency"],
+];
+
+/** Flags that would be silently ignored are problems: voice flags off voice protocols, emulator timing with a target. */
+function misplacedFlags(flags: VoiceRunFlags & { protocol?: string; target?: string }, emulatorFlags: number, problems: Problems): void {
+  const protocol = flags.protocol ?? "openai-chat";
+  if (!VOICE_PROTOCOLS.has(protocol)) {
+    const given = VOICE_ONLY_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+    if (emulatorFlags > 0) given.push("--voice-*");
+    if (given.length > 0) problems.add(`${given.join(", ")}: for voice protocols (${[...VOICE_PROTOCOLS].join(", ")}), not ${protocol}`);
+  } else if (emulatorFlags > 0 && flags.target !== undefined) {
+    problems.add("--voice-* flags time the embedded voice emulator; with --target, give them to `tokenstorm emulate`");
+  }
+}
+
+export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; target?: string }, problems: Problems): VoiceRunConfig {
   const lines: string[] = [];
   const emulator = voiceSettingsFromFlags(flags as Record<string, unknown>, lines);
   for (const line of lines) problems.add(line);
+  misplacedFlags(flags, Object.keys(emulator).length, problems);
   const turnDetection = flags.turnDetection ?? "server_vad";
   if (turnDetection !== "server_vad" && turnDetection !== "client") problems.add(`--turn-detection must be server_vad or client (got "${turnDetection}")`);
   if (flags.targets !== undefined && !TARGET_SET_NAMES.includes(flags.targets)) {
