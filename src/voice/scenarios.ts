@@ -173,7 +173,9 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
     },
   });
   if (interruptStart === 0) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
-  if (first.status !== "cancelled") throw failure(`barge-in not honoured: the interrupted response ended ${first.status}`);
+  if (first.status !== "cancelled") {
+    throw failure(`barge-in not honoured: the interrupted response ended ${first.status} (ignored, or its last audio was sent before the interruption arrived)`);
+  }
   if (first.firstAudioAt !== null) ctx.trace.measure("ttfa", first.firstAudioAt - speechEnd);
   // The agent's audio stops when it hears the interruption (server VAD) or when it cancels.
   ctx.trace.measure("barge_in", (stoppedAt !== 0 ? stoppedAt : first.doneAt) - interruptStart);
