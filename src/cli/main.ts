@@ -4,17 +4,23 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, RunError, UsageError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { registerAudioCommand } from "./audio.js";
 import { registerCompareCommand } from "./compare.js";
 import { registerEmulateCommand } from "./emulate.js";
 import { registerOverheadCommand } from "./overhead.js";
 import { registerReportCommand } from "./report.js";
 import { registerClusterCommand } from "./cluster.js";
 import { registerNodeCommand } from "./node.js";
+import { registerMergeCommand } from "./merge.js";
 import { registerRunCommand } from "./run.js";
+import { registerWorkerCommand } from "./worker.js";
 import { registerScenariosCommand } from "./scenarios.js";
+import { registerSweepCommand } from "./sweep.js";
+import { registerMenuCommand } from "./menu.js";
 
 function fail(message: string, code: number): never {
-  process.stderr.write(`tokenstorm: ${message}\n`);
+  // A config file's problems come one per line, each with its own prefix.
+  process.stderr.write(message.split("\n").map((line) => `tokenstorm: ${line}\n`).join(""));
   process.exit(code);
 }
 
@@ -32,9 +38,14 @@ function buildProgram(): Command {
     });
   registerRunCommand(program);
   registerScenariosCommand(program);
+  registerSweepCommand(program);
+  registerMenuCommand(program);
   registerEmulateCommand(program);
+  registerAudioCommand(program);
   registerOverheadCommand(program);
   registerCompareCommand(program);
+  registerMergeCommand(program);
+  registerWorkerCommand(program);
   registerReportCommand(program);
   registerClusterCommand(program);
   registerNodeCommand(program);

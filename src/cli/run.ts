@@ -5,8 +5,11 @@ import { join } from "node:path";
 import { Command, Option } from "commander";
 import { addObservabilityOptions } from "./observability.js";
 import { collect } from "./repeatable.js";
+import { runFlagsFromCommand } from "./run-flags.js";
 import { resolveRunConfig, type RawRunFlags, type RunConfig } from "../config/run-config.js";
 import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
+import { addDistributedOptions } from "../distributed/options.js";
+import { distributedController } from "../distributed/controller.js";
 import { runLoadTest } from "../engine/load-test.js";
 import { findProtocol } from "../protocols/registry.js";
 import { ConsoleSummaryOutput } from "../report/console.js";
@@ -19,13 +22,17 @@ import { ProgressOutput } from "../report/progress.js";
 import { RawRequestsOutput } from "../report/raw.js";
 import { parseThresholds } from "../report/thresholds.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
+import { addVoiceRunOptions } from "../voice/run-options.js";
+import { addGrpcVoiceOptions } from "../protocols/grpc-voice/options.js";
+import { RequestLogOutput } from "../report/request-log.js";
+import { createRunTestAudio } from "./run-test-audio.js";
 
 export function registerRunCommand(program: Command): void {
-  addObservabilityOptions(program.command("run"))
+  addGrpcVoiceOptions(addVoiceRunOptions(addDistributedOptions(addObservabilityOptions(program.command("run")))))
     .description("run a load test (with no --target, against the embedded emulator)")
-    .option("--target <url>", "base URL of the service under test (default: start the embedded emulator)")
+    .option("-t, --target <url>", "base URL of the service under test; grpc-voice: host:port or grpc(s)://host:port (default: start the embedded emulator)")
     .option("--ws-target <url>", "session: the gateway's WebSocket URL when it is not on --target's host (e.g. ws://host:9001/connection/websocket)")
-    .option("--protocol <name>", "protocol driver (openai-chat, openai-completions, ollama-generate, ollama-chat, ndjson, session)")
+    .option("--protocol <name>", "protocol driver (openai-chat, openai-completions, ollama-generate, ollama-chat, ndjson, session, realtime, grpc-voice)")
     .option("--model <name>", "model name sent with each request")
     .option("--header <header>", "extra request header 'Name: value' (repeatable)", collect)
     .option("--api-key-env <var>", "send 'Authorization: Bearer $VAR'")
@@ -33,13 +40,13 @@ export function registerRunCommand(program: Command): void {
     .option("--cycles <n>", "requests per client [env CYCLES_PER_CLIENT, default 5]")
     .option("--max-concurrent <n>", "cap on requests in flight [env MAX_CONCURRENT_CLIENTS, default 50]")
     .option("--think-time <s>", "pause between a client's requests, seconds (default 0; 1 with --users)")
-    .option("--users <n>", "staged model (seed 002): virtual users started over --ramp-up, held, stopped over --ramp-down")
+    .option("-u, --users <n>", "staged model (seed 002): virtual users started over --ramp-up, held, stopped over --ramp-down")
     .option("--ramp-up <s>", "staged model: seconds over which users start, evenly (default 0)")
     .option("--hold <s>", "staged model: seconds all users run (default: until --duration)")
     .option("--ramp-down <s>", "staged model: seconds over which users stop, evenly (default 0)")
-    .option("--scenario <name>", "named preset under these flags (see `tokenstorm scenarios`)")
+    .option("-s, --scenario <name>", "named preset under these flags (see `tokenstorm scenarios`)")
     .option("--requests <n>", "stop after this many requests in total")
-    .option("--duration <s>", "stop issuing requests after this many seconds")
+    .option("-d, --duration <s>", "stop issuing requests after this many seconds")
     .option("--pattern <name>", `open model: requests arrive on a schedule (${PATTERN_NAMES.join("|")}); default: the closed model`)
     .option("--rps <r>", "arrival rate, requests/s (constant, poisson, ramp target, chaos mean, spike baseline, burst base)")
     .option("--burstiness <k>", "poisson: gamma shape of the gaps; 1 is Poisson, below 1 burstier (default 1)")
@@ -63,6 +70,8 @@ export function registerRunCommand(program: Command): void {
     .option("--graceful-stop <s>", "after --duration, how long in-flight requests may finish (default: --timeout)")
     .option("--out <file>", "write the report JSON here")
     .option("--raw <file>", "stream one NDJSON line per finished request here")
+    .option("-o, --output <file>", "same as --out (seed 002's name)")
+    .option("--output-raw <file>", "same as --raw (seed 002's name)")
     .option("--csv <file>", "stream one CSV row per finished request here")
     .option("--no-save", "do not keep a copy of the results under ./tokenstorm-results/<time>/")
     .addOption(new Option("--results-dir <dir>", "where saved results go").default(undefined).hideHelp())
@@ -71,9 +80,12 @@ export function registerRunCommand(program: Command): void {
     .option("--no-usage", "do not ask for the usage chunk (stream_options.include_usage)")
     .option("--exact-tokens", "the server sends one token per chunk: count usage minus received as token loss")
     .option("--quiet", "no live progress")
-    .option("--verbose", "print run details to stderr")
-    .action(async (flags: RawRunFlags) => {
-      process.exitCode = await runCommand(flags);
+    .option("-v, --verbose", "print run details to stderr")
+    .option("--debug", "also print one line per finished request to stderr")
+    .option("--create-test-audio", "write test WAV files (16 kHz) into --audio-dir and stop (seed 002)")
+    .option("--config <file>", "YAML file of run settings (keys: the long flag names) and named scenarios")
+    .action(async (_flags: RawRunFlags, command: Command) => {
+      process.exitCode = await runCommand(runFlagsFromCommand(command));
     });
 }
 
@@ -92,6 +104,7 @@ function outputsFor(config: RunConfig, savedFolder: string | null): Output[] {
   if (config.raw) outputs.push(new RawRequestsOutput(config.raw));
   if (config.csv) outputs.push(new CsvRequestsOutput(config.csv));
   if (config.out) outputs.push(new JsonReportOutput(config.out));
+  if (config.debug) outputs.push(new RequestLogOutput(process.stderr));
   if (config.observability.html) outputs.push(new HtmlReportOutput(config.observability.html));
   if (savedFolder) {
     if (!config.raw) outputs.push(new RawRequestsOutput(join(savedFolder, "requests.ndjson")));
@@ -115,13 +128,16 @@ function info(config: RunConfig, line: string): void {
 }
 
 export async function runCommand(flags: RawRunFlags): Promise<number> {
+  if (flags.createTestAudio) return createRunTestAudio(flags.audioDir);
   const config = resolveRunConfig(flags);
   parseThresholds(config.thresholds); // bad expressions are usage errors before anything starts
   findProtocol(config.protocol);
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
   const facts = { protocol: config.protocol, target: config.target ?? "embedded emulator" };
   const live = await startLiveOutputs(config.observability, facts, (line) => process.stderr.write(`${line}\n`));
-  const { exitCode } = await runLoadTest({
+  // --workers / --redis: this process controls workers that run the load (src/distributed/).
+  const run = distributedController(config, flags) ?? runLoadTest;
+  const { exitCode } = await run({
     config,
     outputs: [...outputsFor(config, savedFolder), ...live.outputs],
     targetHeaders: emulatorHintHeaders(config, flags),

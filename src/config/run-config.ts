@@ -10,10 +10,19 @@ import { loadDataset, type PromptDataset } from "../workload/dataset.js";
 import { resolveStages, stagesLengthS, STAGED_THINK_TIME_S, type StagePlan } from "../workload/stages.js";
 import { applyScenario } from "./scenarios.js";
 import { Problems, type ValueKind } from "./values.js";
+import { GRPC_VOICE, resolveGrpcVoice, type GrpcVoiceFlags, type GrpcVoiceOptions } from "../protocols/grpc-voice/options.js";
+import { grpcTarget } from "../protocols/grpc-voice/target.js";
+import { reportedDistributed, resolveDistributed, SINGLE_PROCESS, type DistributedFlags, type DistributedOptions } from "../distributed/options.js";
 import { resolveObservability, type ObservabilityFlags, type ObservabilityOptions } from "../report/observability.js";
+import { applyVoiceRun, resolveVoiceRun, VOICE_PROTOCOLS, withSeed003Names, type VoiceRunConfig, type VoiceRunFlags } from "../voice/run-options.js";
+
+export interface ConfigFileUsed {
+  path: string;
+  scenario: string | null;
+}
 
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
-export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
+export interface RawRunFlags extends OpenPatternFlags, DistributedFlags, ObservabilityFlags, GrpcVoiceFlags, VoiceRunFlags {
   target?: string;
   wsTarget?: string;
   protocol?: string;
@@ -31,6 +40,8 @@ export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
   rampDown?: string;
   /** A named preset (src/config/scenarios.ts) under the CLI flags. */
   scenario?: string;
+  /** The --config file the flags came from and the file scenario chosen (src/config/file.ts), for the report. */
+  configFile?: ConfigFileUsed;
   /** A JSONL or CSV file of prompts instead of the built-in sets. */
   dataset?: string;
   requests?: string;
@@ -57,6 +68,12 @@ export interface RawRunFlags extends OpenPatternFlags, ObservabilityFlags {
   exactTokens?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** Seed 002's names: --output for --out, --output-raw for --raw; --debug prints every request. */
+  output?: string;
+  outputRaw?: string;
+  debug?: boolean;
+  /** Seed 002: write test WAV files into --audio-dir instead of running. */
+  createTestAudio?: boolean;
 }
 
 export interface RunConfig {
@@ -79,6 +96,7 @@ export interface RunConfig {
   stages: StagePlan | null;
   /** The named scenario under the flags (--scenario), if any. */
   scenario: string | null;
+  configFile: ConfigFileUsed | null;
   /** Prompts from a file (--dataset) instead of the built-in sets. */
   dataset: PromptDataset | null;
   /** Open model at the concurrency cap: wait for a slot instead of dropping the arrival. */
@@ -106,6 +124,14 @@ export interface RunConfig {
   exactTokens: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** One line per finished request on stderr (implies verbose). */
+  debug: boolean;
+  /** --proto, --service, --grpc-unavailable-rate (src/protocols/grpc-voice/options.ts). */
+  grpcVoice: GrpcVoiceOptions;
+  /** Voice conversations (realtime, grpc-voice): scenario weights, audio, targets (src/voice/run-options.ts). */
+  voice: VoiceRunConfig;
+  /** Segments, local workers, Redis controller (src/distributed/options.ts). */
+  distributed: DistributedOptions;
   /** --html, --prometheus-*, --web*, --linger (src/report/observability.ts). */
   observability: ObservabilityOptions;
 }
@@ -170,6 +196,19 @@ function parseGoodput(problems: Problems, text: string | undefined): GoodputSlos
   return slos;
 }
 
+/** A flag given under either of two names (ours, seed 002's); both with different values is a problem. */
+function aliased(problems: Problems, value: string | undefined, alias: string | undefined, flag: string, aliasFlag: string): string | null {
+  if (value !== undefined && alias !== undefined && value !== alias) problems.add(`${flag} and ${aliasFlag} are the same setting: give one of them`);
+  return value ?? alias ?? null;
+}
+
+/** Every problem of a set of run flags; the list lets a config file point each one at its line. */
+export class RunConfigError extends UsageError {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("; "));
+  }
+}
+
 function wsTargetOf(problems: Problems, raw: string | undefined): string | null {
   if (raw === undefined) return null;
   try {
@@ -183,16 +222,19 @@ function wsTargetOf(problems: Problems, raw: string | undefined): string | null 
 }
 
 export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
-  const flags = applyScenario(cliFlags);
   const p = new Problems();
+  const flags = withSeed003Names(applyScenario(cliFlags), p);
   const num = (raw: string | undefined, flag: string, kind: ValueKind, envName?: string): number | undefined =>
     numberSetting(p, raw, flag, kind, env, envName);
 
   let target: string | null = null;
-  if (flags.target !== undefined) {
+  if (flags.target !== undefined && flags.protocol === GRPC_VOICE) {
+    target = grpcTarget(p, flags.target);
+  } else if (flags.target !== undefined) {
     try {
       const url = new URL(flags.target);
-      if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error("scheme");
+      const schemes = VOICE_PROTOCOLS.has(flags.protocol ?? "") ? ["http:", "https:", "ws:", "wss:"] : ["http:", "https:"];
+      if (!schemes.includes(url.protocol)) throw new Error("scheme");
       target = url.toString();
     } catch {
       p.add(`--target must be an http:// or https:// URL (got "${flags.target}")`);
@@ -251,6 +293,7 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
     pattern,
     stages,
     scenario: flags.scenario ?? null,
+    configFile: flags.configFile ?? null,
     dataset,
     queueWhenFull: flags.queueWhenFull === true,
     // Against the embedded emulator the seed's 100 words apply; a real server keeps its own default.
@@ -264,8 +307,8 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
     connectTimeoutS: num(flags.connectTimeout, "--connect-timeout", "positive", "CONNECTION_TIMEOUT") ?? RUN_DEFAULTS.connectTimeoutS,
     idleTimeoutS: num(flags.idleTimeout, "--idle-timeout", "positive") ?? RUN_DEFAULTS.idleTimeoutS,
     gracefulStopS: 0,
-    out: flags.out ?? null,
-    raw: flags.raw ?? null,
+    out: aliased(p, flags.out, flags.output, "--out", "--output"),
+    raw: aliased(p, flags.raw, flags.outputRaw, "--raw", "--output-raw"),
     csv: flags.csv ?? null,
     save: flags.save !== false,
     resultsDir: flags.resultsDir ?? RUN_DEFAULTS.resultsDir,
@@ -274,11 +317,17 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
     includeUsage: flags.usage !== false,
     exactTokens: flags.exactTokens === true || target === null,
     quiet: flags.quiet === true,
-    verbose: flags.verbose === true,
+    verbose: flags.verbose === true || flags.debug === true,
+    debug: flags.debug === true,
+    grpcVoice: resolveGrpcVoice(flags, flags.protocol ?? RUN_DEFAULTS.protocol, flags.target !== undefined, p),
+    voice: resolveVoiceRun(flags, p),
+    distributed: SINGLE_PROCESS,
     observability: resolveObservability(flags, p),
   };
+  applyVoiceRun(config, explicitCycles !== undefined, pattern === null && stages === null);
   config.gracefulStopS = num(flags.gracefulStop, "--graceful-stop", "nonNegative") ?? config.timeoutS;
-  if (!p.empty) throw new UsageError(p.lines.join("; "));
+  config.distributed = resolveDistributed(flags, p, config);
+  if (!p.empty) throw new RunConfigError(p.lines);
   return config;
 }
 
@@ -288,7 +337,7 @@ export function redactedConfig(config: RunConfig): Record<string, unknown> {
   for (const [name, value] of Object.entries(config.headers)) {
     headers[name] = /authorization|api[-_]?key|token|secret|cookie/i.test(name) ? "[redacted]" : value;
   }
-  const shaped: Record<string, unknown> = { ...config, headers };
+  const shaped: Record<string, unknown> = { ...config, headers, distributed: reportedDistributed(config.distributed) };
   // An open model has no clients or cycles: their defaults did not shape the run.
   if (config.pattern) {
     delete shaped.clients;

@@ -11,12 +11,14 @@ import { findProtocol } from "../protocols/registry.js";
 import { buildReport } from "../report/build.js";
 import type { Output } from "../report/output.js";
 import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
+import { assessmentFor } from "../report/assessment.js";
 import type { Report } from "../report/types.js";
 import { ClosedModel } from "../workload/closed.js";
 import type { LoadModel } from "../workload/types.js";
 import { OpenModel } from "../workload/open.js";
 import { requestSource } from "../workload/request-source.js";
 import { StagedModel } from "../workload/stages.js";
+import { segmentConfig, segmentModel } from "../distributed/segment.js";
 import { startEmbeddedTarget } from "./embedded.js";
 import { Runner } from "./runner.js";
 
@@ -39,7 +41,8 @@ export interface LoadTestResult {
   target: string;
 }
 
-function loadModelFor(config: RunConfig, collector: Collector): LoadModel {
+/** The load model a config describes (also used to describe a distributed run as a whole). */
+export function loadModelFor(config: RunConfig, collector: Collector): LoadModel {
   if (config.pattern) {
     return new OpenModel({
       plan: config.pattern,
@@ -67,7 +70,8 @@ function loadModelFor(config: RunConfig, collector: Collector): LoadModel {
 }
 
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestResult> {
-  const { config } = options;
+  // A segment runs its share of the load; the report's config still describes the whole run.
+  const config = segmentConfig(options.config);
   const outputs = options.outputs ?? [];
   const log = options.log ?? (() => undefined);
   const thresholds = parseThresholds(config.thresholds);
@@ -84,6 +88,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   if (embedded) log(`tokenstorm: ${embedded.description}`);
 
   const collector = new Collector({ goodput: config.goodput });
+  collector.timeline.keepHistograms = config.distributed.segment !== null;
   for (const output of outputs) output.attach?.(collector);
   const driver = protocol.create({
     target: new URL(target),
@@ -97,9 +102,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     includeUsage: config.includeUsage,
     exactTokens: config.exactTokens,
     onConnect: (ms) => (ms === null ? collector.recordConnectFailure() : collector.recordConnect(ms)),
-  });
-  const model = loadModelFor(config, collector);
-  const reportConfig = { ...redactedConfig(config), target, embedded_emulator: embedded !== null, load_model: model.describe() };
+  }, config);
+  const model = segmentModel(loadModelFor(config, collector), config.distributed.segment);
+  const reportConfig = { ...redactedConfig(options.config), target, embedded_emulator: embedded !== null, load_model: model.describe() };
   if (config.verbose) process.stderr.write(`tokenstorm: ${model.describe()}; protocol ${protocol.name} -> ${target}\n`);
 
   const requests = requestSource(config);
@@ -108,16 +113,18 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     driver,
     collector,
     outputs: [...outputs, requests.stats],
-    nextRequest: requests.next,
+    // Voice protocols plan their own requests: each is a conversation scenario.
+    nextRequest: protocol.requests?.(config) ?? requests.next,
     durationS: config.durationS,
     maxRequests: config.requests,
     gracefulStopMs: config.gracefulStopS * 1000,
   });
 
   const finalReport = (durationS: number, interrupted: boolean): Report => {
-    const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso() });
+    const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso(), segment: config.distributed.segment });
     report.prompts = requests.stats.block();
     report.thresholds = evaluateThresholds(thresholds, report);
+    report.assessment = assessmentFor(report, config.protocol);
     return report;
   };
 

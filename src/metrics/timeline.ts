@@ -16,6 +16,10 @@ export class TimelineRecorder {
   readonly ttft = new LatencyHistogram();
   readonly itl = new LatencyHistogram();
   readonly e2e = new LatencyHistogram();
+  /** Keep each second's histograms, encoded (segment runs), so merged timelines get exact percentiles. */
+  keepHistograms = false;
+  /** One entry per point when keepHistograms is on: metric name to encoded histogram (non-empty only). */
+  readonly histograms: Array<Record<string, string>> = [];
 
   /** Close the current second, labelled by its end offset from the run start. */
   close(tS: number, active: number, activeUsers: number | null = null): TimelinePoint {
@@ -35,10 +39,17 @@ export class TimelineRecorder {
       e2e_p95: percentileOrNull(this.e2e, 95),
     };
     this.points.push(point);
+    if (this.keepHistograms) this.histograms.push(this.encodeSecond());
     this.started = this.completed = this.failed = this.tokens = 0;
     this.ttft.reset();
     this.itl.reset();
     this.e2e.reset();
     return point;
+  }
+
+  private encodeSecond(): Record<string, string> {
+    const encoded: Record<string, string> = {};
+    for (const [name, h] of [["ttft", this.ttft], ["itl", this.itl], ["e2e", this.e2e]] as const) if (h.count > 0) encoded[name] = h.encode();
+    return encoded;
   }
 }

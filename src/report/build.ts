@@ -1,5 +1,7 @@
 // Builds the report object (PRODUCT.md contract) from a finished run's collector.
 import { Collector } from "../metrics/collector.js";
+import { mergeDataOf } from "../distributed/merge-data.js";
+import type { Segment } from "../distributed/segment.js";
 import { VERSION } from "../version.js";
 import type { Report } from "./types.js";
 
@@ -10,6 +12,10 @@ export interface ReportInputs {
   interrupted: boolean;
   startedAtIso: string;
   finishedAtIso: string;
+  /** The segment this run is (its report says so, for merging). */
+  segment?: Segment | null;
+  /** Wall-clock time of the collector's zero; by default derived from its monotonic start. */
+  startedAtUnixMs?: number;
 }
 
 export function buildReport(inputs: ReportInputs): Report {
@@ -25,5 +31,6 @@ export function buildReport(inputs: ReportInputs): Report {
     timeline: collector.timeline.points,
     connections: { opened: collector.connectionsOpened, failed: collector.connectionsFailed },
     histograms: collector.encodedHistograms(),
+    merge: mergeDataOf(collector, inputs.segment ?? null, inputs.startedAtUnixMs),
   };
 }

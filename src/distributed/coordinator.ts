@@ -1,0 +1,134 @@
+// The controller side of a distributed run, whatever the transport: collects the workers' messages,
+// shows merged live progress each second, tracks which segments are done or lost, and at the end
+// merges the reports, evaluates the run's thresholds on the merged data and finishes the outputs.
+import { redactedConfig, type RunConfig } from "../config/run-config.js";
+import { loadModelFor } from "../engine/load-test.js";
+import { ExitCode, RunError } from "../errors.js";
+import { Collector } from "../metrics/collector.js";
+import type { Output } from "../report/output.js";
+import { evaluateThresholds, parseThresholds, reportLatencyMetrics } from "../report/thresholds.js";
+import type { Report } from "../report/types.js";
+import { LiveMerger } from "./live.js";
+import { mergeReports, type NamedReport } from "./merge.js";
+import type { WorkerMessage } from "./protocol.js";
+import { formatSegment } from "./segment.js";
+
+export interface CoordinatorOptions {
+  segmentCount: number;
+  outputs: readonly Output[];
+  thresholds: readonly string[];
+  /** One line for the user (stderr). */
+  log(line: string): void;
+}
+
+export interface CoordinatorOutcome {
+  report: Report;
+  exitCode: number;
+}
+
+export class Coordinator {
+  private readonly live: LiveMerger;
+  private readonly reports = new Map<string, NamedReport>();
+  /** Segments that will not report, with why. */
+  private readonly lost = new Map<string, string>();
+  private readonly names = new Map<string, string>();
+  private ticker: NodeJS.Timeout | null = null;
+  private settle: (() => void) | null = null;
+
+  constructor(private readonly options: CoordinatorOptions) {
+    this.live = new LiveMerger(options.segmentCount);
+  }
+
+  get segments(): string[] {
+    const count = this.options.segmentCount;
+    return Array.from({ length: count }, (_, i) => formatSegment({ index: i + 1, count }));
+  }
+
+  /** Segments neither reported nor lost yet. */
+  get outstanding(): string[] {
+    return this.segments.filter((s) => !this.reports.has(s) && !this.lost.has(s));
+  }
+
+  /** Resolves once every segment has reported or been declared lost. */
+  allSettled(): Promise<void> {
+    if (this.outstanding.length === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.settle = resolve));
+  }
+
+  /** Live progress once a second, its clock starting when the workers do. */
+  startProgress(startAtUnixMs: number): void {
+    this.live.startAtUnixMs = startAtUnixMs;
+    this.ticker = setInterval(() => {
+      const snapshot = this.live.snapshot();
+      for (const output of this.options.outputs) output.onTick?.(snapshot);
+    }, 1000);
+  }
+
+  onMessage(message: WorkerMessage): void {
+    switch (message.kind) {
+      case "ready":
+        this.names.set(message.segment, message.name);
+        break;
+      case "tick":
+        this.live.add(message.segment, message.snapshot, message.histograms);
+        break;
+      case "report":
+        if (!this.lost.has(message.segment)) this.reports.set(message.segment, { name: this.label(message.segment), report: message.report });
+        break;
+      case "failed":
+        this.markLost(message.segment, message.message);
+        break;
+      default:
+        break;
+    }
+    this.checkSettled();
+  }
+
+  /** A segment that will never report (its worker died or failed). */
+  markLost(segment: string, why: string): void {
+    if (this.reports.has(segment) || this.lost.has(segment)) return;
+    this.lost.set(segment, why);
+    this.options.log(`tokenstorm: segment ${segment} (${this.label(segment)}) missing: ${why}`);
+    this.checkSettled();
+  }
+
+  private label(segment: string): string {
+    return this.names.get(segment) ?? `segment ${segment}`;
+  }
+
+  private checkSettled(): void {
+    if (this.outstanding.length === 0 && this.settle) {
+      this.settle();
+      this.settle = null;
+    }
+  }
+
+  /** Merge, gate and write; `config` is the whole run's, as the merged report shows it. */
+  async finish(config: Record<string, unknown>): Promise<CoordinatorOutcome> {
+    if (this.ticker) clearInterval(this.ticker);
+    const named = this.segments.flatMap((s) => (this.reports.has(s) ? [this.reports.get(s)!] : []));
+    if (named.length === 0) {
+      throw new RunError(`no worker delivered a report (${[...this.lost.entries()].map(([s, why]) => `${s}: ${why}`).join("; ")})`);
+    }
+    const { report, missing, warnings } = mergeReports(named, { config, segmentCount: this.options.segmentCount });
+    for (const warning of warnings) this.options.log(`tokenstorm: merge: ${warning}`);
+    const thresholds = parseThresholds(this.options.thresholds, { latencyMetrics: reportLatencyMetrics(report) });
+    report.thresholds = evaluateThresholds(thresholds, report);
+    await Promise.all(this.options.outputs.map((output) => output.finish(report)));
+    for (const segment of missing) {
+      this.options.log(`tokenstorm: MISSING segment ${segment}: ${this.lost.get(segment) ?? "no report"} — the figures above leave it out`);
+    }
+    const exitCode =
+      missing.length > 0 || report.summary.interrupted
+        ? ExitCode.runFailed
+        : report.thresholds.some((t) => !t.ok)
+          ? ExitCode.thresholdFailed
+          : ExitCode.ok;
+    return { report, exitCode };
+  }
+}
+
+/** The merged report's config: the whole run as this controller resolved it. */
+export function wholeRunReportConfig(config: RunConfig, target: string, embedded: boolean): Record<string, unknown> {
+  return { ...redactedConfig(config), target, embedded_emulator: embedded, load_model: loadModelFor(config, new Collector()).describe() };
+}

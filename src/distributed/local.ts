@@ -1,0 +1,128 @@
+// `run --workers N`: N child processes of our own CLI on this machine, one segment each, against one
+// target (with no --target, ONE embedded emulator started here for all of them). The parent shows
+// their merged live progress, replays their raw lines into its own outputs and merges the reports.
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { RawRunFlags, RunConfig } from "../config/run-config.js";
+import { startEmbeddedTarget } from "../engine/embedded.js";
+import { RunError } from "../errors.js";
+import { findProtocol } from "../protocols/registry.js";
+import type { Output } from "../report/output.js";
+import type { RequestRecord } from "../report/types.js";
+import { Coordinator, wholeRunReportConfig, type CoordinatorOutcome } from "./coordinator.js";
+import type { ParentMessage } from "./ipc.js";
+import { workerFlags, type WorkerMessage } from "./protocol.js";
+import { formatSegment } from "./segment.js";
+
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+/** Time for every child to load and say hello. */
+const HELLO_TIMEOUT_MS = 30_000;
+/** Time between handing out the plans and the common start: every child resolves its config first. */
+const START_DELAY_MS = 300;
+
+export interface ControllerInputs {
+  config: RunConfig;
+  flags: RawRunFlags;
+  outputs: Output[];
+  targetHeaders: Record<string, string>;
+  log(line: string): void;
+}
+
+function waitForHellos(children: ChildProcess[]): Promise<void> {
+  const hellos = children.map(
+    (child, i) =>
+      new Promise<void>((resolve, reject) => {
+        child.once("message", (message: WorkerMessage) => (message.kind === "hello" ? resolve() : reject(new RunError(`worker ${i + 1}: unexpected ${message.kind}`))));
+        child.once("exit", (code) => reject(new RunError(`worker ${i + 1} exited (code ${code}) before starting`)));
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RunError(`workers did not start within ${HELLO_TIMEOUT_MS / 1000} s`)), HELLO_TIMEOUT_MS);
+  });
+  return Promise.race([Promise.all(hellos), timeout]).then(() => clearTimeout(timer));
+}
+
+/**
+ * Feed the workers' raw lines to the outputs that take per-request records (raw, CSV...), segment
+ * after segment. Record ids restart in every segment; id * N + (i - 1) keeps them unique.
+ */
+async function replayRequests(paths: string[], outputs: readonly Output[]): Promise<void> {
+  const consumers = outputs.filter((o) => o.onRequest);
+  if (consumers.length === 0) return;
+  for (const [i, path] of paths.entries()) {
+    const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (line === "") continue;
+        const record = JSON.parse(line) as RequestRecord;
+        record.id = record.id * paths.length + i;
+        for (const output of consumers) output.onRequest!(record);
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+  }
+}
+
+export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<CoordinatorOutcome> {
+  const { config, outputs, log } = inputs;
+  const count = config.distributed.workers;
+  const embedded = config.target === null ? await startEmbeddedTarget(findProtocol(config.protocol), config) : null;
+  const target = embedded?.url ?? config.target!;
+  if (embedded) log(`tokenstorm: ${embedded.description}, shared by ${count} workers`);
+  const folder = await mkdtemp(join(tmpdir(), "tokenstorm-workers-"));
+  const rawPaths = Array.from({ length: count }, (_, i) => join(folder, `requests-${i + 1}.ndjson`));
+  const wantsRaw = outputs.some((o) => o.onRequest);
+  const coordinator = new Coordinator({ segmentCount: count, outputs, thresholds: config.thresholds, log });
+  const children = Array.from({ length: count }, () => fork(CLI, ["worker", "--ipc"], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+  const closed = children.map((child, i) => new Promise<void>((resolve) => child.once("close", (code, signal) => {
+    coordinator.markLost(formatSegment({ index: i + 1, count }), `worker exited (${signal ?? `code ${code}`}) without a report`);
+    resolve();
+  })));
+
+  let interrupts = 0;
+  const onSignal = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    log("\ntokenstorm: stopping the workers, merging partial results (again to quit at once)");
+    for (const child of children) if (child.connected) child.send({ kind: "stop" } satisfies ParentMessage);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    await waitForHellos(children);
+    const settled = { target, seed: config.seed, length: config.length, exactTokens: config.exactTokens };
+    const flags = workerFlags(inputs.flags, settled);
+    const startAtUnixMs = Date.now() + START_DELAY_MS;
+    const runId = randomUUID();
+    children.forEach((child, i) => {
+      child.on("message", (message: WorkerMessage) => coordinator.onMessage(message));
+      const plan = {
+        runId,
+        flags,
+        segment: { index: i + 1, count },
+        // The parent's own target: no hint headers for the embedded emulator, else the user's.
+        targetHeaders: embedded ? {} : inputs.targetHeaders,
+        startAtUnixMs,
+        rawPath: wantsRaw ? rawPaths[i]! : null,
+      };
+      child.send({ kind: "plan", plan } satisfies ParentMessage);
+    });
+    coordinator.startProgress(startAtUnixMs);
+    await Promise.all(closed);
+    await replayRequests(rawPaths, outputs);
+    return await coordinator.finish(wholeRunReportConfig(config, target, embedded !== null));
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await rm(folder, { recursive: true, force: true });
+    await embedded?.close();
+  }
+}

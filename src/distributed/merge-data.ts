@@ -1,0 +1,33 @@
+// The `merge` block of a report: what merging needs beyond the contract's figures — exact counts that
+// rates would round away, per-type histograms, per-second histograms of segment runs, and the
+// wall-clock zero of the run clock so that the timelines of processes started apart line up.
+import { nowMs } from "../clock.js";
+import type { Collector } from "../metrics/collector.js";
+import type { MetricSet } from "../metrics/metric-set.js";
+import type { MergeCounts, MergeData } from "../report/types.js";
+import { formatSegment, type Segment } from "./segment.js";
+
+function countsOf(set: MetricSet): MergeCounts {
+  return { good: set.good, usage_counted: set.usageCounted, chunk_counted: set.chunkCounted };
+}
+
+export function mergeDataOf(collector: Collector, segment: Segment | null, startedAtUnixMs?: number): MergeData {
+  const byType: MergeData["by_type"] = {};
+  for (const [type, set] of collector.byType) byType[type] = { counts: countsOf(set), histograms: collector.encodedHistograms(set) };
+  const data: MergeData = {
+    started_at_unix_ms: startedAtUnixMs ?? Math.round(Date.now() - (nowMs() - collector.startedAt)),
+    segment: segment ? formatSegment(segment) : null,
+    cycles: collector.cycles,
+    counts: countsOf(collector.overall),
+    by_type: byType,
+  };
+  if (collector.timeline.keepHistograms) data.timeline_histograms = collector.timeline.histograms;
+  return data;
+}
+
+/** Fold a report's counts back into a metric set (the inverse of countsOf). */
+export function addCounts(set: MetricSet, counts: MergeCounts): void {
+  set.good += counts.good;
+  set.usageCounted += counts.usage_counted;
+  set.chunkCounted += counts.chunk_counted;
+}

@@ -1,0 +1,245 @@
+// Merging the reports of a run's segments (or of runs side by side) into the report one process
+// would have written: histograms added bucket by bucket (never percentiles averaged), counters
+// summed, rates recomputed over the merged wall-clock span, timelines aligned on wall-clock seconds.
+// The reports are folded back into a Collector so that the report is built by the same code.
+import { UsageError } from "../errors.js";
+import { Collector } from "../metrics/collector.js";
+import { LatencyHistogram, type LatencySummary } from "../metrics/histogram.js";
+import { MetricSet } from "../metrics/metric-set.js";
+import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
+import { buildReport } from "../report/build.js";
+import type { LatencyBlock, Report, RunSummary, TimelinePoint } from "../report/types.js";
+import { addCounts } from "./merge-data.js";
+import { formatSegment } from "./segment.js";
+
+export interface NamedReport {
+  /** File name or worker label, for messages. */
+  name: string;
+  report: Report;
+}
+
+export interface MergeOptions {
+  /** The merged report's config (default: the first report's, as the whole run). */
+  config?: Record<string, unknown>;
+  /** How many segments the run was cut into (default: what the reports say). */
+  segmentCount?: number;
+}
+
+export interface MergeResult {
+  report: Report;
+  /** Segments ("i/N") that no report covers. */
+  missing: string[];
+  /** Things that could not be merged exactly (named in one line each). */
+  warnings: string[];
+}
+
+const KNOWN_LATENCY: ReadonlySet<string> = new Set(LATENCY_METRIC_NAMES);
+const TIMELINE_METRICS = ["ttft", "itl", "e2e"] as const;
+
+function addHistograms(set: MetricSet, encoded: Record<string, string>, name: string, warnings: string[]): void {
+  for (const [metric, text] of Object.entries(encoded)) {
+    if (!KNOWN_LATENCY.has(metric)) {
+      warnings.push(`${name}: histogram "${metric}" is not a known metric; left out`);
+      continue;
+    }
+    set.latency[metric as LatencyMetricName].add(LatencyHistogram.decode(text));
+  }
+}
+
+function addSummary(set: MetricSet, summary: RunSummary): void {
+  set.requests += summary.requests;
+  set.successful += summary.successful;
+  set.failed += summary.failed;
+  set.cancelled += summary.cancelled ?? 0;
+  set.dropped += summary.dropped ?? 0;
+  set.tokens += summary.tokens_total;
+  set.tokensLost += summary.tokens_lost;
+  for (const [outcome, counts] of Object.entries(summary.outcomes ?? {})) {
+    if (!counts) continue;
+    const key = outcome as Parameters<MetricSet["recordOutcome"]>[0];
+    const total = set.outcomes.get(key) ?? { attempts: 0, succeeded: 0 };
+    set.outcomes.set(key, { attempts: total.attempts + counts.attempts, succeeded: total.succeeded + counts.succeeded });
+  }
+}
+
+function typeSet(collector: Collector, type: string): MetricSet {
+  let set = collector.byType.get(type);
+  if (!set) {
+    set = new MetricSet();
+    collector.byType.set(type, set);
+  }
+  return set;
+}
+
+/** One merged second: counts added, each process's last `active` in the second added. */
+interface Second {
+  started: number;
+  completed: number;
+  failed: number;
+  tokens: number;
+  active: number;
+  activeUsers: number | null;
+  histograms: Record<(typeof TIMELINE_METRICS)[number], LatencyHistogram>;
+}
+
+function emptySecond(): Second {
+  return {
+    started: 0,
+    completed: 0,
+    failed: 0,
+    tokens: 0,
+    active: 0,
+    activeUsers: null,
+    histograms: { ttft: new LatencyHistogram(), itl: new LatencyHistogram(), e2e: new LatencyHistogram() },
+  };
+}
+
+/**
+ * Timeline points are labelled by their end offset from each process's own zero; shifted to the
+ * earliest zero, each lands in the whole second nearest its end. Points of one process that land in
+ * the same second add up (their `active` is the later one's).
+ */
+function mergeTimelines(reports: Report[], zeroMs: number, exact: boolean): Map<number, Second> {
+  const seconds = new Map<number, Second>();
+  for (const report of reports) {
+    const shiftS = (report.merge!.started_at_unix_ms - zeroMs) / 1000;
+    const own = new Map<number, { active: number; activeUsers: number | null }>();
+    report.timeline.forEach((point: TimelinePoint, i) => {
+      const second = Math.max(1, Math.round(point.t_s + shiftS));
+      let merged = seconds.get(second);
+      if (!merged) seconds.set(second, (merged = emptySecond()));
+      merged.started += point.started;
+      merged.completed += point.completed;
+      merged.failed += point.failed;
+      merged.tokens += point.tokens;
+      const users = (point as { active_users?: number | null }).active_users ?? null;
+      own.set(second, { active: point.active, activeUsers: users });
+      if (exact) {
+        const encoded = report.merge!.timeline_histograms![i] ?? {};
+        for (const metric of TIMELINE_METRICS) if (encoded[metric]) merged.histograms[metric].add(LatencyHistogram.decode(encoded[metric]));
+      }
+    });
+    for (const [second, last] of own) {
+      const merged = seconds.get(second)!;
+      merged.active += last.active;
+      if (last.activeUsers !== null) merged.activeUsers = (merged.activeUsers ?? 0) + last.activeUsers;
+    }
+  }
+  return seconds;
+}
+
+/** Check the reports' segments: one N, no duplicates; returns the count and the missing ones. */
+function checkSegments(named: NamedReport[], segmentCount: number | undefined): { count: number; merged: string[]; missing: string[] } {
+  const seen = new Map<number, string>();
+  let count = segmentCount ?? null;
+  for (const { name, report } of named) {
+    const label = report.merge!.segment;
+    if (label === null) continue;
+    const [index, total] = label.split("/").map(Number) as [number, number];
+    if (count === null) count = total;
+    if (total !== count) throw new UsageError(`${name}: segment ${label} is not one of ${count} segments like the others`);
+    if (seen.has(index)) throw new UsageError(`${name}: segment ${label} is also in ${seen.get(index)}`);
+    seen.set(index, name);
+  }
+  if (count === null) return { count: named.length, merged: [], missing: [] };
+  const all = Array.from({ length: count }, (_, i) => i + 1);
+  const label = (index: number): string => formatSegment({ index, count: count! });
+  return { count, merged: all.filter((i) => seen.has(i)).map(label), missing: all.filter((i) => !seen.has(i)).map(label) };
+}
+
+/** The whole run's config, as a segment's report holds it (with that segment's marks removed). */
+function wholeRunConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const whole = { ...config };
+  const distributed = whole["distributed"];
+  if (typeof distributed === "object" && distributed !== null) whole["distributed"] = { ...distributed, segment: null };
+  if (typeof whole["load_model"] === "string") whole["load_model"] = whole["load_model"].replace(/ \(segment \d+\/\d+\)$/, "");
+  return whole;
+}
+
+const PERCENTILE_STATS = ["p50", "p90", "p95", "p99", "p999"] as const;
+
+/**
+ * A decoded histogram knows its extremes only to its bucket's width (0.1%); the reports hold them
+ * exactly. Put them back, and keep every percentile inside them as a single process does.
+ */
+function exactExtremes(merged: LatencyBlock, parts: LatencyBlock[]): void {
+  for (const [metric, summary] of Object.entries(merged)) {
+    const known = parts.map((p) => p[metric]).filter((s): s is LatencySummary => s !== undefined && s.count > 0);
+    if (!summary || known.length === 0) continue;
+    summary.min = Math.min(...known.map((s) => s.min));
+    summary.max = Math.max(...known.map((s) => s.max));
+    for (const stat of PERCENTILE_STATS) summary[stat] = Math.max(summary.min, Math.min(summary.max, summary[stat]));
+  }
+}
+
+export function mergeReports(named: NamedReport[], options: MergeOptions = {}): MergeResult {
+  if (named.length === 0) throw new UsageError("nothing to merge");
+  for (const { name, report } of named) {
+    if (!report.merge) throw new UsageError(`${name}: no merge data (written by an older tokenstorm, or not a run report)`);
+  }
+  const reports = named.map((n) => n.report);
+  const warnings: string[] = [];
+  const segments = checkSegments(named, options.segmentCount);
+
+  const collector = new Collector();
+  for (const { name, report } of named) {
+    const merge = report.merge!;
+    addHistograms(collector.overall, report.histograms, name, warnings);
+    addSummary(collector.overall, report.summary);
+    addCounts(collector.overall, merge.counts);
+    collector.cycles += merge.cycles;
+    for (const [type, breakdown] of Object.entries(report.by_type)) {
+      const set = typeSet(collector, type);
+      addSummary(set, breakdown.summary);
+      const typeData = merge.by_type[type];
+      if (typeData) {
+        addCounts(set, typeData.counts);
+        addHistograms(set, typeData.histograms, `${name} by_type.${type}`, warnings);
+      }
+    }
+    for (const [errorClass, count] of Object.entries(report.errors)) {
+      const key = errorClass as Parameters<typeof collector.errors.get>[0];
+      collector.errors.set(key, (collector.errors.get(key) ?? 0) + (count ?? 0));
+    }
+    collector.connectionsOpened += report.connections.opened;
+    collector.connectionsFailed += report.connections.failed;
+    for (const metric of Object.keys(report.latency)) {
+      if (!(metric in report.histograms) && !KNOWN_LATENCY.has(metric)) warnings.push(`${name}: latency "${metric}" has no histogram; left out`);
+    }
+  }
+
+  const zeroMs = Math.min(...reports.map((r) => r.merge!.started_at_unix_ms));
+  const endMs = Math.max(...reports.map((r) => r.merge!.started_at_unix_ms + r.summary.duration_s * 1000));
+  const exact = reports.every((r) => r.merge!.timeline_histograms?.length === r.timeline.length);
+  if (!exact) warnings.push("some reports carry no per-second histograms (not segment runs): merged timeline percentiles are left empty");
+  collector.timeline.keepHistograms = exact;
+  const seconds = mergeTimelines(reports, zeroMs, exact);
+  for (const second of [...seconds.keys()].sort((a, b) => a - b)) {
+    const s = seconds.get(second)!;
+    const timeline = collector.timeline;
+    timeline.started = s.started;
+    timeline.completed = s.completed;
+    timeline.failed = s.failed;
+    timeline.tokens = s.tokens;
+    for (const metric of TIMELINE_METRICS) timeline[metric].add(s.histograms[metric]);
+    timeline.close(second, s.active, s.activeUsers);
+  }
+
+  const byTime = (key: "started_at" | "finished_at"): string[] => reports.map((r) => r.tokenstorm[key]).sort();
+  const report = buildReport({
+    collector,
+    config: options.config ?? wholeRunConfig(reports[0]!.config),
+    durationS: (endMs - zeroMs) / 1000,
+    interrupted: reports.some((r) => r.summary.interrupted),
+    startedAtIso: byTime("started_at")[0]!,
+    finishedAtIso: byTime("finished_at").at(-1)!,
+    segment: null,
+    startedAtUnixMs: zeroMs,
+  });
+  exactExtremes(report.latency, reports.map((r) => r.latency));
+  for (const [type, breakdown] of Object.entries(report.by_type)) {
+    exactExtremes(breakdown.latency, reports.map((r) => r.by_type[type]?.latency ?? {}));
+  }
+  report.segments = segments;
+  return { report, missing: segments.missing, warnings };
+}

@@ -1,0 +1,112 @@
+// `run --redis URL --expect-workers N`: publishes the plan and N segment invitations, waits for N
+// workers to register (or fails clearly), starts them together, merges their per-second progress
+// live from the run's event stream, declares a worker silent for --heartbeat-timeout seconds dead
+// (its segment missing), and merges whatever reports arrived. Every key of the run is removed after.
+import { randomUUID } from "node:crypto";
+import { RunError } from "../errors.js";
+import { Coordinator, wholeRunReportConfig, type CoordinatorOutcome } from "./coordinator.js";
+import type { ControllerInputs } from "./local.js";
+import { workerFlags, type WorkerMessage } from "./protocol.js";
+import { connectRedis, encode, readStream, type RedisClient } from "./redis-client.js";
+import { PLAN_TTL_S, QUEUE_KEY, runKeys, type ControlMessage, type Invitation, type PublishedPlan } from "./redis-keys.js";
+
+const HEARTBEAT_MS = 1000;
+/** Between the last registration and the common start: time for every worker to read the start. */
+const START_DELAY_MS = 1000;
+const READ_BLOCK_MS = 500;
+
+function segmentOf(message: WorkerMessage): string | null {
+  return message.kind === "hello" ? null : message.segment;
+}
+
+export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<CoordinatorOutcome> {
+  const { config, log } = inputs;
+  const { redis, expectWorkers, registerTimeoutS, heartbeatTimeoutS } = config.distributed;
+  const count = expectWorkers!;
+  const url = redis!;
+  const client = await connectRedis(url, 30);
+  const reader = await connectRedis(url, 30);
+  const runId = randomUUID();
+  const keys = runKeys(runId);
+  const invitations = Array.from({ length: count }, (_, i) => JSON.stringify({ runId, segment: { index: i + 1, count } } satisfies Invitation));
+  const control = async (message: ControlMessage): Promise<void> => {
+    await client.xAdd(keys.control, "*", encode(message));
+    await client.expire(keys.control, PLAN_TTL_S);
+  };
+  const coordinator = new Coordinator({ segmentCount: count, outputs: inputs.outputs, thresholds: config.thresholds, log });
+  const lastSeen = new Map<string, number>();
+  const names = new Map<string, string>();
+  let lastId = "0";
+  let started = false;
+  /** Segments whose worker said ready (or failed to): registration is over when all have. */
+  const registered = new Set<string>();
+
+  const drain = async (): Promise<void> => {
+    const read = await readStream<WorkerMessage>(reader, keys.events, lastId, READ_BLOCK_MS);
+    lastId = read.lastId;
+    for (const message of read.messages) {
+      const segment = segmentOf(message);
+      if (segment === null) continue;
+      lastSeen.set(segment, Date.now());
+      if (message.kind === "ready") names.set(segment, message.name);
+      if (message.kind === "ready" || message.kind === "failed") registered.add(segment);
+      coordinator.onMessage(message);
+    }
+  };
+
+  let interrupts = 0;
+  const onSignal = (): void => {
+    if (++interrupts > 1) process.exit(130);
+    log("\ntokenstorm: stopping the workers, merging partial results (again to quit at once)");
+    void control({ kind: started ? "stop" : "abort" });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const published: PublishedPlan = {
+      runId,
+      flags: workerFlags(inputs.flags, { target: config.target!, seed: config.seed, length: config.length, exactTokens: config.exactTokens }) as Record<string, unknown>,
+      targetHeaders: inputs.targetHeaders,
+      heartbeatMs: HEARTBEAT_MS,
+    };
+    await client.set(keys.plan, JSON.stringify(published));
+    await client.expire(keys.plan, PLAN_TTL_S);
+    await client.lPush(QUEUE_KEY, invitations);
+    log(`tokenstorm: run ${runId}: waiting for ${count} workers (tokenstorm worker --redis ...)`);
+
+    const deadline = Date.now() + registerTimeoutS * 1000;
+    while (registered.size < count) {
+      if (Date.now() > deadline || interrupts > 0) {
+        await control({ kind: "abort" });
+        const why = interrupts > 0 ? "(interrupted)" : `within ${registerTimeoutS} s`;
+        throw new RunError(`only ${registered.size} of ${count} workers registered ${why}; start them with: tokenstorm worker --redis <url>`);
+      }
+      await drain();
+    }
+    started = true;
+    const startAtUnixMs = Date.now() + START_DELAY_MS;
+    await control({ kind: "start", atUnixMs: startAtUnixMs });
+    log(`tokenstorm: ${count} workers registered (${[...names.values()].join(", ")}); starting`);
+    coordinator.startProgress(startAtUnixMs);
+    while (coordinator.outstanding.length > 0) {
+      await drain();
+      const now = Date.now();
+      for (const segment of coordinator.outstanding) {
+        if (now - (lastSeen.get(segment) ?? now) > heartbeatTimeoutS * 1000) {
+          coordinator.markLost(segment, `${names.get(segment) ?? "its worker"} sent no heartbeat for ${heartbeatTimeoutS} s`);
+        }
+      }
+    }
+    return await coordinator.finish(wholeRunReportConfig(config, config.target!, false));
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await cleanUp(client, keys, invitations);
+    await Promise.allSettled([client.quit(), reader.quit()]);
+  }
+}
+
+/** Remove the run's keys and any invitation no worker took. */
+async function cleanUp(client: RedisClient, keys: ReturnType<typeof runKeys>, invitations: string[]): Promise<void> {
+  await Promise.allSettled([...invitations.map((i) => client.lRem(QUEUE_KEY, 0, i)), client.del([keys.plan, keys.events, keys.control])]);
+}

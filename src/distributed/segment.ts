@@ -1,0 +1,113 @@
+// Execution segments: any run cut into N disjoint parts whose union is the whole run. Segment i of N
+// (1-based) takes every N-th unit starting at unit i-1 — clients of the closed model, users of the
+// staged model, arrivals of the open model's precomputed schedule, requests of a budget — so the
+// parts interleave evenly over time and together issue exactly the whole run's requests.
+import type { RunConfig } from "../config/run-config.js";
+import type { Problems } from "../config/values.js";
+import type { ArrivalPlan } from "../workload/open.js";
+import type { LoadModel, WorkloadContext } from "../workload/types.js";
+
+export interface Segment {
+  /** 1-based. */
+  index: number;
+  count: number;
+}
+
+export function formatSegment(segment: Segment): string {
+  return `${segment.index}/${segment.count}`;
+}
+
+/** `--segment 2/4`; undefined (and a problem) when malformed. */
+export function parseSegment(text: string, problems: Problems, flag = "--segment"): Segment | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = match ? Number(match[1]) : NaN;
+  const count = match ? Number(match[2]) : NaN;
+  if (!(index >= 1 && count >= 1 && index <= count)) {
+    problems.add(`${flag} must be 'i/N' with 1 <= i <= N, e.g. 2/4 (got "${text}")`);
+    return undefined;
+  }
+  return { index, count };
+}
+
+/** How many of `total` units (numbered 0..total-1) fall in the segment: those with unit % N == i-1. */
+export function segmentShare(total: number, segment: Segment): number {
+  const first = segment.index - 1;
+  return total > first ? Math.ceil((total - first) / segment.count) : 0;
+}
+
+/** The whole run's unit number of the segment's `local`-th unit. */
+export function wholeUnit(local: number, segment: Segment): number {
+  return segment.index - 1 + local * segment.count;
+}
+
+/** Every problem with cutting this config into `count` parts (a part with nothing to do). */
+export function checkSegmentable(config: RunConfig, count: number, problems: Problems, why: string): void {
+  if (count <= 1) return;
+  const stages = (config as { stages?: { users: number } | null }).stages;
+  if (config.pattern === null && !stages && config.clients < count) {
+    problems.add(`${why}: ${config.clients} clients cannot be split into ${count} segments (each needs at least one client)`);
+  }
+  if (stages && stages.users < count) problems.add(`${why}: ${stages.users} users cannot be split into ${count} segments`);
+  if (config.requests !== null && config.requests < count) {
+    problems.add(`${why}: --requests ${config.requests} cannot be split into ${count} segments`);
+  }
+}
+
+/** The open model's schedule, thinned to the segment's arrivals (every N-th, offset by the index). */
+export function segmentPlan(plan: ArrivalPlan, segment: Segment): ArrivalPlan {
+  return {
+    name: plan.name,
+    describe: () => plan.describe(),
+    lengthMs: plan.lengthMs,
+    *schedule(window) {
+      let n = 0;
+      for (const offset of plan.schedule(window)) if (n++ % segment.count === segment.index - 1) yield offset;
+    },
+    toJSON: () => plan.toJSON(),
+  };
+}
+
+/**
+ * The config one segment runs: its share of clients / users, of the request budget and of the
+ * concurrency cap (so the caps of all segments add up to the whole run's), and its arrivals.
+ * Durations, timing and seeds stay the whole run's so every segment plays the same schedule.
+ */
+export function segmentConfig(config: RunConfig): RunConfig {
+  const segment = config.distributed.segment;
+  if (segment === null) return config;
+  const shaped: RunConfig = {
+    ...config,
+    clients: Math.max(1, segmentShare(config.clients, segment)),
+    requests: config.requests === null ? null : segmentShare(config.requests, segment),
+    maxConcurrent: Math.max(1, segmentShare(config.maxConcurrent, segment)),
+    pattern: config.pattern === null ? null : segmentPlan(config.pattern, segment),
+  };
+  const stages = (config as { stages?: { users: number } | null }).stages;
+  if (stages) Object.assign(shaped, { stages: { ...stages, users: Math.max(1, segmentShare(stages.users, segment)) } });
+  return shaped;
+}
+
+/**
+ * Wraps the segment's load model so the requests carry the whole run's client (or arrival) numbers:
+ * local client k of segment i/N is client (i-1) + k*N of the whole run, so prompts, raw records and
+ * everything keyed by client are the same as in a single-process run.
+ */
+export function segmentModel(model: LoadModel, segment: Segment | null): LoadModel {
+  if (segment === null) return model;
+  return {
+    name: model.name,
+    plannedRequests: model.plannedRequests,
+    describe: () => `${model.describe()} (segment ${formatSegment(segment)})`,
+    run(ctx: WorkloadContext): Promise<void> {
+      const whole: WorkloadContext = {
+        issue: (client, cycle, intendedAt) => ctx.issue(wholeUnit(client, segment), cycle, intendedAt),
+        cycleDone: () => ctx.cycleDone(),
+        get stopping() {
+          return ctx.stopping;
+        },
+        sleep: (ms) => ctx.sleep(ms),
+      };
+      return model.run(whole);
+    },
+  };
+}
