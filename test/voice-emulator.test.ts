@@ -266,6 +266,17 @@ describe("voice emulator: injected failures reach the driver as classified error
     assert.equal(failing().stats().voice.responses.failed, 2);
   });
 
+  it("an agent that never answers ends the turn as timeout at the scenario's limit (capped by --timeout)", async () => {
+    const options = driverOptions(slow().url, { timeoutMs: 300, headers: { "x-tokenstorm-fail": "stall" } });
+    const started = Date.now();
+    const { records } = await runRequests(realtime, options, 2, null);
+    for (const record of records) {
+      assert.equal(record.error_class, "timeout", record.error ?? "");
+      assert.match(record.error ?? "", /simple_query took longer than 300 ms/);
+    }
+    assert.ok(Date.now() - started < 2000);
+  });
+
   it("a slow start delays the first audio by the configured time", async () => {
     const { records } = await runRequests(realtime, driverOptions(slow().url), 2, null);
     for (const record of records) {

@@ -23,6 +23,8 @@ export class VoiceClientSession {
   private head = 0;
   private waiter: { resolve: (arrival: Arrival) => void; reject: (err: Error) => void } | null = null;
   private ended: RequestFailure | null = null;
+  /** An interruption that came while nobody was waiting (a timeout during the tool's run): the next wait gets it. */
+  private interrupted: RequestFailure | null = null;
   /** The session as the server last described it. */
   config: VoiceSessionConfig | null = null;
 
@@ -51,6 +53,11 @@ export class VoiceClientSession {
 
   /** The next server event; rejects once the connection has ended or `fail` is called. */
   next(): Promise<Arrival> {
+    if (this.interrupted) {
+      const failure = this.interrupted;
+      this.interrupted = null;
+      return Promise.reject(failure);
+    }
     if (this.head < this.queue.length) {
       const arrival = this.queue[this.head++]!;
       if (this.head === this.queue.length) {
@@ -69,13 +76,16 @@ export class VoiceClientSession {
   discardPending(): void {
     this.queue.length = 0;
     this.head = 0;
+    this.interrupted = null;
   }
 
   /** Abort the current wait (timeout, run cancelled) without closing the connection. */
   interrupt(errorClass: ErrorClassName, message: string): void {
+    const failure = new RequestFailure(errorClass, message);
     const waiter = this.waiter;
     this.waiter = null;
-    waiter?.reject(new RequestFailure(errorClass, message));
+    if (waiter) waiter.reject(failure);
+    else this.interrupted = failure;
   }
 
   close(): void {

@@ -7,9 +7,8 @@ import { ErrorClass, RequestFailure } from "../errors.js";
 import type { AudioLibrary } from "../audio/library.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { DriverOptions, ProtocolDriver, RequestSpec } from "../protocols/types.js";
-import { mulberry32 } from "../random.js";
 import { VoiceClientSession } from "./client-session.js";
-import { SCENARIOS, type ScenarioName } from "./plan.js";
+import { requestDraw, SCENARIOS, type ScenarioName } from "./plan.js";
 import { SCENARIO_RUNNERS, SCENARIO_TIMEOUT_MS, TOOL_NAME } from "./scenarios.js";
 import type { VoiceDialer } from "./types.js";
 
@@ -29,7 +28,6 @@ function isScenario(type: string): type is ScenarioName {
 export class VoiceDriver implements ProtocolDriver {
   private readonly sessions = new Map<number, Promise<VoiceClientSession>>();
   private readonly active = new Set<VoiceClientSession>();
-  private utterances = 0;
   private cancelled = false;
 
   constructor(
@@ -59,8 +57,10 @@ export class VoiceDriver implements ProtocolDriver {
         audio: this.settings.audio,
         serverVad: this.settings.serverVad,
         toolLatencyMs: this.settings.toolLatencyMs,
-        draw: mulberry32(this.settings.seed ^ Math.imul(trace.client + 1, 0x9e3779b1) ^ Math.imul(trace.cycle + 1, 0x85ebca6b))(),
-        utteranceIndex: this.utterances++,
+        // Not the scenario's own draw (that picked the scenario): a second one for where to interrupt.
+        draw: requestDraw(this.settings.seed ^ 0x5bd1e995, trace.client, trace.cycle),
+        // Files of --audio-dir in turn across clients and cycles, independent of timing.
+        utteranceIndex: trace.client + trace.cycle,
       });
     } catch (err) {
       this.fail(trace, err);

@@ -40,6 +40,11 @@ export function apportion(weights: ScenarioWeights, total: number): Record<Scena
   return Object.fromEntries(SCENARIOS.map((name, i) => [name, counts[i]!])) as Record<ScenarioName, number>;
 }
 
+/** A uniform draw in [0, 1) for one (client, cycle) of a seeded run: the same whatever the timing. */
+export function requestDraw(seed: number, client: number, cycle: number): number {
+  return mulberry32(seed ^ Math.imul(client + 1, 0x9e3779b1) ^ Math.imul(cycle + 1, 0x85ebca6b))();
+}
+
 export interface ScenarioPlanner {
   scenarioFor(client: number, cycle: number): ScenarioName;
 }
@@ -62,7 +67,7 @@ export function scenarioPlanner(weights: ScenarioWeights, seed: number, clients:
   const sum = SCENARIOS.reduce((s, name) => s + weights[name], 0);
   return {
     scenarioFor: (client, cycle) => {
-      let draw = mulberry32(seed ^ Math.imul(client + 1, 0x9e3779b1) ^ Math.imul(cycle + 1, 0x85ebca6b))() * sum;
+      let draw = requestDraw(seed, client, cycle) * sum;
       for (const name of SCENARIOS) {
         draw -= weights[name];
         if (draw < 0) return name;
