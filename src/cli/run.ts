@@ -45,7 +45,7 @@ export function registerRunCommand(program: Command): void {
     .option("--hold <s>", "staged model: seconds all users run (default: until --duration)")
     .option("--ramp-down <s>", "staged model: seconds over which users stop, evenly (default 0)")
     .option("-s, --scenario <name>", "named preset under these flags (see `tokenstorm scenarios`)")
-    .option("--requests <n>", "stop after this many requests in total")
+    .option("--requests <n>", "stop after this many requests in total (realtime, grpc-voice: turns per session, as seed 003)")
     .option("-d, --duration <s>", "stop issuing requests after this many seconds")
     .option("--pattern <name>", `open model: requests arrive on a schedule (${PATTERN_NAMES.join("|")}); default: the closed model`)
     .option("--rps <r>", "arrival rate, requests/s (constant, poisson, ramp target, chaos mean, spike baseline, burst base)")
