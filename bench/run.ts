@@ -2,8 +2,9 @@
 // and written to bench/RESULTS.md. The emulator runs in a child process so that client CPU time is
 // measured alone; all traffic stays on 127.0.0.1 and every scenario is bounded in time.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
@@ -203,6 +204,31 @@ async function emulatorLateness(rows: Row[], streams: number, tokens: number): P
   }
 }
 
+/**
+ * Achievable token throughput of `tokenstorm run` with 1 and 2 local worker processes: 1,000 streams
+ * at a 20 ms cadence (50,000 tokens/s offered, more than one client process can read), against an
+ * emulator in its own process. Totals must match; the rate shows what the second core adds.
+ */
+async function distributed(rows: Row[]): Promise<void> {
+  const emulator = await spawnEmulator(["--ttft-ms", "20", "--itl-ms", "20"]);
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const folder = mkdtempSync(join(tmpdir(), "tokenstorm-bench-"));
+  try {
+    for (const workers of [1, 2]) {
+      const out = join(folder, `workers-${workers}.json`);
+      const args = [cli, "run", "--target", emulator.url, "--clients", "1000", "--max-concurrent", "1000", "--cycles", "2", "--length", "200", "--workers", String(workers), "--quiet", "--no-save", "--out", out];
+      const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "inherit"] });
+      await new Promise((resolve) => child.on("exit", resolve));
+      const report = JSON.parse(readFileSync(out, "utf8")) as { summary: { tokens_total: number; tokens_per_sec: number; failed: number } };
+      const label = `distributed: tokens/s with --workers ${workers} (1000 streams @ 20 ms, 400k tokens)`;
+      rows.push([label, `${report.summary.tokens_per_sec.toFixed(0)} (${report.summary.tokens_total} tokens, ${report.summary.failed} failed)`, workers === 1 ? "-" : "> 1 worker"]);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+    await emulator.stop();
+  }
+}
+
 function table(rows: Row[]): string {
   const header: Row = ["figure", "measured", "goal"];
   const widths = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
@@ -224,6 +250,7 @@ async function main(): Promise<void> {
     await emulatorLateness(rows, 1000, 150);
     await emulatorLateness(rows, 5000, 50);
   }
+  if (!only || only === "distributed") await distributed(rows);
   const text = table(rows);
   console.log(text);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;

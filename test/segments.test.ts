@@ -76,6 +76,10 @@ describe("segment shares", () => {
     assert.deepEqual(shaped.map((c) => c.requests), [4, 3, 3]);
     assert.deepEqual(shaped.map((c) => c.clients), [3, 3, 3]);
     assert.deepEqual(shaped.map((c) => c.maxConcurrent), [2, 2, 1]);
+    // The staged model's users likewise.
+    const staged = resolveRunConfig({ users: "10", hold: "1", target: "http://127.0.0.1:1" });
+    const users = segments(3).map((segment) => segmentConfig({ ...staged, distributed: { ...staged.distributed, segment } }).stages!.users);
+    assert.deepEqual(users, [4, 3, 3]);
   });
 
   test("--workers auto: one per core at 200 streams or more, else one", () => {

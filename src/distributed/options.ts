@@ -65,8 +65,7 @@ function meanArrivalRate(config: RunConfig): number {
 /** The rule behind `--workers auto` (docs/distributed.md). */
 export function autoWorkers(config: RunConfig, cores = availableParallelism()): number {
   if (config.pattern !== null) return meanArrivalRate(config) >= AUTO_MIN_ARRIVALS_PER_S ? cores : 1;
-  const stages = (config as { stages?: { users: number } | null }).stages;
-  const units = stages ? stages.users : config.clients;
+  const units = config.stages ? config.stages.users : config.clients;
   const streams = Math.min(units, config.maxConcurrent);
   return streams >= AUTO_MIN_STREAMS ? Math.min(cores, units) : 1;
 }

@@ -43,7 +43,7 @@ export function wholeUnit(local: number, segment: Segment): number {
 /** Every problem with cutting this config into `count` parts (a part with nothing to do). */
 export function checkSegmentable(config: RunConfig, count: number, problems: Problems, why: string): void {
   if (count <= 1) return;
-  const stages = (config as { stages?: { users: number } | null }).stages;
+  const { stages } = config;
   if (config.pattern === null && !stages && config.clients < count) {
     problems.add(`${why}: ${config.clients} clients cannot be split into ${count} segments (each needs at least one client)`);
   }
@@ -81,9 +81,9 @@ export function segmentConfig(config: RunConfig): RunConfig {
     requests: config.requests === null ? null : segmentShare(config.requests, segment),
     maxConcurrent: Math.max(1, segmentShare(config.maxConcurrent, segment)),
     pattern: config.pattern === null ? null : segmentPlan(config.pattern, segment),
+    // The segment's users ramp up and down over the same stages: its share of the whole's users.
+    stages: config.stages === null ? null : { ...config.stages, users: Math.max(1, segmentShare(config.stages.users, segment)) },
   };
-  const stages = (config as { stages?: { users: number } | null }).stages;
-  if (stages) Object.assign(shaped, { stages: { ...stages, users: Math.max(1, segmentShare(stages.users, segment)) } });
   return shaped;
 }
 
