@@ -96,6 +96,22 @@ describe("Prometheus scraping a run and the emulator", () => {
     assert.deepEqual([...models.keys()], ["tokenstorm-emulator"]);
   });
 
+  it("the emulator's histograms also count whole (non-streamed) responses", async () => {
+    const count = async (): Promise<number> => {
+      const text = await fetch(`${emulator().url}/metrics`).then((r) => r.text());
+      return Number(/^vllm:e2e_request_latency_seconds_count\{model_name="tokenstorm-emulator"\} (\d+)$/m.exec(text)![1]);
+    };
+    const before = await count();
+    const response = await fetch(`${emulator().url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 5 }),
+    });
+    assert.equal(response.status, 200);
+    await response.text();
+    assert.equal(await count(), before + 1);
+  });
+
   it("a bad --prometheus-port is a usage error", async () => {
     const result = await runCli(["run", "--prometheus-port", "70000", "--no-save", "--quiet"]);
     assert.equal(result.code, 2);

@@ -79,7 +79,8 @@ export class Exposition {
       this.lines.push(`${name}_bucket${labelText({ ...labels, le: numberText(bound) })} ${counts[i]}`);
     });
     this.lines.push(`${name}_bucket${labelText({ ...labels, le: "+Inf" })} ${histogram.count}`);
-    this.lines.push(`${name}_sum${labelText(labels)} ${numberText(histogram.sumMs / 1000)}`);
+    // Microsecond precision, as recorded: no float noise in the text.
+    this.lines.push(`${name}_sum${labelText(labels)} ${numberText(Math.round(histogram.sumMs * 1000) / 1e6)}`);
     this.lines.push(`${name}_count${labelText(labels)} ${histogram.count}`);
     return this;
   }
