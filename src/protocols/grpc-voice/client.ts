@@ -17,6 +17,7 @@ import { GRPC_VOICE } from "./options.js";
 import { loadVoiceService, type LoadedVoiceService, type VoiceServiceSource } from "./proto.js";
 import { classifyGrpcError, grpcStatusName } from "./status.js";
 import { grpcAddress } from "./target.js";
+import { warmUpGrpcVoice } from "./warm-up.js";
 import { WIRE_SAMPLE_RATE, type WireEvent } from "./wire.js";
 
 /** A finished conversation's channel waits this long for the next one before it is closed, ms. */
@@ -104,7 +105,7 @@ function grpcVoiceFor(source: VoiceServiceSource): ReturnType<typeof voiceProtoc
     sessionPerRequest: true,
     dialer: (options) => grpcVoiceDialer(options, loadVoiceService(source)),
     startEmbedded: startEmbeddedGateway,
-    warmUp: async () => undefined,
+    warmUp: () => warmUpGrpcVoice(ourProto),
   });
 }
 

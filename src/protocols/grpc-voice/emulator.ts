@@ -14,6 +14,8 @@ export async function startEmbeddedGateway(config: RunConfig): Promise<EmbeddedT
     port: 0,
     grpcPort: 0,
     grpcUnavailableRate: unavailableRate,
+    // Its warm-up exercises the HTTP endpoints, which no grpc-voice request touches.
+    warmUp: false,
     voice: config.voice.emulator,
     ...(config.seed !== null ? { seed: config.seed } : {}),
   });
