@@ -88,12 +88,14 @@ export class Coordinator {
   markLost(segment: string, why: string): void {
     if (this.reports.has(segment) || this.lost.has(segment)) return;
     this.lost.set(segment, why);
-    this.options.log(`tokenstorm: segment ${segment} (${this.label(segment)}) missing: ${why}`);
+    this.options.log(`tokenstorm: ${this.label(segment)} missing: ${why}`);
     this.checkSettled();
   }
 
+  /** "segment 2/3 (w2)", or "segment 2/3" before its worker said who it is. */
   private label(segment: string): string {
-    return this.names.get(segment) ?? `segment ${segment}`;
+    const name = this.names.get(segment);
+    return name === undefined ? `segment ${segment}` : `segment ${segment} (${name})`;
   }
 
   private checkSettled(): void {

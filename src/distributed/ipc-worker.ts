@@ -20,16 +20,23 @@ export async function runIpcWorker(): Promise<number> {
   let interrupted = false;
   process.prependListener("SIGINT", () => (interrupted = true));
   process.prependListener("SIGTERM", () => (interrupted = true));
+  let startAt: (atUnixMs: number | null) => void = () => undefined;
+  const started = new Promise<number | null>((resolve) => (startAt = resolve));
   const plan = new Promise<WorkPlan>((resolve) => {
     process.on("message", (message: ParentMessage) => {
       if (message.kind === "plan") resolve(message.plan);
-      else if (message.kind === "stop" && !interrupted) process.emit("SIGINT", "SIGINT");
+      else if (message.kind === "start") startAt(message.atUnixMs);
+      else if (message.kind === "stop" && !interrupted) {
+        // Before the start, a stop calls the segment off.
+        startAt(null);
+        process.emit("SIGINT", "SIGINT");
+      }
     });
   });
   await send({ kind: "hello", name });
   // The parent gone (killed) leaves nobody to report to.
   process.on("disconnect", () => process.exit(1));
-  const code = await runSegment({ plan: await plan, name, send });
+  const code = await runSegment({ plan: await plan, name, send, startAt: () => started });
   process.removeAllListeners("disconnect");
   process.disconnect();
   return code;

@@ -21,10 +21,10 @@ import { workerFlags, type WorkerMessage } from "./protocol.js";
 import { formatSegment } from "./segment.js";
 
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
-/** Time for every child to load and say hello. */
-const HELLO_TIMEOUT_MS = 30_000;
-/** Time between handing out the plans and the common start: every child resolves its config first. */
-const START_DELAY_MS = 300;
+/** Time for every child to load and say hello, and again to warm up and say ready. */
+const START_TIMEOUT_MS = 60_000;
+/** Between the last worker's ready and the common start: time for the start message to arrive. */
+const START_DELAY_MS = 100;
 
 export interface ControllerInputs {
   config: RunConfig;
@@ -34,19 +34,26 @@ export interface ControllerInputs {
   log(line: string): void;
 }
 
-function waitForHellos(children: ChildProcess[]): Promise<void> {
-  const hellos = children.map(
+/** Resolves when every child has sent a message of `kind` (or ended); rejects after the timeout. */
+function waitForAll(children: ChildProcess[], kinds: ReadonlyArray<WorkerMessage["kind"]>): Promise<void> {
+  const answers = children.map(
     (child, i) =>
       new Promise<void>((resolve, reject) => {
-        child.once("message", (message: WorkerMessage) => (message.kind === "hello" ? resolve() : reject(new RunError(`worker ${i + 1}: unexpected ${message.kind}`))));
-        child.once("exit", (code) => reject(new RunError(`worker ${i + 1} exited (code ${code}) before starting`)));
+        const onMessage = (message: WorkerMessage): void => {
+          if (!kinds.includes(message.kind)) return;
+          child.off("message", onMessage);
+          resolve();
+        };
+        child.on("message", onMessage);
+        // After the plans, a worker that ends is a missing segment, not a failed start.
+        child.once("exit", (code) => (kinds.includes("hello") ? reject(new RunError(`worker ${i + 1} exited (code ${code}) before starting`)) : resolve()));
       }),
   );
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new RunError(`workers did not start within ${HELLO_TIMEOUT_MS / 1000} s`)), HELLO_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new RunError(`workers did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
   });
-  return Promise.race([Promise.all(hellos), timeout]).then(() => clearTimeout(timer));
+  return Promise.race([Promise.all(answers), timeout]).then(() => clearTimeout(timer));
 }
 
 /**
@@ -82,8 +89,9 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   const wantsRaw = outputs.some((o) => o.onRequest);
   const coordinator = new Coordinator({ segmentCount: count, outputs, thresholds: config.thresholds, log });
   const children = Array.from({ length: count }, () => fork(CLI, ["worker", "--ipc"], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+  let planned = false;
   const closed = children.map((child, i) => new Promise<void>((resolve) => child.once("close", (code, signal) => {
-    coordinator.markLost(formatSegment({ index: i + 1, count }), `worker exited (${signal ?? `code ${code}`}) without a report`);
+    if (planned) coordinator.markLost(formatSegment({ index: i + 1, count }), `worker exited (${signal ?? `code ${code}`}) without a report`);
     resolve();
   })));
 
@@ -96,10 +104,9 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    await waitForHellos(children);
+    await waitForAll(children, ["hello"]);
     const settled = { target, seed: config.seed, length: config.length, exactTokens: config.exactTokens };
     const flags = workerFlags(inputs.flags, settled);
-    const startAtUnixMs = Date.now() + START_DELAY_MS;
     const runId = randomUUID();
     children.forEach((child, i) => {
       child.on("message", (message: WorkerMessage) => coordinator.onMessage(message));
@@ -109,11 +116,16 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
         segment: { index: i + 1, count },
         // The parent's own target: no hint headers for the embedded emulator, else the user's.
         targetHeaders: embedded ? {} : inputs.targetHeaders,
-        startAtUnixMs,
+        startAtUnixMs: 0,
         rawPath: wantsRaw ? rawPaths[i]! : null,
       };
       child.send({ kind: "plan", plan } satisfies ParentMessage);
     });
+    planned = true;
+    // Every worker resolves its flags and warms its driver up, then all start together.
+    await waitForAll(children, ["ready", "failed"]);
+    const startAtUnixMs = Date.now() + START_DELAY_MS;
+    for (const child of children) if (child.connected) child.send({ kind: "start", atUnixMs: startAtUnixMs } satisfies ParentMessage);
     coordinator.startProgress(startAtUnixMs);
     await Promise.all(closed);
     await replayRequests(rawPaths, outputs);
