@@ -17,8 +17,10 @@ export interface CoordinatorOptions {
   segmentCount: number;
   outputs: readonly Output[];
   thresholds: readonly string[];
-  /** One line for the user (stderr). */
+  /** One line for the user (stderr; silent with --quiet). */
   log(line: string): void;
+  /** A lost segment's lines, shown even with --quiet (default: stderr). */
+  warn?(line: string): void;
 }
 
 export interface CoordinatorOutcome {
@@ -88,8 +90,13 @@ export class Coordinator {
   markLost(segment: string, why: string): void {
     if (this.reports.has(segment) || this.lost.has(segment)) return;
     this.lost.set(segment, why);
-    this.options.log(`tokenstorm: ${this.label(segment)} missing: ${why}`);
+    this.warn(`tokenstorm: ${this.label(segment)} missing: ${why}`);
     this.checkSettled();
+  }
+
+  private warn(line: string): void {
+    if (this.options.warn) this.options.warn(line);
+    else process.stderr.write(`${line}\n`);
   }
 
   /** "segment 2/3 (w2)", or "segment 2/3" before its worker said who it is. */
@@ -118,7 +125,7 @@ export class Coordinator {
     report.thresholds = evaluateThresholds(thresholds, report);
     await Promise.all(this.options.outputs.map((output) => output.finish(report)));
     for (const segment of missing) {
-      this.options.log(`tokenstorm: MISSING segment ${segment}: ${this.lost.get(segment) ?? "no report"} — the figures above leave it out`);
+      this.warn(`tokenstorm: MISSING segment ${segment}: ${this.lost.get(segment) ?? "no report"} — the figures above leave it out`);
     }
     const exitCode =
       missing.length > 0 || report.summary.interrupted
