@@ -7,6 +7,7 @@ import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js"
 import { UsageError } from "../src/errors.js";
 import { parseSegment, segmentConfig, segmentModel, segmentPlan, segmentShare, type Segment } from "../src/distributed/segment.js";
 import { autoWorkers } from "../src/distributed/options.js";
+import { workerFlags } from "../src/distributed/protocol.js";
 import { ClosedModel } from "../src/workload/closed.js";
 import { resolvePattern } from "../src/workload/patterns.js";
 import type { WorkloadContext } from "../src/workload/types.js";
@@ -98,6 +99,19 @@ describe("segment shares", () => {
     assert.deepEqual(parseSegment("2/4", problems), { index: 2, count: 4 });
     for (const bad of ["0/4", "5/4", "2", "a/b", "2/0"]) assert.equal(parseSegment(bad, problems), undefined, bad);
     assert.equal(problems.lines.length, 5);
+  });
+});
+
+describe("the plan a worker runs", () => {
+  test("controller-only flags dropped; target, seed and the controller's environment settled", () => {
+    const flags = workerFlags(
+      { clients: "8", out: "r.json", threshold: ["ttft.p95<1s"], workers: "2", quiet: true, raw: "x.ndjson", prompts: "short" },
+      { target: "http://127.0.0.1:9/", seed: 7, length: 20, exactTokens: true, closedModel: true },
+      { REQUEST_TIMEOUT: "30", CYCLES_PER_CLIENT: "3", NUM_CLIENTS: "99" },
+    );
+    assert.deepEqual(flags, { clients: "8", prompts: "short", target: "http://127.0.0.1:9/", seed: "7", length: "20", exactTokens: true, timeout: "30", cycles: "3" });
+    const open = workerFlags({ pattern: "constant", rps: "5" }, { target: "http://h/", seed: 1, length: null, exactTokens: false, closedModel: false }, { NUM_CLIENTS: "5" });
+    assert.equal(open.clients, undefined);
   });
 });
 

@@ -105,7 +105,7 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   process.on("SIGTERM", onSignal);
   try {
     await waitForAll(children, ["hello"]);
-    const settled = { target, seed: config.seed, length: config.length, exactTokens: config.exactTokens };
+    const settled = { target, seed: config.seed, length: config.length, exactTokens: config.exactTokens, closedModel: config.pattern === null && config.stages === null };
     const flags = workerFlags(inputs.flags, settled);
     const runId = randomUUID();
     children.forEach((child, i) => {

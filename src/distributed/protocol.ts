@@ -34,14 +34,34 @@ export type WorkerMessage =
   | { kind: "report"; segment: string; report: Report }
   | { kind: "failed"; segment: string; message: string };
 
+/** Seed 000's environment variables behind flags: the controller's values travel as flags. */
+const ENVIRONMENT_FLAGS = {
+  length: "RESPONSE_LENGTH_WORDS",
+  delay: "TOKEN_DELAY_SECONDS",
+  maxConcurrent: "MAX_CONCURRENT_CLIENTS",
+  connectTimeout: "CONNECTION_TIMEOUT",
+  timeout: "REQUEST_TIMEOUT",
+} as const;
+/** Only the plain closed model reads these (with --pattern or --users they would be errors). */
+const CLOSED_ENVIRONMENT_FLAGS = { clients: "NUM_CLIENTS", cycles: "CYCLES_PER_CLIENT" } as const;
+
 /**
  * The flags a worker runs with: the controller's own, minus what only the controller does, with the
  * values a worker must not choose for itself fixed: the target, the open model's seed (every
  * segment draws the same schedule) and the response length (the embedded default needs no target).
  */
-export function workerFlags(flags: RawRunFlags, settled: { target: string; seed: number | null; length: number | null; exactTokens: boolean }): RawRunFlags {
+export function workerFlags(
+  flags: RawRunFlags,
+  settled: { target: string; seed: number | null; length: number | null; exactTokens: boolean; closedModel: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): RawRunFlags {
   const plan: Record<string, unknown> = { ...flags };
   for (const key of CONTROLLER_ONLY) delete plan[key];
+  // A worker elsewhere has its own environment: what shaped this run goes along explicitly.
+  const fromEnvironment = { ...ENVIRONMENT_FLAGS, ...(settled.closedModel ? CLOSED_ENVIRONMENT_FLAGS : {}) };
+  for (const [flag, variable] of Object.entries(fromEnvironment)) {
+    if (plan[flag] === undefined && env[variable]) plan[flag] = env[variable];
+  }
   plan["target"] = settled.target;
   if (settled.seed !== null) plan["seed"] = String(settled.seed);
   if (settled.length !== null) plan["length"] = String(settled.length);

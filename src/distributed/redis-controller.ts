@@ -65,7 +65,13 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
   try {
     const published: PublishedPlan = {
       runId,
-      flags: workerFlags(inputs.flags, { target: config.target!, seed: config.seed, length: config.length, exactTokens: config.exactTokens }) as Record<string, unknown>,
+      flags: workerFlags(inputs.flags, {
+        target: config.target!,
+        seed: config.seed,
+        length: config.length,
+        exactTokens: config.exactTokens,
+        closedModel: config.pattern === null && config.stages === null,
+      }) as Record<string, unknown>,
       targetHeaders: inputs.targetHeaders,
       heartbeatMs: HEARTBEAT_MS,
     };
