@@ -11,6 +11,7 @@ export type { Report, RequestRecord, RunSummary, ThresholdResult, TimelinePoint 
 export { ExitCode, UsageError, RunError } from "./errors.js";
 export { measureStreamingOverhead, OVERHEAD_DEFAULTS, type OverheadOptions, type OverheadProtocol, type OverheadResult, type StreamFigures, type GapFigures, type GapPercentiles } from "./overhead/index.js";
 export { compareReports, type Comparison, type MetricDelta } from "./report/compare.js";
+export { mergeReports, type MergeResult, type NamedReport } from "./distributed/merge.js";
 export { renderHtmlReport, writeHtmlReport, HtmlReportOutput, type LabelledReport } from "./report/html.js";
 export { PrometheusOutput, renderRunMetrics } from "./report/prometheus.js";
 export { WebViewOutput } from "./report/web.js";
