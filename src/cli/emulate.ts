@@ -93,7 +93,8 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
     else options[key] = raw;
   }
   if (flags.ndjson) options.ndjsonCompletions = true;
-  options.voice = voiceSettingsFromFlags(flags as Record<string, unknown>, problems);
+  const voice = voiceSettingsFromFlags(flags as Record<string, unknown>, problems);
+  if (Object.keys(voice).length > 0) options.voice = voice;
   if (problems.length > 0) throw new UsageError(problems.join("; "));
   return options;
 }
