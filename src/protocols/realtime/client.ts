@@ -3,11 +3,13 @@
 import WebSocket from "ws";
 import { nowMs } from "../../clock.js";
 import { ErrorClass, RequestFailure, type ErrorClassName } from "../../errors.js";
+import { startEmulator } from "../../emulator/server.js";
 import { startEmulatorThread } from "../../emulator/worker.js";
+import { INSTANT_VOICE, warmUpVoiceClient } from "../../voice/warm-up.js";
 import { VOICE_AGENT_DEFAULTS } from "../../voice/host.js";
 import { voiceProtocol } from "../../voice/protocol.js";
 import type { VoiceClientEvent, VoiceConnection, VoiceConnectionEnd, VoiceDialer, VoiceServerEvent } from "../../voice/types.js";
-import type { DriverOptions } from "../types.js";
+import type { DriverOptions, ProtocolDefinition } from "../types.js";
 import { decodeServerEvent, encodeClientEvent, REALTIME_PATH } from "./wire.js";
 
 /** The WebSocket URL of a target: http(s) becomes ws(s); a bare host gets /v1/realtime?model=. */
@@ -117,7 +119,7 @@ export function realtimeDialer(options: DriverOptions): VoiceDialer {
   };
 }
 
-export const realtime = voiceProtocol({
+export const realtime: ProtocolDefinition = voiceProtocol({
   name: "realtime",
   description: "voice agent over WebSocket: a subset of the OpenAI Realtime API, PCM16 mono base64 audio (seed 003)",
   inputSampleRate: 24000,
@@ -137,5 +139,12 @@ export const realtime = voiceProtocol({
       close: () => emulator.close(),
     };
   },
-  warmUp: async () => undefined,
 });
+
+let warmed: Promise<void> | null = null;
+
+/** Warm the client once per process against a throwaway in-process emulator; later calls wait for the first. */
+realtime.warmUp = () => {
+  warmed ??= startEmulator({ port: 0, warmUp: false, voice: INSTANT_VOICE }).then((emulator) => warmUpVoiceClient(realtime, emulator));
+  return warmed;
+};
