@@ -3,7 +3,7 @@
 // compiles the driver's hot paths on first use — together tens of milliseconds that would otherwise
 // land in the first wave's connect time and TTFT. No traffic reaches the target.
 import { startEmulator } from "../../emulator/index.js";
-import { Collector } from "../../metrics/collector.js";
+import { exerciseDriver } from "../exercise.js";
 import type { ProtocolDefinition } from "../types.js";
 
 const REQUESTS = 300;
@@ -12,30 +12,15 @@ const warmed = new Map<string, Promise<void>>();
 
 async function warmUpOnce(protocol: ProtocolDefinition): Promise<void> {
   const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
-  const collector = new Collector();
-  const driver = protocol.create({
-    target: new URL(scratch.url),
-    model: "warm-up",
-    headers: {},
-    timeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-    connectTimeoutMs: 5_000,
-    maxConnections: CONCURRENCY,
-    includeUsage: true,
-    exactTokens: true,
-    onConnect: () => undefined,
-  });
   try {
-    const worker = async (client: number): Promise<void> => {
-      for (let cycle = client; cycle < REQUESTS; cycle += CONCURRENCY) {
-        const trace = collector.begin("warm-up", client, cycle);
-        await driver.execute({ type: "warm-up", prompt: "warm up", maxTokens: 8 }, trace);
-        collector.finish(trace);
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, (_, client) => worker(client)));
+    await exerciseDriver(protocol, scratch.url, {
+      requests: REQUESTS,
+      concurrency: CONCURRENCY,
+      includeUsage: true,
+      exactTokens: true,
+      request: () => ({ type: "warm-up", prompt: "warm up", maxTokens: 8 }),
+    });
   } finally {
-    await driver.close();
     await scratch.close();
   }
 }

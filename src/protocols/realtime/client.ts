@@ -2,7 +2,7 @@
 // frames arrive), its dialer, and the protocol definition that runs seed 003's scenarios over it.
 import WebSocket from "ws";
 import { nowMs } from "../../clock.js";
-import { ErrorClass, RequestFailure, type ErrorClassName } from "../../errors.js";
+import { classifyError, ErrorClass, RequestFailure, type ErrorClassName } from "../../errors.js";
 import { startEmulator } from "../../emulator/server.js";
 import { startEmulatorThread } from "../../emulator/worker.js";
 import { INSTANT_VOICE, warmUpVoiceClient } from "../../voice/warm-up.js";
@@ -24,18 +24,10 @@ export function realtimeUrl(target: URL, model: string): URL {
   return url;
 }
 
+/** A refused upgrade names its HTTP status; anything else is a socket error like any other. */
 function classifySocketError(err: Error & { code?: string }): ErrorClassName {
-  switch (err.code) {
-    case "ECONNREFUSED":
-      return ErrorClass.refused;
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return ErrorClass.dns;
-    case "ECONNRESET":
-      return ErrorClass.reset;
-  }
   const status = /Unexpected server response: (\d{3})/.exec(err.message);
-  return status ? (`http_${status[1]}` as ErrorClassName) : ErrorClass.other;
+  return status ? (`http_${status[1]}` as ErrorClassName) : classifyError(err);
 }
 
 class RealtimeConnection implements VoiceConnection {

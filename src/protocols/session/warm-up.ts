@@ -1,7 +1,7 @@
 // One-time warm-up of the session driver inside this process, against a throwaway in-process node:
 // the first WebSocket handshakes, JSON paths and undici's parser compile here instead of inside the
 // first wave's connect time and TTFT. No traffic reaches the target.
-import { Collector } from "../../metrics/collector.js";
+import { exerciseDriver } from "../exercise.js";
 import type { ProtocolDefinition } from "../types.js";
 import { startSessionNode } from "./node.js";
 
@@ -20,31 +20,15 @@ async function warmUpOnce(protocol: ProtocolDefinition): Promise<void> {
     pingIntervalS: 25,
     preciseTiming: false,
   });
-  const collector = new Collector();
-  const driver = protocol.create({
-    target: new URL(node.url),
-    model: "warm-up",
-    headers: {},
-    timeoutMs: 10_000,
-    idleTimeoutMs: 10_000,
-    connectTimeoutMs: 5_000,
-    maxConnections: CLIENTS,
-    includeUsage: false,
-    exactTokens: true,
-    onConnect: () => undefined,
-  });
   try {
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async (_, client) => {
-        for (let cycle = 0; cycle < CYCLES; cycle++) {
-          const trace = collector.begin("warm-up", client, cycle);
-          await driver.execute({ type: "warm-up", prompt: "", maxTokens: 8 }, trace);
-          collector.finish(trace);
-        }
-      }),
-    );
+    await exerciseDriver(protocol, node.url, {
+      requests: CLIENTS * CYCLES,
+      concurrency: CLIENTS,
+      includeUsage: false,
+      exactTokens: true,
+      request: () => ({ type: "warm-up", prompt: "", maxTokens: 8 }),
+    });
   } finally {
-    await driver.close();
     await node.close();
   }
 }
