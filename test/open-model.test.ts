@@ -238,6 +238,12 @@ describe("tokenstorm run --pattern", () => {
     const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
     assert.ok(Math.abs(report.summary.requests - 100) <= 1, `requests ${report.summary.requests}`);
     assert.equal(report.summary.dropped, 0);
+    // The report's own achieved arrival rate, from when each arrival was taken off the schedule.
+    const arrivals = report.arrivals!;
+    assert.equal(arrivals.count, report.summary.requests);
+    assert.ok(Math.abs(arrivals.achieved_rps! - 50) / 50 < 0.01, `achieved ${arrivals.achieved_rps} rps`);
+    assert.ok(arrivals.max_lag_ms < 50, `max lag ${arrivals.max_lag_ms} ms`);
+    assert.match(result.stdout, /ARRIVALS:\s*\n.*achieved_rps=/);
     assert.deepEqual(report.config.pattern, { name: "constant", rps: 50 });
     assert.equal(typeof report.config.seed, "number");
   });

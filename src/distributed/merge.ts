@@ -2,6 +2,7 @@
 // would have written: histograms added bucket by bucket (never percentiles averaged), counters
 // summed, rates recomputed over the merged wall-clock span, timelines aligned on wall-clock seconds.
 // The reports are folded back into a Collector so that the report is built by the same code.
+import { arrivalsBlock } from "../metrics/arrivals.js";
 import { UsageError } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
 import { LatencyHistogram, type LatencySummary } from "../metrics/histogram.js";
@@ -239,6 +240,17 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
   exactExtremes(report.latency, reports.map((r) => r.latency));
   for (const [type, breakdown] of Object.entries(report.by_type)) {
     exactExtremes(breakdown.latency, reports.map((r) => r.by_type[type]?.latency ?? {}));
+  }
+  const arrived = reports.filter((r) => r.arrivals && r.arrivals.count > 0 && r.arrivals.first_ms !== null);
+  if (arrived.length > 0) {
+    // Each segment's first and last arrival, moved onto the merged run's clock.
+    const shift = (r: Report): number => r.merge!.started_at_unix_ms - zeroMs;
+    report.arrivals = arrivalsBlock(
+      arrived.reduce((sum, r) => sum + r.arrivals!.count, 0),
+      Math.min(...arrived.map((r) => shift(r) + r.arrivals!.first_ms!)),
+      Math.max(...arrived.map((r) => shift(r) + r.arrivals!.last_ms!)),
+      Math.max(...arrived.map((r) => r.arrivals!.max_lag_ms)),
+    );
   }
   report.segments = segments;
   return { report, missing: segments.missing, warnings };

@@ -51,6 +51,7 @@ export function loadModelFor(config: RunConfig, collector: Collector): LoadModel
       maxConcurrent: config.maxConcurrent,
       queueWhenFull: config.queueWhenFull,
       onDrop: () => collector.recordDropped(),
+      onArrival: (intendedAt, takenAt) => collector.arrivals.record(intendedAt, takenAt),
     });
   }
   if (config.stages) {

@@ -4,6 +4,7 @@ import { nowMs } from "../clock.js";
 import { ErrorClass, type ErrorClassName } from "../errors.js";
 import type { LiveSnapshot } from "../report/output.js";
 import type { LatencyBlock, RequestRecord, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
+import { ArrivalRecorder } from "./arrivals.js";
 import { LatencyHistogram } from "./histogram.js";
 import { MetricSet } from "./metric-set.js";
 import { LATENCY_METRIC_NAMES, OUTCOME_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
@@ -27,6 +28,8 @@ export class Collector {
   readonly byType = new Map<string, MetricSet>();
   readonly errors = new Map<ErrorClassName, number>();
   readonly timeline = new TimelineRecorder();
+  /** Open models only: the schedule as carried out. */
+  readonly arrivals = new ArrivalRecorder();
   readonly startedAt = nowMs();
   lastTickAt = this.startedAt;
   connectionsOpened = 0;

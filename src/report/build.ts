@@ -20,7 +20,8 @@ export interface ReportInputs {
 
 export function buildReport(inputs: ReportInputs): Report {
   const { collector, durationS, interrupted } = inputs;
-  return {
+  const arrivals = collector.arrivals.block(collector.startedAt);
+  const report: Report = {
     tokenstorm: { version: VERSION, started_at: inputs.startedAtIso, finished_at: inputs.finishedAtIso },
     config: inputs.config,
     summary: collector.summaryOf(collector.overall, durationS, interrupted),
@@ -33,4 +34,6 @@ export function buildReport(inputs: ReportInputs): Report {
     histograms: collector.encodedHistograms(),
     merge: mergeDataOf(collector, inputs.segment ?? null, inputs.startedAtUnixMs),
   };
+  if (arrivals) report.arrivals = arrivals;
+  return report;
 }

@@ -133,6 +133,21 @@ function tokensSection(report: Report, paint: Palette): string[] {
   ];
 }
 
+/** Open models: the arrival rate actually achieved against the schedule. */
+function arrivalsSection(report: Report, paint: Palette): string[] {
+  const arrivals = report.arrivals;
+  if (!arrivals) return [];
+  return [
+    paint.bold("ARRIVALS:"),
+    bracket([
+      ["count", arrivals.count],
+      ["achieved_rps", arrivals.achieved_rps === null ? "-" : fixed2(arrivals.achieved_rps)],
+      ["dropped", report.summary.dropped],
+      ["max_lag_ms", fixed2(arrivals.max_lag_ms)],
+    ]),
+  ];
+}
+
 /** Prompt lengths sent: characters always, usage prompt tokens when the server reported them. */
 function promptsSection(report: Report, paint: Palette): string[] {
   const prompts = report.prompts;
@@ -214,6 +229,7 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
     streamingSection(report, paint),
     voiceConsoleSection(report, paint.bold),
     tokensSection(report, paint),
+    arrivalsSection(report, paint),
     promptsSection(report, paint),
     errorsSection(report, paint),
     byTypeSection(report, paint),

@@ -78,6 +78,19 @@ export interface PromptLengthStats {
   max: number;
 }
 
+/** Open models: the arrival schedule as it was carried out. */
+export interface ArrivalsBlock {
+  /** Arrivals taken from the schedule (sent or dropped). */
+  count: number;
+  /** (count - 1) / (last arrival - first arrival): the rate actually achieved, requests/s. */
+  achieved_rps: number | null;
+  /** Latest arrival behind its intended time, ms (timer and event-loop lateness). */
+  max_lag_ms: number;
+  /** First and last arrival, ms from the run's start (for merging segments). */
+  first_ms: number | null;
+  last_ms: number | null;
+}
+
 export interface PromptsBlock {
   /** Where prompts came from: `built-in short,medium` or `dataset FILE`. */
   source: string;
@@ -95,6 +108,8 @@ export interface Report {
   errors: Partial<Record<ErrorClassName, number>>;
   thresholds: ThresholdResult[];
   timeline: TimelinePoint[];
+  /** Open models: how the arrival schedule was carried out. */
+  arrivals?: ArrivalsBlock;
   /** Prompt length statistics (absent in reports from before it existed). */
   prompts?: PromptsBlock;
   connections: { opened: number; failed: number };

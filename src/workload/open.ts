@@ -99,6 +99,8 @@ export interface OpenModelOptions {
   queueWhenFull: boolean;
   /** Called for every arrival dropped at the cap, or still queued for a slot when the run stopped. */
   onDrop(): void;
+  /** Called for every arrival sent or dropped, with when it was taken off the schedule: the achieved arrival rate. */
+  onArrival?(intendedAt: number, takenAt: number): void;
 }
 
 // Counting a long schedule up front is cheap (a generator step per arrival) up to about this many.
@@ -137,8 +139,10 @@ export class OpenModel implements LoadModel {
       // A timer may fire a fraction of a millisecond early; never send before the intended time.
       for (let wait = intendedAt - nowMs(); wait > 0 && !ctx.stopping; wait = intendedAt - nowMs()) await ctx.sleep(Math.ceil(wait));
       if (ctx.stopping) break;
+      const takenAt = nowMs();
       const client = index++;
       if (admitted >= maxConcurrent && !queueWhenFull) {
+        this.options.onArrival?.(intendedAt, takenAt);
         onDrop();
         continue;
       }
@@ -149,7 +153,9 @@ export class OpenModel implements LoadModel {
         .then(() => ctx.issue(client, 0, intendedAt))
         .then((issued) => {
           // Each arrival is its own one-request cycle; one still queued when the run stopped was
-          // never sent, and is counted, not skipped.
+          // never sent, and is counted, not skipped. One refused because the request budget was
+          // spent was never an arrival of this run.
+          if (issued || queued) this.options.onArrival?.(intendedAt, takenAt);
           if (issued) ctx.cycleDone();
           else if (queued) onDrop();
           gate.release();
