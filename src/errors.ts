@@ -61,6 +61,14 @@ export const ErrorClass = {
   outOfOrder: "out_of_order",
   /** Pub/sub (session): a token index arrived a second time. */
   duplicateToken: "duplicate_token",
+  /** Voice: the agent did not behave as the scenario expects (no audio, no tool call, barge-in ignored...); the raw message says how. */
+  scenarioUnmet: "scenario_unmet",
+  /**
+   * Voice: the client's barge-in or false-alarm noise came only after the agent's response had ended
+   * (its end was already received): the client read the audio too late to act inside it, a saturated
+   * load generator, so the scenario could not be exercised. Not the agent's fault.
+   */
+  lateInterruption: "late_interruption",
   /** Anything else; the message is kept in the raw results. */
   other: "other",
 } as const;

@@ -11,6 +11,11 @@ import { noise, silence, voiceLike } from "../src/audio/generate.js";
 import { pcmToBase64 } from "../src/audio/pcm.js";
 import { PROTOCOLS } from "../src/protocols/registry.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
+import { generatedAudio } from "../src/audio/library.js";
+import { Collector } from "../src/metrics/collector.js";
+import { realtimeDialer } from "../src/protocols/realtime/client.js";
+import { VoiceDriver } from "../src/voice/driver.js";
+import type { VoiceConnection, VoiceDialer, VoiceServerEvent } from "../src/voice/types.js";
 
 type Event = Record<string, unknown> & { type: string; at: number };
 
@@ -284,4 +289,73 @@ describe("voice emulator: injected failures reach the driver as classified error
       assert.ok(record.measures!.ttfa! >= 164 && record.measures!.ttfa! < 260, `ttfa ${record.measures!.ttfa}`);
     }
   });
+});
+
+/**
+ * A client that reads each response only once it has ended, as a saturated load generator does: the
+ * real connection's events from response.created to response.done are handed over in one pass, with
+ * their true arrival times, like a backlog read after a long event-loop block.
+ */
+function lateReader(dialer: VoiceDialer): VoiceDialer {
+  return {
+    dial: async () => {
+      const dialed = await dialer.dial();
+      const inner = dialed.connection;
+      const connection: VoiceConnection = {
+        send: (event) => inner.send(event),
+        onEnd: (listener) => inner.onEnd(listener),
+        close: () => inner.close(),
+        onEvent: (listener) => {
+          let held: Array<[VoiceServerEvent, number]> | null = null;
+          inner.onEvent((event, at) => {
+            if (event.type === "response.created") held ??= [];
+            if (held === null) return listener(event, at);
+            held.push([event, at]);
+            if (event.type !== "response.done") return;
+            const backlog = held;
+            held = null;
+            for (const [e, t] of backlog) listener(e, t);
+          });
+        },
+      };
+      return { connection, connectMs: dialed.connectMs };
+    },
+  };
+}
+
+describe("voice client: a client too busy to act inside the agent's response", () => {
+  // 1 s answers: every interruption point (0.3-0.8 s of audio) lies inside them.
+  const emulator = withEmulator({ voice: { sttMs: 5, llmFirstTokenMs: 5, ttsFirstAudioMs: 5, responseAudioMs: 1000, pace: 20 } });
+
+  for (const scenario of ["interruption", "false_alarm"] as const) {
+    it(`${scenario}: noise sent after the response's end was already received is late_interruption, never other`, async () => {
+      const options = driverOptions(emulator().url);
+      const driver = new VoiceDriver(lateReader(realtimeDialer(options)), options, {
+        audio: generatedAudio(24000),
+        serverVad: true,
+        toolLatencyMs: 0,
+        seed: 1,
+        requestsPerSession: 1,
+      });
+      const collector = new Collector();
+      try {
+        const records = await Promise.all(
+          [0, 1].map(async (client) => {
+            const trace = collector.begin(scenario, client, 0);
+            await driver.execute({ type: scenario, prompt: "", maxTokens: null }, trace);
+            return collector.finish(trace);
+          }),
+        );
+        for (const record of records) {
+          assert.equal(record.error_class, "late_interruption", record.error ?? "");
+          assert.match(record.error ?? "", /ms after the response had already ended/);
+          assert.equal(record.chunks, 25, "the whole answer (1000 ms in 40 ms chunks) was received");
+        }
+        // The agent itself never heard the client in time: it completed both responses.
+        assert.equal(emulator().stats().voice.responses.cancelled, 0);
+      } finally {
+        await driver.close();
+      }
+    });
+  }
 });

@@ -52,7 +52,7 @@ interface WatchHooks {
 }
 
 function failure(message: string): RequestFailure {
-  return new RequestFailure(ErrorClass.other, message);
+  return new RequestFailure(ErrorClass.scenarioUnmet, message);
 }
 
 /** Send `pcm` as appends; returns when the last one was written (the end of the user's speech). */
@@ -115,8 +115,20 @@ async function watchResponse(ctx: ScenarioContext, hooks: WatchHooks = {}): Prom
 
 function expectCompleted(outcome: ResponseOutcome, what: string): void {
   if (outcome.status === "completed") return;
-  const errorClass = outcome.status === "failed" ? ErrorClass.serverError : ErrorClass.other;
+  const errorClass = outcome.status === "failed" ? ErrorClass.serverError : ErrorClass.scenarioUnmet;
   throw new RequestFailure(errorClass, `${what} ended ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ""}`);
+}
+
+/**
+ * The response's end had already been received when the client barged in or made its noise: the
+ * client read the audio late (its event loop was busy), so the agent never had the chance to react.
+ */
+function lateReaction(response: ResponseOutcome, actedAt: number, what: string): RequestFailure | null {
+  if (actedAt === 0 || response.doneAt > actedAt) return null;
+  return new RequestFailure(
+    ErrorClass.lateInterruption,
+    `the ${what} was sent ${(actedAt - response.doneAt).toFixed(0)} ms after the response had already ended (the client read the agent's audio too late: load generator saturated)`,
+  );
 }
 
 function interruptPoint(ctx: ScenarioContext): number {
@@ -174,7 +186,7 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
   });
   if (interruptStart === 0) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
   if (first.status !== "cancelled") {
-    throw failure(`barge-in not honoured: the interrupted response ended ${first.status} (ignored, or its last audio was sent before the interruption arrived)`);
+    throw lateReaction(first, interruptStart, "interruption") ?? failure(`barge-in not honoured: the interrupted response ended ${first.status} (ignored, or its last audio was sent before the interruption arrived)`);
   }
   if (first.firstAudioAt !== null) ctx.trace.measure("ttfa", first.firstAudioAt - speechEnd);
   // The agent's audio stops when it hears the interruption (server VAD) or when it cancels.
@@ -189,6 +201,7 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
 async function falseAlarm(ctx: ScenarioContext): Promise<void> {
   const speechEnd = speakTurn(ctx, "query");
   const noiseAt = interruptPoint(ctx);
+  let noiseStart = 0;
   let noiseEnd = 0;
   let stoppedAt = 0;
   let resumedAt = 0;
@@ -198,6 +211,7 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
       onAudio: (audioMs, at) => {
         if (stoppedAt !== 0 && resumedAt === 0) resumedAt = at;
         if (noiseEnd !== 0 || audioMs < noiseAt) return;
+        noiseStart = nowMs();
         noiseEnd = speak(ctx, ctx.audio.utterance("noise", ctx.utteranceIndex));
         // Server VAD ends the noise after its silence duration; a client-side VAD just drops it.
         if (ctx.serverVad) speak(ctx, silence(silenceMs, ctx.audio.sampleRate));
@@ -210,7 +224,7 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
     if (noiseEnd === 0) throw failure(`the response ended before the false alarm (${noiseAt.toFixed(0)} ms of audio)`);
     if (response.status === "cancelled") throw failure("false alarm not recognised: the noise cancelled the response");
     expectCompleted(response, "the response");
-    if (ctx.serverVad && resumedAt === 0) throw failure("the response completed without resuming its audio after the false alarm");
+    if (ctx.serverVad && resumedAt === 0) throw lateReaction(response, noiseStart, "false-alarm noise") ?? failure("the response completed without resuming its audio after the false alarm");
     if (response.firstAudioAt !== null) ctx.trace.measure("ttfa", response.firstAudioAt - speechEnd);
     ctx.trace.measure("response_total", response.doneAt - speechEnd);
     if (resumedAt !== 0) ctx.trace.measure("resume", resumedAt - noiseEnd);
