@@ -294,9 +294,10 @@ describe("voice emulator: injected failures reach the driver as classified error
 /**
  * A client that reads each response only once it has ended, as a saturated load generator does: the
  * real connection's events from response.created to response.done are handed over in one pass, with
- * their true arrival times, like a backlog read after a long event-loop block.
+ * their true arrival times, like a backlog read after a long event-loop block. `doneInFlight`: the
+ * response.done comes one read later, stamped then, as when it was still in the socket's buffer.
  */
-function lateReader(dialer: VoiceDialer): VoiceDialer {
+function lateReader(dialer: VoiceDialer, doneInFlight: boolean): VoiceDialer {
   return {
     dial: async () => {
       const dialed = await dialer.dial();
@@ -314,7 +315,9 @@ function lateReader(dialer: VoiceDialer): VoiceDialer {
             if (event.type !== "response.done") return;
             const backlog = held;
             held = null;
-            for (const [e, t] of backlog) listener(e, t);
+            if (!doneInFlight) return backlog.forEach(([e, t]) => listener(e, t));
+            for (const [e, t] of backlog.slice(0, -1)) listener(e, t);
+            setImmediate(() => listener(event, nowMs()));
           });
         },
       };
@@ -327,35 +330,42 @@ describe("voice client: a client too busy to act inside the agent's response", (
   // 1 s answers: every interruption point (0.3-0.8 s of audio) lies inside them.
   const emulator = withEmulator({ voice: { sttMs: 5, llmFirstTokenMs: 5, ttsFirstAudioMs: 5, responseAudioMs: 1000, pace: 20 } });
 
+  const cases = [
+    { doneInFlight: false, message: /ms after the response's end had already been received/ },
+    { doneInFlight: true, message: /before the agent showed it had heard it/ },
+  ];
   for (const scenario of ["interruption", "false_alarm"] as const) {
-    it(`${scenario}: noise sent after the response's end was already received is late_interruption, never other`, async () => {
-      const options = driverOptions(emulator().url);
-      const driver = new VoiceDriver(lateReader(realtimeDialer(options)), options, {
-        audio: generatedAudio(24000),
-        serverVad: true,
-        toolLatencyMs: 0,
-        seed: 1,
-        requestsPerSession: 1,
-      });
-      const collector = new Collector();
-      try {
-        const records = await Promise.all(
-          [0, 1].map(async (client) => {
-            const trace = collector.begin(scenario, client, 0);
-            await driver.execute({ type: scenario, prompt: "", maxTokens: null }, trace);
-            return collector.finish(trace);
-          }),
-        );
-        for (const record of records) {
-          assert.equal(record.error_class, "late_interruption", record.error ?? "");
-          assert.match(record.error ?? "", /ms after the response had already ended/);
-          assert.equal(record.chunks, 25, "the whole answer (1000 ms in 40 ms chunks) was received");
+    for (const { doneInFlight, message } of cases) {
+      it(`${scenario}: speech sent after the response's end ${doneInFlight ? "was sent (still unread)" : "was already received"} is late_interruption, never other`, async () => {
+        const options = driverOptions(emulator().url);
+        const driver = new VoiceDriver(lateReader(realtimeDialer(options), doneInFlight), options, {
+          audio: generatedAudio(24000),
+          serverVad: true,
+          toolLatencyMs: 0,
+          seed: 1,
+          requestsPerSession: 1,
+        });
+        const collector = new Collector();
+        const cancelledBefore = emulator().stats().voice.responses.cancelled;
+        try {
+          const records = await Promise.all(
+            [0, 1].map(async (client) => {
+              const trace = collector.begin(scenario, client, 0);
+              await driver.execute({ type: scenario, prompt: "", maxTokens: null }, trace);
+              return collector.finish(trace);
+            }),
+          );
+          for (const record of records) {
+            assert.equal(record.error_class, "late_interruption", record.error ?? "");
+            assert.match(record.error ?? "", message);
+            assert.equal(record.chunks, 25, "the whole answer (1000 ms in 40 ms chunks) was received");
+          }
+          // The agent itself never heard the client in time: it completed both responses.
+          assert.equal(emulator().stats().voice.responses.cancelled, cancelledBefore);
+        } finally {
+          await driver.close();
         }
-        // The agent itself never heard the client in time: it completed both responses.
-        assert.equal(emulator().stats().voice.responses.cancelled, 0);
-      } finally {
-        await driver.close();
-      }
-    });
+      });
+    }
   }
 });

@@ -120,15 +120,19 @@ function expectCompleted(outcome: ResponseOutcome, what: string): void {
 }
 
 /**
- * The response's end had already been received when the client barged in or made its noise: the
- * client read the audio late (its event loop was busy), so the agent never had the chance to react.
+ * The client barged in or made noise (at `actedAt`) but the response ended before the agent showed
+ * it had heard it (`heardAt`: its speech_started; 0 if none): the speech reached the agent after its
+ * last audio. Either the response's end was already received when the client acted, or the client
+ * read the audio too late for it to matter (a saturated event loop: the end was in its backlog).
  */
-function lateReaction(response: ResponseOutcome, actedAt: number, what: string): RequestFailure | null {
-  if (actedAt === 0 || response.doneAt > actedAt) return null;
-  return new RequestFailure(
-    ErrorClass.lateInterruption,
-    `the ${what} was sent ${(actedAt - response.doneAt).toFixed(0)} ms after the response had already ended (the client read the agent's audio too late: load generator saturated)`,
-  );
+function lateReaction(response: ResponseOutcome, actedAt: number, heardAt: number, what: string): RequestFailure | null {
+  if (actedAt === 0 || (heardAt !== 0 && response.doneAt > actedAt)) return null;
+  const message =
+    response.doneAt <= actedAt
+      ? `the ${what} was sent ${(actedAt - response.doneAt).toFixed(0)} ms after the response's end had already been received`
+      : `the response ended ${(response.doneAt - actedAt).toFixed(0)} ms after the ${what} was sent, before the agent showed it had heard it: it reached the agent after its last audio`;
+  // At low load the same failure means an agent that does not listen while it speaks.
+  return new RequestFailure(ErrorClass.lateInterruption, `${message} (the client read the agent's audio too late: load generator saturated?)`);
 }
 
 function interruptPoint(ctx: ScenarioContext): number {
@@ -186,7 +190,8 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
   });
   if (interruptStart === 0) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
   if (first.status !== "cancelled") {
-    throw lateReaction(first, interruptStart, "interruption") ?? failure(`barge-in not honoured: the interrupted response ended ${first.status} (ignored, or its last audio was sent before the interruption arrived)`);
+    // Without server VAD nothing is heard: the client's own cancel came after the end.
+    throw lateReaction(first, interruptStart, ctx.serverVad ? stoppedAt : 0, "interruption") ?? failure(`barge-in not honoured: the agent heard the interruption (speech_started) but its response ended ${first.status}`);
   }
   if (first.firstAudioAt !== null) ctx.trace.measure("ttfa", first.firstAudioAt - speechEnd);
   // The agent's audio stops when it hears the interruption (server VAD) or when it cancels.
@@ -202,6 +207,7 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
   const speechEnd = speakTurn(ctx, "query");
   const noiseAt = interruptPoint(ctx);
   let noiseStart = 0;
+  let heardAt = 0;
   let noiseEnd = 0;
   let stoppedAt = 0;
   let resumedAt = 0;
@@ -217,6 +223,9 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
         if (ctx.serverVad) speak(ctx, silence(silenceMs, ctx.audio.sampleRate));
         else ctx.session.send({ type: "audio.clear" });
       },
+      onSpeechStarted: (at) => {
+        if (noiseEnd !== 0 && heardAt === 0) heardAt = at;
+      },
       onSpeechStopped: (at) => {
         if (noiseEnd !== 0 && stoppedAt === 0) stoppedAt = at;
       },
@@ -224,7 +233,7 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
     if (noiseEnd === 0) throw failure(`the response ended before the false alarm (${noiseAt.toFixed(0)} ms of audio)`);
     if (response.status === "cancelled") throw failure("false alarm not recognised: the noise cancelled the response");
     expectCompleted(response, "the response");
-    if (ctx.serverVad && resumedAt === 0) throw lateReaction(response, noiseStart, "false-alarm noise") ?? failure("the response completed without resuming its audio after the false alarm");
+    if (ctx.serverVad && resumedAt === 0) throw lateReaction(response, noiseStart, heardAt, "false-alarm noise") ?? failure("the response completed without resuming its audio after the false alarm");
     if (response.firstAudioAt !== null) ctx.trace.measure("ttfa", response.firstAudioAt - speechEnd);
     ctx.trace.measure("response_total", response.doneAt - speechEnd);
     if (resumedAt !== 0) ctx.trace.measure("resume", resumedAt - noiseEnd);
