@@ -38,6 +38,13 @@ describe("Prometheus scraping a run and the emulator", () => {
     runPort = await freePort();
     const emulatorAddress = new URL(emulator().url).host;
     prometheus = await startPrometheus({ tokenstorm: [`127.0.0.1:${runPort}`], emulator: [emulatorAddress] });
+    // Prometheus starts its scrape loops only after its first target sync (seconds after it is
+    // ready); both jobs start together, so once the emulator has been scraped the run will be too.
+    const deadline = Date.now() + 20_000;
+    while ((await prometheus.query('up{job="emulator"}')).get("") !== 1) {
+      if (Date.now() > deadline) throw new Error("Prometheus never scraped the emulator");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   });
   after(async () => {
     await prometheus?.stop();
