@@ -2,20 +2,12 @@
 // same protocol: token counts, timing, end markers, and every failure class.
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { startEmulator } from "../src/emulator/index.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import { suiteTargetFor } from "./helpers/suite-target.js";
 import { PROTOCOLS } from "../src/protocols/registry.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from "../src/cluster/processes.js";
 
 // Conversation protocols (voice) have no per-request token budget and no HTTP status per request:
 // they prove themselves on turns, connection failures and drops (voiceConformance below).
@@ -74,7 +66,7 @@ for (const protocol of PROTOCOLS.filter((p) => !p.requests)) {
     });
 
     test("nothing listening is refused, without throwing", async () => {
-      const port = await closedPort();
+      const port = await freePort("127.0.0.1");
       const { records, collector } = await runRequests(protocol, driverOptions(`http://127.0.0.1:${port}`), 3, 5);
       for (const record of records) assert.equal(record.error_class, "refused", record.error ?? "");
       assert.equal(collector.connectionsFailed >= 1, true);
@@ -110,7 +102,7 @@ for (const protocol of PROTOCOLS.filter((p) => p.requests)) {
     });
 
     test("nothing listening is refused, without throwing", async () => {
-      const port = await closedPort();
+      const port = await freePort("127.0.0.1");
       const { records, collector } = await runRequests(protocol, driverOptions(`http://127.0.0.1:${port}`), 2, null);
       for (const record of records) assert.equal(record.error_class, "refused", record.error ?? "");
       assert.ok(collector.connectionsFailed >= 1);

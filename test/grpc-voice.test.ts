@@ -4,7 +4,6 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import { fromScenario, loadTestConfig, runLoadTest, type LoadTestSettings } from "../src/api.js";
@@ -15,20 +14,13 @@ import { clientEventFromWire, clientEventToWire, serverEventFromWire, serverEven
 import type { Report } from "../src/report/types.js";
 import type { VoiceAgentOptions, VoiceClientEvent, VoiceServerEvent } from "../src/voice/types.js";
 import { runCli, startCli, tempDir } from "./helpers/cli.js";
+import { freePort } from "../src/cluster/processes.js";
 
 /** Short answers paced 4x faster than real time: a conversation takes well under 100 ms. */
 const FAST_VOICE: Partial<VoiceAgentOptions> = { sttMs: 5, llmFirstTokenMs: 5, ttsFirstAudioMs: 5, responseAudioMs: 200, chunkMs: 20, pace: 4, toolCallMs: 5 };
 const FAST_VOICE_FLAGS = ["--voice-stt-ms", "5", "--voice-llm-ms", "5", "--voice-tts-ms", "5", "--voice-audio-ms", "200", "--voice-pace", "4"];
 /** Simple queries and tool calls only: their outcome does not depend on where an interruption lands. */
 const NO_BARGE_IN = { simple: "0.5", tools: "0.5", interruptions: "0", falseAlarms: "0" };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function run(settings: LoadTestSettings): Promise<Report> {
   const { report } = await runLoadTest(loadTestConfig({ protocol: "grpc-voice", ...settings, flags: { ...NO_BARGE_IN, ...settings.flags } }));
@@ -122,7 +114,7 @@ describe("failures are classified", () => {
   });
 
   test("nothing listening is refused", async () => {
-    const report = await run({ target: `127.0.0.1:${await closedPort()}`, clients: 2, cycles: 1 });
+    const report = await run({ target: `127.0.0.1:${await freePort("127.0.0.1")}`, clients: 2, cycles: 1 });
     assert.deepEqual(report.errors, { refused: 2 });
     assert.equal(report.connections.failed, 2);
   });

@@ -4,7 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Command } from "commander";
 import { overheadCommand, registerOverheadCommand, type OverheadIo } from "../src/cli/overhead.js";
@@ -13,6 +12,7 @@ import { ExitCode, RunError, UsageError } from "../src/errors.js";
 import { resolveOverheadConfig } from "../src/overhead/config.js";
 import { measureStreamingOverhead } from "../src/overhead/measure.js";
 import { tempDir } from "./helpers/cli.js";
+import { freePort } from "../src/cluster/processes.js";
 
 interface Captured extends OverheadIo {
   out: string;
@@ -36,15 +36,6 @@ async function withEmulator<T>(options: EmulatorOptions, body: (emulator: Runnin
   } finally {
     await emulator.close();
   }
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 test("no target: 500 tokens from the embedded emulator pass, under 0.5 ms overhead, no loss", async () => {
@@ -129,7 +120,7 @@ test("several streams at once: aggregate and worst stream, over both OpenAI prot
 });
 
 test("no stream answered: the run could not be carried out (RunError, exit 1)", async () => {
-  const port = await closedPort();
+  const port = await freePort("127.0.0.1");
   await assert.rejects(measureStreamingOverhead({ target: `http://127.0.0.1:${port}`, tokens: 2, frequencyMs: 1 }), (err: Error) => {
     assert.ok(err instanceof RunError);
     assert.match(err.message, /refused/);

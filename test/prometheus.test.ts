@@ -10,7 +10,8 @@ import { readReportFile } from "../src/report/json.js";
 import { cumulativeBuckets, Exposition } from "../src/report/prometheus-text.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
-import { freePort, startPrometheus, type RunningPrometheus } from "./helpers/prometheus.js";
+import { freePort } from "../src/cluster/processes.js";
+import { startPrometheus, type RunningPrometheus } from "./helpers/prometheus.js";
 
 describe("Prometheus exposition writer", () => {
   it("derives cumulative buckets and the sum from an HDR histogram", () => {
@@ -35,7 +36,7 @@ describe("Prometheus scraping a run and the emulator", () => {
   let runPort: number;
 
   before(async () => {
-    runPort = await freePort();
+    runPort = await freePort("127.0.0.1");
     const emulatorAddress = new URL(emulator().url).host;
     prometheus = await startPrometheus({ tokenstorm: [`127.0.0.1:${runPort}`], emulator: [emulatorAddress] });
     // Prometheus starts its scrape loops only after its first target sync (seconds after it is

@@ -5,21 +5,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createClient } from "redis";
 import type { Report } from "../src/report/types.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import { collect, startCli, tempDir } from "./helpers/cli.js";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../src/cluster/processes.js";
 
 function readJson(path: string): Report {
   return JSON.parse(readFileSync(path, "utf8")) as Report;
@@ -51,7 +42,7 @@ describe("workers on Redis", () => {
   }
 
   before(async () => {
-    const port = await freePort();
+    const port = await freePort("127.0.0.1");
     url = `redis://127.0.0.1:${port}`;
     redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     // Ready when it answers.

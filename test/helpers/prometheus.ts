@@ -3,21 +3,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../src/cluster/processes.js";
 
 export const PROMETHEUS_PATH = "/usr/bin/prometheus";
-
-/** A port free right now on 127.0.0.1 (for servers whose address must be known before they start). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface RunningPrometheus {
   url: string;
@@ -38,7 +29,7 @@ export async function startPrometheus(jobs: Record<string, string[]>): Promise<R
     .map(([job, targets]) => `  - job_name: ${job}\n    static_configs:\n      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`)
     .join("\n");
   writeFileSync(join(dir, "prometheus.yml"), `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n${scrapeConfigs}\n`);
-  const port = await freePort();
+  const port = await freePort("127.0.0.1");
   const child: ChildProcess = spawn(
     PROMETHEUS_PATH,
     [
