@@ -8,13 +8,14 @@ import { runCli, tempDir } from "./helpers/cli.js";
 import { spawnEmulator } from "../src/emulator/process.js";
 import type { Report } from "../src/report/types.js";
 
-// The issue asks for TTFT p50 within 2 ms. On this project's 2-vCPU machines the loopback round
-// trip between two idle processes alone is ~1-1.4 ms, and the closed model sends waves of 50
-// simultaneous requests that queue briefly inside the emulator; with the wheel centring same-instant
-// clusters the p50 lands at 150.6-153.4 ms (mean 151.3, over 2 ms in about 1 run of 6). That is
-// real latency, measured correctly, but too close to the line for a test that must not flake, so
-// the test holds 4 ms on TTFT and the full 1 ms on ITL.
-const TTFT_TOLERANCE_MS = 4;
+// The issue's bound: TTFT p50 within 2 ms of 150. What is left above 150 is real latency between
+// two processes, measured correctly: on these 2-vCPU VMs a process idle for 150 ms takes 0.2-0.3 ms
+// to wake (loopback round trip: 46 us after 2 ms idle, 350 us after 150 ms), once in the emulator
+// when the request arrives and once in the client when the first token does; the wheel fires
+// within microseconds. The first wave also pays for accepting 50 new connections at once (about
+// 0.1 ms each in node:http), which reaches its p90 but not the p50. Measured on an idle machine:
+// p50 150.2-151.5 ms.
+const TTFT_TOLERANCE_MS = 2;
 
 test("100 clients x 2 cycles against emulate --ttft-ms 150 --itl-ms 20 --length 50: ttft and itl p50 on target", async () => {
   const emulator = await spawnEmulator(["--ttft-ms", "150", "--itl-ms", "20", "--length", "50"]);
