@@ -130,31 +130,37 @@ type Row = [string, string, string];
 
 const READING = `## Reading the figures
 
+- These figures depend on the machine: the same code on an earlier, busier 2-vCPU VM of the same
+  kind parsed about 400k unpaced tokens per CPU-second (here about 1M) and woke idle processes
+  several times slower. Compare rows within one table, not across machines.
 - Parsing cost is met: with many SSE events per TCP read the client parses well over 300,000 tokens per
   CPU-second (a fast path reads repeated token payloads without JSON.parse). At 5,000 streams of 100
   tokens the per-request share (connection, headers, request record) weighs more. With one event per read
   (paced streams), the cost per token is the socket read itself (libuv, Node streams, undici's parser,
-  the kernel), about 50 us on these machines.
+  the kernel).
 - Memory per open stream is RSS growth divided by streams: at 1,000 streams the fixed part (heap
-  growth steps, connection pool) is spread over fewer streams than at 5,000.
-- ITL is measured to within hundredths of a millisecond at moderate load. TTFT carries the loopback
-  round trip between two idle processes on these VMs (about 1-1.5 ms: waking a process from epoll is
-  slow here), which is real latency seen by the client, not a measurement error.
-- At 1,000 and 5,000 streams at 20 ms the offered token rate (50,000 and 250,000 writes/s) is beyond
-  what two cores shared by the client and the emulator can move: each token is one write on the
-  emulator side and one read on the client side (about 20 us and 50 us of CPU). The emulator then
-  falls behind (its timing error grows) and the accuracy rows measure that overload, not the timing method.
-  The 250-stream row shows the wheel's precision when the machine is not saturated.
+  growth steps, connection pool) is spread over fewer streams than at 5,000, so the 1,000-stream row
+  reads near 30 KB (28-34 KB in runs today) while the 5,000-stream row shows the marginal cost.
+- ITL is measured to within hundredths of a millisecond at moderate load. TTFT carries the time an idle
+  process takes to wake on these VMs (a loopback round trip is about 50 us after 2 ms of idleness but
+  about 350 us after 150 ms), once in the emulator when the request arrives and once in the client when
+  the first token does: real latency seen by the client, not a measurement error. The p99 rows include
+  each run's first requests, whose connections are accepted in a burst.
+- At 5,000 streams at 20 ms the offered rate is 250,000 token writes per second, each its own TCP send
+  on the emulator side (a CPU profile puts about 45% of the emulator's time in the writev system call,
+  about 11 us per token here) and its own read on the client side. That is more than two cores
+  shared by the client and the emulator can move; the emulator then falls behind (its timing error
+  grows) and the row measures that overload, not the timing method. Up to 1,000 streams the wheel
+  keeps its mean timing error well under 1 ms. "tokens/s sent" divides by the whole run, including
+  the 1 s ramp and the tail, so it reads below the offered rate even when no token is late.
 - Distributed rows: the same run by one process and by \`--workers 2\` (two worker processes and a
   parent) against an emulator in its own process; totals are identical (no token lost, none failed).
-  On this 2-core machine the second worker does NOT raise the achievable rate: the emulator shares
-  the two cores, so with one worker the client and the emulator already use both, and a third busy
-  process only adds scheduling. Measured with the machine quiet: unpaced 636k vs 568k tokens/s, paced
-  43.5k vs 41.2k; earlier runs, with other jobs on the machine, went either way (unpaced 294-356k vs
-  438-468k; paced 43.5k vs 30.5k, 24.4k vs 27.4k). One worker process reads about 19,000 paced tokens
-  per CPU-second (the 250-stream client row), so against a target on other machines each worker adds
-  up to a core of client capacity; measuring that needs a machine with more cores than the emulator
-  and the workers together (or the emulator elsewhere).`;
+  Unpaced, where the client's parsing is the limit, the second worker raises the achievable rate
+  (in five runs today 1.17-1.25M tokens/s with one worker, 1.33-1.48M with two; the emulator shares
+  the two cores, so the gain is well under 2x).
+  Paced at 1,000 streams the emulator's writes are the limit and the two are about level. On an
+  earlier, busier VM of this kind the unpaced rows went the other way (636k vs 568k): with the target
+  on the same two cores the gain depends on how much CPU the emulator leaves free.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
