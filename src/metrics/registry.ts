@@ -19,13 +19,14 @@ export const LATENCY_METRICS = {
   recovery: "voice: end of the interrupting query to the first audio of the new response",
   resume: "voice: end of a false-alarm noise to the agent's audio resuming",
   tool_call: "voice: function call received to the first audio after the tool output was returned",
+  speech_lag: "voice, --speech-pacing realtime: per request, the latest of its audio appends behind the time its audio was spoken",
 } as const;
 
 export type LatencyMetricName = keyof typeof LATENCY_METRICS;
 export const LATENCY_METRIC_NAMES = Object.keys(LATENCY_METRICS) as LatencyMetricName[];
 
 /** Latency metrics a driver records itself per request (trace.measure), beyond the HTTP timestamps. */
-export const MEASURED_METRIC_NAMES = ["ttfa", "response_total", "barge_in", "recovery", "resume", "tool_call"] as const;
+export const MEASURED_METRIC_NAMES = ["ttfa", "response_total", "barge_in", "recovery", "resume", "tool_call", "speech_lag"] as const;
 export type MeasuredMetricName = (typeof MEASURED_METRIC_NAMES)[number];
 
 /** Per-request pass/fail outcomes a driver records (trace.outcome), reported as rates in `summary`. */
