@@ -13,6 +13,14 @@ const CONTROLLER_ONLY = [
   "prometheusPort", "prometheusHost", "web", "webPort", "webHost", "linger",
 ] as const;
 
+/**
+ * Flags that only time or break the embedded emulator (--voice-*, --grpc-unavailable-rate): the
+ * controller starts that emulator and hands workers its URL, and with a target they are usage errors.
+ */
+function embeddedEmulatorOnly(flag: string): boolean {
+  return /^voice[A-Z]/.test(flag) || flag === "grpcUnavailableRate";
+}
+
 export interface WorkPlan {
   runId: string;
   /** The whole run's flags, with what the controller settled (target, seed, length) written in. */
@@ -57,6 +65,7 @@ export function workerFlags(
 ): RawRunFlags {
   const plan: Record<string, unknown> = { ...flags };
   for (const key of CONTROLLER_ONLY) delete plan[key];
+  for (const key of Object.keys(plan)) if (embeddedEmulatorOnly(key)) delete plan[key];
   // A worker elsewhere has its own environment: what shaped this run goes along explicitly.
   const fromEnvironment = { ...ENVIRONMENT_FLAGS, ...(settled.closedModel ? CLOSED_ENVIRONMENT_FLAGS : {}) };
   for (const [flag, variable] of Object.entries(fromEnvironment)) {
