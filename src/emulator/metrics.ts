@@ -1,11 +1,81 @@
 // The emulator's GET /metrics: Prometheus text with vLLM's metric names, so a dashboard built for a
-// vLLM server works against the emulator too. Latencies are recorded once per finished generation
-// (never per token) into HDR histograms; buckets are computed when scraped.
+// vLLM server works against the emulator too, plus the voice agents' counters per transport.
+// Latencies go into HDR histograms (request latencies once per finished generation; the gap between
+// a stream's token writes once per token, a single allocation-free record); buckets are computed
+// when scraped.
 import type { ServerResponse } from "node:http";
 import { LatencyHistogram } from "../metrics/histogram.js";
 import { EXPOSITION_CONTENT_TYPE, Exposition } from "../report/prometheus-text.js";
+import type { InjectedAgentFailure, VoiceAgentObserver } from "../voice/agent.js";
+import type { ResponseStatus } from "../voice/types.js";
 import type { GenerationTiming } from "./generation.js";
 import type { GenerationEnv } from "./job.js";
+
+/** The wires the voice agent is served over, as the `transport` label names them (the protocol names). */
+export type VoiceTransport = "realtime" | "grpc-voice";
+
+/** Voice failures injected by the emulator: the agent's, and the transports' refusals before any agent. */
+export type InjectedVoiceFailure = InjectedAgentFailure | "refused" | "malformed";
+
+const RESPONSE_STATUSES: readonly ResponseStatus[] = ["completed", "cancelled", "failed"];
+const INJECTED_VOICE_FAILURES: readonly InjectedVoiceFailure[] = ["error", "drop", "stall", "slow_start", "refused", "malformed"];
+
+/** One transport's voice agents as /metrics shows them; every agent of that transport reports here. */
+export class VoiceMetrics implements VoiceAgentObserver {
+  sessions = 0;
+  /** A gauge: kept by reset(). */
+  activeSessions = 0;
+  readonly responses: Record<ResponseStatus, number> = { completed: 0, cancelled: 0, failed: 0 };
+  bargeIns = 0;
+  falseAlarms = 0;
+  toolCalls = 0;
+  readonly failures: Record<InjectedVoiceFailure, number> = { error: 0, drop: 0, stall: 0, slow_start: 0, refused: 0, malformed: 0 };
+  /** Start of the agent's work on a response to its first audio chunk, as the agent sent it. */
+  readonly ttfa = new LatencyHistogram();
+
+  sessionOpened(): void {
+    this.sessions++;
+    this.activeSessions++;
+  }
+
+  sessionClosed(): void {
+    this.activeSessions--;
+  }
+
+  responseFinished(status: ResponseStatus): void {
+    this.responses[status]++;
+  }
+
+  bargeIn(): void {
+    this.bargeIns++;
+  }
+
+  falseAlarm(): void {
+    this.falseAlarms++;
+  }
+
+  toolCall(): void {
+    this.toolCalls++;
+  }
+
+  failureInjected(kind: InjectedVoiceFailure): void {
+    this.failures[kind]++;
+  }
+
+  firstAudio(ttfaMs: number): void {
+    this.ttfa.recordMs(ttfaMs);
+  }
+
+  reset(): void {
+    this.sessions = 0;
+    for (const status of RESPONSE_STATUSES) this.responses[status] = 0;
+    this.bargeIns = 0;
+    this.falseAlarms = 0;
+    this.toolCalls = 0;
+    for (const kind of INJECTED_VOICE_FAILURES) this.failures[kind] = 0;
+    this.ttfa.reset();
+  }
+}
 
 export class EmulatorMetrics {
   /** Arrival to first token, queueing included (vLLM's time to first token). */
@@ -16,6 +86,20 @@ export class EmulatorMetrics {
   readonly e2e = new LatencyHistogram();
   /** Arrival to a running slot (the admission queue). */
   readonly queue = new LatencyHistogram();
+  /** Per token after a stream's first: the gap between its consecutive token writes (wheel firings). */
+  readonly interTokenLatency = new LatencyHistogram();
+  /** The voice transports this emulator serves, in the order they were attached. */
+  readonly voiceByTransport = new Map<VoiceTransport, VoiceMetrics>();
+
+  /** The metrics of one voice transport; from the first call on, /metrics shows its series. */
+  voice(transport: VoiceTransport): VoiceMetrics {
+    let metrics = this.voiceByTransport.get(transport);
+    if (!metrics) {
+      metrics = new VoiceMetrics();
+      this.voiceByTransport.set(transport, metrics);
+    }
+    return metrics;
+  }
 
   /** A generation delivered to its end. */
   recordCompleted(timing: GenerationTiming, tokens: number): void {
@@ -26,20 +110,45 @@ export class EmulatorMetrics {
   }
 
   reset(): void {
-    for (const histogram of [this.ttft, this.tpot, this.e2e, this.queue]) histogram.reset();
+    for (const histogram of [this.ttft, this.tpot, this.e2e, this.queue, this.interTokenLatency]) histogram.reset();
+    for (const voice of this.voiceByTransport.values()) voice.reset();
   }
+}
+
+/**
+ * Every voice transport's families, one series per transport (and status, and failure kind). A
+ * family's samples stay together, as the text format wants: the transports loop inside each family.
+ */
+function addVoiceMetrics(exposition: Exposition, voiceByTransport: ReadonlyMap<VoiceTransport, VoiceMetrics>): void {
+  const transports = [...voiceByTransport];
+  const each = (add: (voice: VoiceMetrics, labels: { transport: VoiceTransport }) => void): void => {
+    for (const [transport, voice] of transports) add(voice, { transport });
+  };
+  each((voice, labels) => exposition.counter("tokenstorm_emulator_voice_sessions_total", "Voice sessions opened (a realtime connection, a grpc-voice call)", voice.sessions, labels));
+  each((voice, labels) => exposition.gauge("tokenstorm_emulator_voice_sessions_active", "Voice sessions open now", voice.activeSessions, labels));
+  each((voice, labels) => {
+    for (const status of RESPONSE_STATUSES) exposition.counter("tokenstorm_emulator_voice_responses_total", "Agent responses by final status", voice.responses[status], { ...labels, status });
+  });
+  each((voice, labels) => exposition.counter("tokenstorm_emulator_voice_barge_ins_total", "Responses cancelled by the user's speech or the client's cancel", voice.bargeIns, labels));
+  each((voice, labels) => exposition.counter("tokenstorm_emulator_voice_false_alarms_total", "Speech too short to interrupt: the response resumed", voice.falseAlarms, labels));
+  each((voice, labels) => exposition.counter("tokenstorm_emulator_voice_tool_calls_total", "Function calls the agent made", voice.toolCalls, labels));
+  each((voice, labels) => {
+    for (const kind of INJECTED_VOICE_FAILURES) exposition.counter("tokenstorm_emulator_voice_failures_injected_total", "Injected voice failures by kind", voice.failures[kind], { ...labels, kind });
+  });
+  each((voice, labels) => exposition.histogram("tokenstorm_emulator_voice_ttfa_seconds", "End of the user's turn (or the tool output) to the agent's first audio", voice.ttfa, labels));
 }
 
 export function renderEmulatorMetrics(env: GenerationEnv): string {
   const { counters, admission, metrics } = env;
   const model = { model_name: env.options.model };
-  return new Exposition()
+  const exposition = new Exposition()
     .gauge("vllm:num_requests_running", "Requests generating now (holding a running slot)", admission.running, model)
     .gauge("vllm:num_requests_waiting", "Requests waiting for a running slot", admission.waiting, model)
     .counter("vllm:request_success_total", "Generations delivered to their end", counters.completed, model)
     .counter("vllm:generation_tokens_total", "Content tokens sent", counters.tokensSent, model)
     .histogram("vllm:time_to_first_token_seconds", "Arrival to the first token, queueing included", metrics.ttft, model)
     .histogram("vllm:time_per_output_token_seconds", "Per request: mean gap between its tokens", metrics.tpot, model)
+    .histogram("vllm:inter_token_latency_seconds", "Per token: gap between consecutive token writes of a stream", metrics.interTokenLatency, model)
     .histogram("vllm:e2e_request_latency_seconds", "Arrival to the end of the response", metrics.e2e, model)
     .histogram("vllm:request_queue_time_seconds", "Arrival to a running slot", metrics.queue, model)
     .counter("tokenstorm_emulator_requests_total", "Requests that reached a generation endpoint", counters.requests)
@@ -47,8 +156,9 @@ export function renderEmulatorMetrics(env: GenerationEnv): string {
     .counter("tokenstorm_emulator_errors_injected_total", "Requests answered with an injected error status", counters.errorsInjected)
     .counter("tokenstorm_emulator_disconnects_total", "Streams cut on purpose", counters.disconnects)
     .counter("tokenstorm_emulator_truncations_total", "Responses ended early on purpose", counters.truncations)
-    .counter("tokenstorm_emulator_client_aborts_total", "Clients gone before their response ended", counters.clientAborts)
-    .toString();
+    .counter("tokenstorm_emulator_client_aborts_total", "Clients gone before their response ended", counters.clientAborts);
+  addVoiceMetrics(exposition, metrics.voiceByTransport);
+  return exposition.toString();
 }
 
 export function sendEmulatorMetrics(res: ServerResponse, env: GenerationEnv): void {

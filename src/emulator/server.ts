@@ -95,8 +95,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const server = createServer({ noDelay: true }, (req, res) => {
     void dispatch(routes, req, res, reportInternalError);
   });
-  const realtime = attachRealtime(server, wheel, resolved.voice);
-  const gateway = options.grpcPort === undefined ? null : await startGrpcGateway({ host: resolved.host, port: options.grpcPort, voice: resolved.voice, unavailableRate: options.grpcUnavailableRate ?? 0, wheel });
+  // Both voice transports report to the registry /metrics serves, each under its own transport label.
+  const realtime = attachRealtime(server, wheel, resolved.voice, env.metrics.voice("realtime"));
+  const gateway = options.grpcPort === undefined ? null : await startGrpcGateway({ host: resolved.host, port: options.grpcPort, voice: resolved.voice, unavailableRate: options.grpcUnavailableRate ?? 0, wheel, metrics: env.metrics.voice("grpc-voice") });
   await listen(server, resolved.host, resolved.port);
   const { port } = server.address() as AddressInfo;
 

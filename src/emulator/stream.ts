@@ -11,6 +11,7 @@ class TokenStream implements Cancellable {
   private sent = 0;
   private nominalDueMs: number;
   private firstTokenAtMs = 0;
+  private lastTokenAtMs = 0;
   private task: WheelTask | undefined;
 
   constructor(
@@ -76,6 +77,8 @@ class TokenStream implements Cancellable {
     const { env, job, res } = this;
     const index = this.sent++;
     if (index === 0) this.firstTokenAtMs = firedAtMs;
+    else env.metrics.interTokenLatency.recordMs(firedAtMs - this.lastTokenAtMs);
+    this.lastTokenAtMs = firedAtMs;
     let frame = this.renderer.token(index, job.pieces(index));
     const failure = job.failure;
     if (failure.kind === "malformed" && failure.atToken === index) frame = malformJson(frame);

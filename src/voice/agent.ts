@@ -8,7 +8,7 @@ import { durationMs } from "../audio/pcm.js";
 import { resamplePcm } from "../audio/resample.js";
 import type { WheelTask } from "../emulator/timing-wheel.js";
 import type { VoiceHost } from "./host.js";
-import type { VoiceAgentContract, VoiceClientEvent, VoiceSend, VoiceSessionConfig } from "./types.js";
+import type { ResponseStatus, VoiceAgentContract, VoiceClientEvent, VoiceSend, VoiceSessionConfig } from "./types.js";
 import { EnergyVad, type VadListener } from "./vad.js";
 
 /** Rate the agent listens at; other input rates are converted to it. */
@@ -20,6 +20,39 @@ type Fate = { kind: "none" } | { kind: "error" } | { kind: "drop"; atChunk: numb
 
 /** A failure a client forces on every response of its session (the emulator's x-tokenstorm-fail). */
 export type ForcedVoiceFailure = "error" | "drop" | "stall";
+
+/** Failures the agent injects into a response, drawn or forced; `slow_start` is a late first audio. */
+export type InjectedAgentFailure = ForcedVoiceFailure | "slow_start";
+
+/**
+ * What the agent reports as it goes, for the emulator's /metrics: one observer per transport, called
+ * where the agent's own /stats counters move, and with the time to first audio it produced.
+ */
+export interface VoiceAgentObserver {
+  sessionOpened(): void;
+  sessionClosed(): void;
+  responseFinished(status: ResponseStatus): void;
+  /** A response cancelled by the user's speech or the client's cancel. */
+  bargeIn(): void;
+  /** Speech during a response too short to interrupt it: the response resumed. */
+  falseAlarm(): void;
+  toolCall(): void;
+  /** When the failure strikes: an error or a drop as it happens, a stall as the response starts, a slow start at its late first audio. */
+  failureInjected(kind: InjectedAgentFailure): void;
+  /** From the start of the agent's work on a response (the end of the user's turn, or the request after a tool output) to its first audio chunk. */
+  firstAudio(ttfaMs: number): void;
+}
+
+const NO_OBSERVER: VoiceAgentObserver = {
+  sessionOpened: () => undefined,
+  sessionClosed: () => undefined,
+  responseFinished: () => undefined,
+  bargeIn: () => undefined,
+  falseAlarm: () => undefined,
+  toolCall: () => undefined,
+  failureInjected: () => undefined,
+  firstAudio: () => undefined,
+};
 
 interface Response {
   id: string;
@@ -34,6 +67,9 @@ interface Response {
   paused: boolean;
   fate: Fate;
   callsTool: boolean;
+  /** When the agent started on it: the reference of its time to first audio. */
+  startedAt: number;
+  slowStart: boolean;
 }
 
 export class VoiceAgent implements VoiceAgentContract {
@@ -54,6 +90,7 @@ export class VoiceAgent implements VoiceAgentContract {
     private readonly host: VoiceHost,
     private readonly send: VoiceSend,
     private readonly drop: () => void = () => undefined,
+    private readonly observer: VoiceAgentObserver = NO_OBSERVER,
   ) {
     const o = host.options;
     this.session = {
@@ -68,6 +105,7 @@ export class VoiceAgent implements VoiceAgentContract {
     this.rebuildVad();
     host.stats.sessions++;
     host.stats.activeSessions++;
+    observer.sessionOpened();
     this.send({ type: "session.created", sessionId: host.id("sess"), session: { ...this.session } });
   }
 
@@ -103,6 +141,7 @@ export class VoiceAgent implements VoiceAgentContract {
       case "response.cancel":
         if (!this.response) return this.error("response_cancel_not_active", "there is no active response to cancel");
         this.host.stats.interruptions++;
+        this.observer.bargeIn();
         return this.finish("cancelled", "client_cancelled");
       case "tool.output":
         if (event.callId !== this.pendingCallId) return this.error("unknown_call_id", `no function call is waiting for call_id ${event.callId}`);
@@ -117,6 +156,7 @@ export class VoiceAgent implements VoiceAgentContract {
     if (this.closed) return;
     this.closed = true;
     this.host.stats.activeSessions--;
+    this.observer.sessionClosed();
     if (this.response?.task) this.host.wheel.cancel(this.response.task);
     this.response = null;
   }
@@ -143,6 +183,7 @@ export class VoiceAgent implements VoiceAgentContract {
       if (this.bargeIn && speechMs >= this.session.minInterruptionMs) {
         this.bargeIn = false;
         this.host.stats.interruptions++;
+        this.observer.bargeIn();
         this.finish("cancelled", "turn_detected");
       }
     },
@@ -152,6 +193,7 @@ export class VoiceAgent implements VoiceAgentContract {
         // Too short to be a turn: noise or a backchannel. Forget it and carry on speaking.
         this.bargeIn = false;
         this.host.stats.falseAlarms++;
+        this.observer.falseAlarm();
         this.inputMs = 0;
         if (this.response) this.resume(this.response);
         return;
@@ -171,6 +213,7 @@ export class VoiceAgent implements VoiceAgentContract {
       // The client declared its speech a turn before VAD could: a real interruption.
       this.bargeIn = false;
       this.host.stats.interruptions++;
+      this.observer.bargeIn();
       this.finish("cancelled", "turn_detected");
     }
     this.endTurn();
@@ -186,6 +229,7 @@ export class VoiceAgent implements VoiceAgentContract {
     if (this.response) return this.error("conversation_already_has_active_response", "a response is already in progress");
     const o = this.host.options;
     const now = nowMs();
+    const startedAt = this.turnEndedAt ?? now;
     // A fresh user turn goes through STT first; a follow-up after a tool output starts at the LLM.
     const sttDoneAt = this.turnEndedAt !== null ? Math.max(now, this.turnEndedAt + o.sttMs) : now;
     this.turnEndedAt = null;
@@ -207,8 +251,12 @@ export class VoiceAgent implements VoiceAgentContract {
       paused: false,
       fate,
       callsTool: callTool,
+      startedAt,
+      slowStart: slow > 0 && !callTool,
     };
     this.response = response;
+    // A stall is in force from the start: the agent has taken the turn and will never answer it.
+    if (fate.kind === "stall") this.observer.failureInjected("stall");
     this.send({ type: "response.created", responseId: response.id });
     this.schedule(response);
   }
@@ -224,17 +272,21 @@ export class VoiceAgent implements VoiceAgentContract {
       // A stalled agent accepted the turn and never answers: the client's timeout decides.
       if (response.fate.kind === "stall") return;
       if (response.fate.kind === "error") {
+        this.observer.failureInjected("error");
         this.error("server_error", "injected failure: the agent could not produce a response");
         return this.finish("failed", "server_error");
       }
       if (response.callsTool) return this.callTool(response);
       response.phase = "speaking";
+      this.observer.firstAudio(nowMs() - response.startedAt);
+      if (response.slowStart) this.observer.failureInjected("slow_start");
     }
     const index = response.chunksSent++;
     this.send({ type: "transcript.delta", responseId: response.id, itemId: response.itemId, delta: `${index === 0 ? "" : " "}${WORDS[index % WORDS.length]}` });
     this.send({ type: "audio.delta", responseId: response.id, itemId: response.itemId, audio: this.host.voiceChunk });
     if (response.fate.kind === "drop" && response.chunksSent >= response.fate.atChunk) {
       this.host.stats.drops++;
+      this.observer.failureInjected("drop");
       this.close();
       this.drop();
       return;
@@ -252,6 +304,7 @@ export class VoiceAgent implements VoiceAgentContract {
     const name = this.session.tools[0]?.name ?? DEFAULT_TOOL;
     this.pendingCallId = callId;
     this.host.stats.toolCalls++;
+    this.observer.toolCall();
     this.send({ type: "function_call.arguments.done", responseId: response.id, itemId: response.itemId, callId, name, arguments: '{"query":"account balance"}' });
     this.finish("completed");
   }
@@ -277,6 +330,7 @@ export class VoiceAgent implements VoiceAgentContract {
     this.response = null;
     this.bargeIn = false;
     this.host.stats.responses[status]++;
+    this.observer.responseFinished(status);
     this.send({ type: "response.done", responseId: response.id, status, ...(reason ? { reason } : {}) });
   }
 

@@ -4,6 +4,7 @@
 // gateway does, and counts them so tests and users can check the client's figures against it.
 import type * as grpc from "@grpc/grpc-js";
 import { RunError } from "../../errors.js";
+import type { VoiceMetrics } from "../../emulator/metrics.js";
 import { TimingWheel } from "../../emulator/timing-wheel.js";
 import { mulberry32 } from "../../random.js";
 import { VoiceAgent } from "../../voice/agent.js";
@@ -27,6 +28,8 @@ export interface GrpcGatewayOptions {
   unavailableRate?: number;
   /** The emulator's timing wheel, shared with its other streams; default: one of the gateway's own. */
   wheel?: TimingWheel;
+  /** Where the agents and refusals are counted for the emulator's /metrics (its `grpc-voice` transport); default: nowhere. */
+  metrics?: VoiceMetrics;
 }
 
 export interface GrpcGatewayStats {
@@ -99,11 +102,13 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
     const forced = forcedFailureOf(call.metadata);
     if (forced?.kind === "status") {
       stats.refused++;
+      options.metrics?.failureInjected("refused");
       call.emit("error", { code: forced.code, details: forced.details });
       return;
     }
     if (unavailableRate > 0 && draw() < unavailableRate) {
       stats.refused++;
+      options.metrics?.failureInjected("refused");
       call.emit("error", { code: status.UNAVAILABLE, details: INJECTED_UNAVAILABLE_DETAILS });
       return;
     }
@@ -133,7 +138,7 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
     const agent = new VoiceAgent(voiceHost, send, () => {
       const dropped = dropConnection(call);
       finish("dropped", dropped ? undefined : { code: status.ABORTED, details: "connection dropped mid-response (tokenstorm emulator failure injection)" });
-    });
+    }, options.metrics);
     if (forced?.kind === "agent") agent.force(forced.failure);
     agent.handle({ type: "session.update", session: { inputSampleRate: WIRE_SAMPLE_RATE } });
     starting = false;

@@ -6,6 +6,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { TimingWheel } from "../../emulator/timing-wheel.js";
 import { parseForcedFailure } from "../../emulator/failures.js";
+import type { VoiceMetrics } from "../../emulator/metrics.js";
 import { VoiceAgent, type ForcedVoiceFailure } from "../../voice/agent.js";
 import { VoiceHost } from "../../voice/host.js";
 import type { VoiceAgentOptions } from "../../voice/types.js";
@@ -17,7 +18,7 @@ export interface RealtimeEndpoint {
   close(): void;
 }
 
-function serve(socket: WebSocket, host: VoiceHost, forced: ForcedVoiceFailure | null): void {
+function serve(socket: WebSocket, host: VoiceHost, metrics: VoiceMetrics, forced: ForcedVoiceFailure | null): void {
   let eventCount = 0;
   const agent = new VoiceAgent(
     host,
@@ -26,6 +27,7 @@ function serve(socket: WebSocket, host: VoiceHost, forced: ForcedVoiceFailure | 
     },
     // An injected drop: the TCP connection goes away without a close frame, as when a server dies.
     () => socket.terminate(),
+    metrics,
   );
   if (forced) agent.force(forced);
   socket.on("message", (data: RawData, isBinary: boolean) => {
@@ -44,8 +46,8 @@ function serve(socket: WebSocket, host: VoiceHost, forced: ForcedVoiceFailure | 
   socket.on("error", () => agent.close());
 }
 
-/** Serve /v1/realtime on `server`; other upgrade paths are left to other listeners. */
-export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions): RealtimeEndpoint {
+/** Serve /v1/realtime on `server`; other upgrade paths are left to other listeners. Its agents report to `metrics`. */
+export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions, metrics: VoiceMetrics): RealtimeEndpoint {
   const host = new VoiceHost(options, wheel);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   const sockets = new Set<WebSocket>();
@@ -56,6 +58,7 @@ export function attachRealtime(server: Server, wheel: TimingWheel, options: Voic
     const header = req.headers["x-tokenstorm-fail"];
     const forced = typeof header === "string" ? parseForcedFailure(header) : undefined;
     if (forced?.kind === "status") {
+      metrics.failureInjected("refused");
       socket.end(`HTTP/1.1 ${forced.status} Injected Failure\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -63,10 +66,11 @@ export function attachRealtime(server: Server, wheel: TimingWheel, options: Voic
       sockets.add(ws);
       ws.on("close", () => sockets.delete(ws));
       if (forced?.kind === "malformed") {
+        metrics.failureInjected("malformed");
         ws.send("{not json");
         return;
       }
-      serve(ws, host, forced?.kind === "disconnect" ? "drop" : forced?.kind === "stall" ? "stall" : null);
+      serve(ws, host, metrics, forced?.kind === "disconnect" ? "drop" : forced?.kind === "stall" ? "stall" : null);
     });
   });
   return {
