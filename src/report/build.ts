@@ -21,6 +21,8 @@ export interface ReportInputs {
 export function buildReport(inputs: ReportInputs): Report {
   const { collector, durationS, interrupted } = inputs;
   const arrivals = collector.arrivals.block(collector.startedAt);
+  // Segment runs keep older per-second histograms in a temporary file during the run.
+  collector.timeline.restoreHistograms();
   const report: Report = {
     tokenstorm: { version: VERSION, started_at: inputs.startedAtIso, finished_at: inputs.finishedAtIso },
     config: inputs.config,
