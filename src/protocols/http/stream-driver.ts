@@ -1,8 +1,8 @@
-// The shared HTTP streaming driver: one undici Agent with bounded connections, requests dispatched
+// The shared HTTP streaming driver: a bounded pool of kept-alive connections, requests dispatched
 // with a raw handler so that each chunk is timestamped the moment undici hands it over, and one
 // sweeper enforcing idle / header / total timeouts for all requests (no timer per request).
 // Protocols plug in only what differs: path, body and a decoder for the response stream.
-import { Agent, buildConnector, type Dispatcher } from "undici";
+import { Client, buildConnector, type Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
 import { arrivalMs, nowMs } from "../../clock.js";
 import { ErrorClass, RequestFailure, classifyError, httpErrorClass } from "../../errors.js";
@@ -164,10 +164,67 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 }
 
+/**
+ * The driver's connections to its one origin: an undici Client each, carrying one request at a time,
+ * at most `max` of them. undici's own Pool hands a connection back only an event-loop turn after its
+ * response ended (undici waits that turn before writing on a reused socket), so a closed-model client
+ * whose next request follows at once found its connection still taken and opened another one: 10
+ * clients reached 16-20 connections. Here a connection is free the moment its response has ended; a
+ * request given to it then waits inside the Client for that same turn and goes out on the kept-alive
+ * socket. A Client whose socket closed (server keep-alive timeout, an aborted request) connects again.
+ */
+class ConnectionPool {
+  /** Free connections, the most recently used last: it is the least likely to have been timed out. */
+  private readonly idle: Client[] = [];
+  private readonly all: Client[] = [];
+  /** Requests waiting for a connection, in arrival order. */
+  private readonly waiting = new Set<(client: Client) => void>();
+
+  constructor(
+    private readonly origin: string,
+    private readonly max: number,
+    private readonly clientOptions: Client.Options,
+  ) {}
+
+  /** Hand a free connection to `use` now, or when one frees up; the returned function withdraws a wait. */
+  acquire(use: (client: Client) => void): () => void {
+    const client = this.idle.pop() ?? this.open();
+    if (client) {
+      use(client);
+      return () => undefined;
+    }
+    this.waiting.add(use);
+    return () => this.waiting.delete(use);
+  }
+
+  /** The connection's request has ended: the oldest waiting request takes it, else it idles. */
+  release(client: Client): void {
+    for (const next of this.waiting) {
+      this.waiting.delete(next);
+      // Not from inside the callback that ended the last request, which may be undici's parser.
+      queueMicrotask(() => next(client));
+      return;
+    }
+    this.idle.push(client);
+  }
+
+  async close(): Promise<void> {
+    this.waiting.clear();
+    this.idle.length = 0;
+    await Promise.all(this.all.map((client) => client.destroy().catch(() => undefined)));
+  }
+
+  private open(): Client | undefined {
+    if (this.all.length >= this.max) return undefined;
+    const client = new Client(this.origin, this.clientOptions);
+    this.all.push(client);
+    return client;
+  }
+}
+
 export class HttpStreamDriver implements ProtocolDriver {
-  private readonly agent: Agent;
+  private readonly connections: ConnectionPool;
   private readonly inFlight = new Set<StreamHandler>();
-  private readonly waiters = new Map<StreamHandler, () => void>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly origin: string;
   private readonly path: string;
@@ -180,15 +237,21 @@ export class HttpStreamDriver implements ProtocolDriver {
     this.origin = options.target.origin;
     this.path = pathUnder(options.target, protocol.path);
     const baseConnect = buildConnector({ timeout: options.connectTimeoutMs });
+    // Called once per TCP connect attempt (a kept-alive connection is not connected again): its
+    // set-up time when it succeeded, null when it failed, also when it failed before it began.
     const connect: buildConnector.connector = (connectOptions, callback) => {
       const startedAt = nowMs();
-      baseConnect(connectOptions, (...args: buildConnector.CallbackArgs) => {
-        options.onConnect(args[0] === null ? nowMs() - startedAt : null);
-        callback(...args);
-      });
+      try {
+        baseConnect(connectOptions, (...args: buildConnector.CallbackArgs) => {
+          options.onConnect(args[0] === null ? nowMs() - startedAt : null);
+          callback(...args);
+        });
+      } catch (err) {
+        options.onConnect(null);
+        throw err;
+      }
     };
-    this.agent = new Agent({
-      connections: options.maxConnections,
+    this.connections = new ConnectionPool(this.origin, Math.max(1, options.maxConnections), {
       pipelining: 1,
       // Our sweeper owns every timeout, so that each is classified and measured the same way.
       headersTimeout: 0,
@@ -207,31 +270,39 @@ export class HttpStreamDriver implements ProtocolDriver {
 
   execute(spec: RequestSpec, trace: RequestTrace): Promise<void> {
     const body = JSON.stringify(this.protocol.body(spec, this.options));
-    const handler = new StreamHandler(
-      trace,
-      () => this.protocol.decoder(trace, spec, this.options),
-      (finished) => this.release(finished),
-    );
     return new Promise<void>((resolve) => {
+      let connection: Client | null = null;
+      let ended = false;
+      let withdraw = (): void => undefined;
+      const handler = new StreamHandler(
+        trace,
+        () => this.protocol.decoder(trace, spec, this.options),
+        (finished) => {
+          ended = true;
+          this.inFlight.delete(finished);
+          // The response has ended (or the request was aborted, which closes its socket): the
+          // connection is free for the next request before this one's caller even resumes.
+          if (connection) this.connections.release(connection);
+          else withdraw();
+          resolve();
+        },
+      );
       this.inFlight.add(handler);
-      this.waiters.set(handler, resolve);
       trace.dispatched(nowMs());
-      try {
-        this.agent.dispatch(
-          { origin: this.origin, path: this.path, method: "POST", headers: this.headers, body },
-          handler,
-        );
-      } catch (err) {
-        handler.error(err as Error);
-      }
+      withdraw = this.connections.acquire((client) => {
+        // Cancelled while the connection was on its way to it: pass the connection on.
+        if (ended) {
+          this.connections.release(client);
+          return;
+        }
+        connection = client;
+        try {
+          client.dispatch({ path: this.path, method: "POST", headers: this.headers, body }, handler);
+        } catch (err) {
+          handler.error(err as Error);
+        }
+      });
     });
-  }
-
-  private release(handler: StreamHandler): void {
-    this.inFlight.delete(handler);
-    const resolve = this.waiters.get(handler);
-    this.waiters.delete(handler);
-    resolve?.();
   }
 
   private sweep(): void {
@@ -257,6 +328,6 @@ export class HttpStreamDriver implements ProtocolDriver {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.cancelAll();
-    await this.agent.destroy().catch(() => undefined);
+    await this.connections.close();
   }
 }
