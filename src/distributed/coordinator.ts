@@ -1,5 +1,6 @@
 // The controller side of a distributed run, whatever the transport: collects the workers' messages,
-// shows merged live progress each second, tracks which segments are done or lost, and at the end
+// shows merged live progress each second and keeps the live outputs' collector (--prometheus-port,
+// --web) up to date with the merged totals, tracks which segments are done or lost, and at the end
 // merges the reports, evaluates the run's thresholds on the merged data and finishes the outputs.
 import { redactedConfig, type RunConfig } from "../config/run-config.js";
 import { loadModelFor } from "../engine/load-test.js";
@@ -8,7 +9,7 @@ import { Collector } from "../metrics/collector.js";
 import type { Output } from "../report/output.js";
 import { evaluateThresholds, parseThresholds, reportLatencyMetrics } from "../report/thresholds.js";
 import type { Report } from "../report/types.js";
-import { LiveMerger } from "./live.js";
+import { LiveMerger, type ReportMessage, type TickMessage } from "./live.js";
 import { mergeReports, type NamedReport } from "./merge.js";
 import type { WorkerMessage } from "./protocol.js";
 import { formatSegment } from "./segment.js";
@@ -23,6 +24,9 @@ export interface CoordinatorOptions {
   warn?(line: string): void;
 }
 
+/** The merged second is taken half a second after the workers close theirs, when their ticks are in. */
+const TICK_OFFSET_MS = 500;
+
 export interface CoordinatorOutcome {
   report: Report;
   exitCode: number;
@@ -34,7 +38,7 @@ export class Coordinator {
   /** Segments that will not report, with why. */
   private readonly lost = new Map<string, string>();
   private readonly names = new Map<string, string>();
-  private ticker: NodeJS.Timeout | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
   private settle: (() => void) | null = null;
 
   constructor(private readonly options: CoordinatorOptions) {
@@ -57,13 +61,22 @@ export class Coordinator {
     return new Promise((resolve) => (this.settle = resolve));
   }
 
-  /** Live progress once a second, its clock starting when the workers do. */
+  /**
+   * Live progress once a second, its clock starting when the workers do; at that start the outputs
+   * that read a collector get the merged one.
+   */
   startProgress(startAtUnixMs: number): void {
     this.live.startAtUnixMs = startAtUnixMs;
-    this.ticker = setInterval(() => {
+    const untilStart = Math.max(0, startAtUnixMs - Date.now());
+    const tick = (): void => {
+      this.live.refresh();
       const snapshot = this.live.snapshot();
       for (const output of this.options.outputs) output.onTick?.(snapshot);
-    }, 1000);
+    };
+    this.timers.push(
+      setTimeout(() => this.live.begin(this.options.outputs), untilStart),
+      setTimeout(() => this.timers.push(setInterval(tick, 1000)), untilStart + TICK_OFFSET_MS),
+    );
   }
 
   onMessage(message: WorkerMessage): void {
@@ -72,9 +85,10 @@ export class Coordinator {
         this.names.set(message.segment, message.name);
         break;
       case "tick":
-        this.live.add(message.segment, message.snapshot, message.histograms);
+        this.live.add(message.segment, message.snapshot, message.histograms, (message as TickMessage).totals);
         break;
       case "report":
+        this.live.settle(message.segment, (message as ReportMessage).totals);
         if (!this.lost.has(message.segment)) this.reports.set(message.segment, { name: this.label(message.segment), report: message.report });
         break;
       case "failed":
@@ -90,6 +104,7 @@ export class Coordinator {
   markLost(segment: string, why: string): void {
     if (this.reports.has(segment) || this.lost.has(segment)) return;
     this.lost.set(segment, why);
+    this.live.lose(segment);
     this.warn(`tokenstorm: ${this.label(segment)} missing: ${why}`);
     this.checkSettled();
   }
@@ -114,7 +129,7 @@ export class Coordinator {
 
   /** Merge, gate and write; `config` is the whole run's, as the merged report shows it. */
   async finish(config: Record<string, unknown>): Promise<CoordinatorOutcome> {
-    if (this.ticker) clearInterval(this.ticker);
+    for (const timer of this.timers) clearTimeout(timer);
     const named = this.segments.flatMap((s) => (this.reports.has(s) ? [this.reports.get(s)!] : []));
     if (named.length === 0) {
       throw new RunError(`no worker delivered a report (${[...this.lost.entries()].map(([s, why]) => `${s}: ${why}`).join("; ")})`);
@@ -123,6 +138,10 @@ export class Coordinator {
     for (const warning of warnings) this.options.log(`tokenstorm: merge: ${warning}`);
     const thresholds = parseThresholds(this.options.thresholds, { latencyMetrics: reportLatencyMetrics(report) });
     report.thresholds = evaluateThresholds(thresholds, report);
+    // The live figures end on every segment's final totals, as a single process's collector ends on
+    // its report (a lost segment's last figures stay in: counters never go back).
+    this.live.begin(this.options.outputs);
+    this.live.refresh();
     await Promise.all(this.options.outputs.map((output) => output.finish(report)));
     for (const segment of missing) {
       this.warn(`tokenstorm: MISSING segment ${segment}: ${this.lost.get(segment) ?? "no report"} — the figures above leave it out`);

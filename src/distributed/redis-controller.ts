@@ -1,7 +1,8 @@
 // `run --redis URL --expect-workers N`: publishes the plan and N segment invitations, waits for N
 // workers to register (or fails clearly), starts them together, merges their per-second progress
-// live from the run's event stream, declares a worker silent for --heartbeat-timeout seconds dead
-// (its segment missing), and merges whatever reports arrived. Every key of the run is removed after.
+// live from the run's event stream (progress line, --prometheus-port, --web), declares a worker
+// silent for --heartbeat-timeout seconds dead (its segment missing), and merges whatever reports
+// arrived. Every key of the run is removed after.
 import { randomUUID } from "node:crypto";
 import { RunError } from "../errors.js";
 import { Coordinator, wholeRunReportConfig, type CoordinatorOutcome } from "./coordinator.js";
@@ -14,6 +15,8 @@ const HEARTBEAT_MS = 1000;
 /** Between the last registration and the common start: time for every worker to read the start. */
 const START_DELAY_MS = 1000;
 const READ_BLOCK_MS = 500;
+/** How often the controller removes the event-stream entries it has read. */
+const TRIM_INTERVAL_MS = 1000;
 
 function segmentOf(message: WorkerMessage): string | null {
   return message.kind === "hello" ? null : message.segment;
@@ -41,9 +44,17 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
   /** Segments whose worker said ready (or failed to): registration is over when all have. */
   const registered = new Set<string>();
 
+  let trimmedAt = 0;
+  let trimming = true;
   const drain = async (): Promise<void> => {
     const read = await readStream<WorkerMessage>(reader, keys.events, lastId, READ_BLOCK_MS);
     lastId = read.lastId;
+    if (trimming && lastId !== "0" && Date.now() - trimmedAt >= TRIM_INTERVAL_MS) {
+      // Ticks carry every segment's totals: drop what was read so the stream stays small however
+      // long the run (best effort: XTRIM MINID needs Redis 6.2).
+      trimmedAt = Date.now();
+      void client.xTrim(keys.events, "MINID", lastId).catch(() => (trimming = false));
+    }
     for (const message of read.messages) {
       const segment = segmentOf(message);
       if (segment === null) continue;

@@ -27,7 +27,11 @@ export interface LiveSnapshot {
 
 export interface Output {
   readonly name: string;
-  /** Optional: handed the run's collector before the first request; live views read it when asked. */
+  /**
+   * Optional: handed the run's collector before the first request; live views read it when asked.
+   * A distributed run's controller hands a collector it keeps up to date with the workers' merged
+   * totals (src/distributed/live.ts).
+   */
   attach?(collector: Collector): void;
   /** Called once per finished request, in finishing order. Must not block. */
   onRequest?(record: RequestRecord): void;
