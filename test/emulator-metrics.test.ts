@@ -179,12 +179,19 @@ describe("emulator /metrics: inter-token latency and voice agents", () => {
     const family = "vllm:inter_token_latency_seconds";
     const count = valueOf(metrics, `${family}_count`, model);
     assert.equal(count, tokens - streams);
-    // 20 ms gaps: centred firings land a little either side of 20 ms, so the mass is in (10, 30] ms.
+    // Each gap is 20 ms plus the wheel's error at its token minus the error at the one before (no
+    // jitter, no slowdown), so the wheel's own lateness record bounds how far the gaps may stray.
+    const lateness = emulator.stats().lateness;
     const around = bucket(metrics, family, "0.03", model) - bucket(metrics, family, "0.01", model);
-    assert.ok(around >= 0.9 * count, `${around} of ${count} gaps in (10 ms, 30 ms]`);
-    // The schedule never drifts: per stream the gaps add up to (tokens - 1) x 20 ms, whatever a firing's lateness.
+    const where = `${around} of ${count} gaps in (10 ms, 30 ms]; wheel lateness ${JSON.stringify(lateness)}`;
+    // With 99% of firings within 5 ms of their due time, at most 2% of the gaps can leave (10, 30] ms.
+    // A machine that starved the emulator (other processes on its cores) still puts the median there.
+    assert.ok(around >= (lateness.p99 < 5 ? 0.9 : 0.5) * count, where);
+    // The schedule never drifts: per stream the gaps add up to (tokens - 1) x 20 ms plus the last
+    // firing's error minus the first's.
     const meanMs = (valueOf(metrics, `${family}_sum`, model) / count) * 1000;
-    assert.ok(Math.abs(meanMs - ITL_MS) < 1, `mean gap ${meanMs} ms`);
+    const boundMs = (2 * lateness.max) / (TOKENS_PER_STREAM - 1) + 0.05;
+    assert.ok(Math.abs(meanMs - ITL_MS) <= boundMs, `mean gap ${meanMs} ms (allowed ±${boundMs} ms); ${where}`);
     // TPOT stays per request, as before.
     assert.equal(valueOf(metrics, "vllm:time_per_output_token_seconds_count", model), streams);
   });
