@@ -1,6 +1,7 @@
 // The voice part of the console summary, in seed 003's "LOAD TEST PERFORMANCE REPORT" layout:
 // summary, request types, then each voice metric with min/mean/median/p95/p99/max in ms and s,
-// and the false-alarm resume and tool-call success rates. Shown only when voice metrics exist.
+// and the false-alarm resume and tool-call success rates, and how the user's speech was paced (with
+// how late paced appends went out). Shown only when voice metrics exist.
 import type { LatencySummary } from "../metrics/histogram.js";
 import { MEASURED_METRIC_NAMES, type OutcomeMetricName } from "../metrics/registry.js";
 import type { Report } from "../report/types.js";
@@ -37,6 +38,20 @@ function percent(part: number, whole: number): string {
   return whole > 0 ? `${((part / whole) * 100).toFixed(1)}%` : "-";
 }
 
+/** The run's --speech-pacing, and for realtime pacing how far behind its schedule the speech went out. */
+function pacingLines(report: Report): string[] {
+  const pacing = (report.config["voice"] as { speechPacing?: unknown } | undefined)?.speechPacing;
+  if (typeof pacing !== "string") return [];
+  const lines = ["", "🎙️ SPEECH PACING"];
+  if (pacing !== "realtime") return [...lines, `  ${pacing}: each utterance sent at once`];
+  lines.push("  realtime: each 100 ms append sent when its audio would have been spoken");
+  const lag = report.latency["speech_lag"];
+  if (lag && lag.count > 0) {
+    lines.push(`  Send lag (latest append of each request behind its time): mean ${lag.mean.toFixed(1)}ms, p99 ${lag.p99.toFixed(1)}ms, max ${lag.max.toFixed(1)}ms`);
+  }
+  return lines;
+}
+
 /** True when the report holds any voice measurement. */
 export function isVoiceReport(report: Report): boolean {
   return MEASURED_METRIC_NAMES.some((name) => (report.latency[name]?.count ?? 0) > 0);
@@ -59,6 +74,7 @@ export function voiceConsoleSection(report: Report, bold: Paint = (t) => t): str
     ...Object.entries(report.by_type)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([type, breakdown]) => `  ${type}: ${breakdown.summary.requests} (${percent(breakdown.summary.requests, summary.requests)})`),
+    ...pacingLines(report),
   ];
   for (const section of SECTIONS) {
     const latency = report.latency[section.metric];

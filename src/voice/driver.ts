@@ -8,14 +8,17 @@ import type { AudioLibrary } from "../audio/library.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { DriverOptions, ProtocolDriver, RequestSpec } from "../protocols/types.js";
 import { VoiceClientSession } from "./client-session.js";
+import type { Speaker, SpeechPacing } from "./pacing.js";
 import { requestDraw, SCENARIOS, type ScenarioName } from "./plan.js";
-import { SCENARIO_RUNNERS, SCENARIO_TIMEOUT_MS, TOOL_NAME } from "./scenarios.js";
+import { SCENARIO_RUNNERS, SCENARIO_TIMEOUT_MS, speakerFor, TOOL_NAME } from "./scenarios.js";
 import type { VoiceDialer } from "./types.js";
 
 export interface VoiceDriverSettings {
   audio: AudioLibrary;
   serverVad: boolean;
   toolLatencyMs: number;
+  /** burst (the default): each utterance at once; realtime: each append when its audio would have been spoken. */
+  speechPacing?: SpeechPacing;
   seed: number;
   /** Requests per session when known: the session closes after its last one. */
   requestsPerSession: number | null;
@@ -27,7 +30,8 @@ function isScenario(type: string): type is ScenarioName {
 
 export class VoiceDriver implements ProtocolDriver {
   private readonly sessions = new Map<number, Promise<VoiceClientSession>>();
-  private readonly active = new Set<VoiceClientSession>();
+  /** Requests in flight: their session, and their speech (which may still be going out). */
+  private readonly active = new Map<VoiceClientSession, Speaker>();
   private cancelled = false;
 
   constructor(
@@ -48,7 +52,8 @@ export class VoiceDriver implements ProtocolDriver {
     }
     const limitMs = Math.min(SCENARIO_TIMEOUT_MS[scenario], this.options.timeoutMs);
     const timer = setTimeout(() => session.interrupt(ErrorClass.timeout, `${scenario} took longer than ${limitMs} ms`), limitMs);
-    this.active.add(session);
+    const speaker = speakerFor(this.settings.speechPacing ?? "burst", session, trace, this.settings.audio.sampleRate);
+    this.active.set(session, speaker);
     try {
       session.discardPending();
       await SCENARIO_RUNNERS[scenario]({
@@ -61,8 +66,12 @@ export class VoiceDriver implements ProtocolDriver {
         draw: requestDraw(this.settings.seed ^ 0x5bd1e995, trace.client, trace.cycle),
         // Files of --audio-dir in turn across clients and cycles, independent of timing.
         utteranceIndex: trace.client + trace.cycle,
+        speaker,
       });
+      // Speech still going out (the silence after a false alarm's noise) ends before the next request speaks.
+      await speaker.settle();
     } catch (err) {
+      speaker.cancel(new RequestFailure(ErrorClass.cancelled, "the request ended"));
       this.fail(trace, err);
       // After a failure the conversation's state is unknown: start the next request afresh.
       this.closeSession(trace.client, session);
@@ -70,6 +79,8 @@ export class VoiceDriver implements ProtocolDriver {
       clearTimeout(timer);
       this.active.delete(session);
       trace.endAt = nowMs();
+      // How far behind its schedule the request's speech went out: a saturated client shows here.
+      if (speaker.worstLagMs !== null) trace.measure("speech_lag", speaker.worstLagMs);
     }
     const perSession = this.settings.requestsPerSession;
     if (perSession !== null && trace.cycle >= perSession - 1) this.closeSession(trace.client, session);
@@ -77,7 +88,10 @@ export class VoiceDriver implements ProtocolDriver {
 
   cancelAll(): void {
     this.cancelled = true;
-    for (const session of this.active) session.interrupt(ErrorClass.cancelled, "the run was stopped");
+    for (const [session, speaker] of this.active) {
+      session.interrupt(ErrorClass.cancelled, "the run was stopped");
+      speaker.cancel(new RequestFailure(ErrorClass.cancelled, "the run was stopped"));
+    }
   }
 
   async close(): Promise<void> {

@@ -46,6 +46,7 @@ export function voiceProtocol(transport: VoiceTransport): ProtocolDefinition {
         audio: audioFor(config, transport.inputSampleRate),
         serverVad: (config?.voice.turnDetection ?? "server_vad") === "server_vad",
         toolLatencyMs: config?.voice.toolLatencyMs ?? 0,
+        speechPacing: config?.voice.speechPacing ?? "burst",
         seed: config?.seed ?? 1,
         requestsPerSession: transport.sessionPerRequest ? 1 : config ? requestsPerSession(config) : null,
       }),

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { readAudioDir } from "../audio/library.js";
 import type { Problems } from "../config/values.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags, type VoiceEmulatorSettings } from "./options.js";
+import { SPEECH_PACINGS, type SpeechPacing } from "./pacing.js";
 import { resolveWeights, type ScenarioWeights } from "./plan.js";
 import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
 
@@ -23,6 +24,7 @@ export interface VoiceRunFlags {
   targets?: string;
   turnDetection?: string;
   toolLatency?: string;
+  speechPacing?: string;
   /** The embedded voice emulator's settings (--voice-*), as commander hands them over. */
   [voiceEmulatorFlag: `voice${string}`]: unknown;
 }
@@ -36,6 +38,8 @@ export interface VoiceRunConfig {
   turnDetection: "server_vad" | "client";
   /** The client's simulated tool run time before it returns a function call's output, ms. */
   toolLatencyMs: number;
+  /** burst: each utterance sent at once (seed 003); realtime: each append when its audio would have been spoken. */
+  speechPacing: SpeechPacing;
   /** For the embedded voice emulator. */
   emulator: VoiceEmulatorSettings;
 }
@@ -51,7 +55,8 @@ export function addVoiceRunOptions(command: Command): Command {
     .option("-a, --audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
     .option("--targets <set>", `voice: seed 003's performance targets as thresholds (${TARGET_SET_NAMES.join("|")})`)
     .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
-    .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)");
+    .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)")
+    .option("--speech-pacing <mode>", "voice: burst (each utterance sent at once, as seed 003) or realtime (each 100 ms append when it would have been spoken) (default burst)");
   return addVoiceEmulatorOptions(command);
 }
 
@@ -76,6 +81,7 @@ const VOICE_ONLY_FLAGS: Array<[key: keyof VoiceRunFlags, flag: string]> = [
   ["targets", "--targets"],
   ["turnDetection", "--turn-detection"],
   ["toolLatency", "--tool-latency"],
+  ["speechPacing", "--speech-pacing"],
 ];
 
 /** Flags that would be silently ignored are problems: voice flags off voice protocols, emulator timing with a target. */
@@ -90,6 +96,10 @@ function misplacedFlags(flags: VoiceRunFlags & { protocol?: string; target?: str
   }
 }
 
+function isSpeechPacing(value: string): value is SpeechPacing {
+  return (SPEECH_PACINGS as readonly string[]).includes(value);
+}
+
 export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; target?: string }, problems: Problems): VoiceRunConfig {
   const lines: string[] = [];
   const emulator = voiceSettingsFromFlags(flags as Record<string, unknown>, lines);
@@ -97,6 +107,8 @@ export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; targ
   misplacedFlags(flags, Object.keys(emulator).length, problems);
   const turnDetection = flags.turnDetection ?? "server_vad";
   if (turnDetection !== "server_vad" && turnDetection !== "client") problems.add(`--turn-detection must be server_vad or client (got "${turnDetection}")`);
+  const speechPacing = flags.speechPacing ?? "burst";
+  if (!isSpeechPacing(speechPacing)) problems.add(`--speech-pacing must be ${SPEECH_PACINGS.join(" or ")} (got "${speechPacing}")`);
   if (flags.targets !== undefined && !TARGET_SET_NAMES.includes(flags.targets)) {
     problems.add(`--targets: unknown target set "${flags.targets}" (known: ${TARGET_SET_NAMES.join(", ")})`);
   }
@@ -113,6 +125,7 @@ export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; targ
     targets: flags.targets ?? null,
     turnDetection: turnDetection === "client" ? "client" : "server_vad",
     toolLatencyMs: problems.number(flags.toolLatency, "nonNegative", { flag: "--tool-latency" }) ?? 0,
+    speechPacing: isSpeechPacing(speechPacing) ? speechPacing : "burst",
     emulator,
   };
 }

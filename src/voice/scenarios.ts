@@ -1,19 +1,19 @@
 // Seed 003's four conversation scenarios, written once over a VoiceClientSession so every voice
 // transport runs the same client logic. Each is one request: it speaks, reads the agent's events in
 // order, records the voice latencies on the trace, and throws a RequestFailure when the agent does
-// not behave as the scenario expects.
+// not behave as the scenario expects. The user's speech goes out at the run's pacing (pacing.ts);
+// every latency counted from the end of speech starts when its last append was actually sent.
 import { nowMs } from "../clock.js";
 import { ErrorClass, RequestFailure } from "../errors.js";
-import { chunkPcm, durationMs, samplesFor } from "../audio/pcm.js";
+import { durationMs } from "../audio/pcm.js";
 import type { AudioLibrary, UtteranceKind } from "../audio/library.js";
 import { silence } from "../audio/generate.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { VoiceClientSession } from "./client-session.js";
+import { APPEND_MS, Speaker, type SpeechPacing } from "./pacing.js";
 import type { ScenarioName } from "./plan.js";
 import type { ResponseStatus } from "./types.js";
 
-/** Audio per input_audio_buffer.append, ms. */
-const APPEND_MS = 100;
 /** The client interrupts (or makes noise) this far into the agent's audio: seed 003's 0.3-0.8 s. */
 const INTERRUPT_AFTER_MS = { min: 300, max: 800 };
 /** Errors a server VAD session may answer to the client's own commit when VAD already ended the turn. */
@@ -34,6 +34,8 @@ export interface ScenarioContext {
   draw: number;
   /** Which file of --audio-dir to speak next. */
   utteranceIndex: number;
+  /** The request's speech, at the run's --speech-pacing (speakerFor). */
+  speaker: Speaker;
 }
 
 interface ResponseOutcome {
@@ -55,21 +57,32 @@ function failure(message: string): RequestFailure {
   return new RequestFailure(ErrorClass.scenarioUnmet, message);
 }
 
-/** Send `pcm` as appends; returns when the last one was written (the end of the user's speech). */
-function speak(ctx: ScenarioContext, pcm: Int16Array): number {
-  for (const chunk of chunkPcm(pcm, samplesFor(APPEND_MS, ctx.audio.sampleRate))) {
-    ctx.session.send({ type: "audio.append", audio: chunk });
-    if (ctx.trace.sentAt === 0) ctx.trace.sent(nowMs());
-  }
-  return nowMs();
+/** The speech of one request on `session`: appends at `pacing`; the first one marks the request as sent. */
+export function speakerFor(pacing: SpeechPacing, session: VoiceClientSession, trace: RequestTrace, sampleRate: number): Speaker {
+  return new Speaker(pacing, sampleRate, (audio) => {
+    session.send({ type: "audio.append", audio });
+    if (trace.sentAt === 0) trace.sent(nowMs());
+  });
 }
 
-/** Say a whole turn: the utterance, the commit (end of speech), and the request for a response. */
-function speakTurn(ctx: ScenarioContext, kind: UtteranceKind, toolChoice?: "required"): number {
-  const speechEnd = speak(ctx, ctx.audio.utterance(kind, ctx.utteranceIndex));
-  ctx.session.send({ type: "audio.commit" });
-  ctx.session.send({ type: "response.create", ...(toolChoice ? { toolChoice } : {}) });
-  return speechEnd;
+/** A promise a scenario may await later, or never if it fails first: never an unhandled rejection. */
+function held<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
+/**
+ * Say a whole turn: the utterance, then, right after its last append, the commit (end of speech)
+ * and the request for a response. Resolves with the end of speech (when the last append was sent).
+ */
+function speakTurn(ctx: ScenarioContext, kind: UtteranceKind, toolChoice?: "required"): Promise<number> {
+  const utterance = ctx.speaker.speak(ctx.audio.utterance(kind, ctx.utteranceIndex), {
+    onLast: () => {
+      ctx.session.send({ type: "audio.commit" });
+      ctx.session.send({ type: "response.create", ...(toolChoice ? { toolChoice } : {}) });
+    },
+  });
+  return held(utterance.ended.then((spoken) => spoken.sentAt));
 }
 
 /** Read events until the next response has ended; audio deltas count as the trace's chunks. */
@@ -140,7 +153,7 @@ function interruptPoint(ctx: ScenarioContext): number {
 }
 
 async function simpleQuery(ctx: ScenarioContext): Promise<void> {
-  const speechEnd = speakTurn(ctx, "query");
+  const speechEnd = await speakTurn(ctx, "query");
   const response = await watchResponse(ctx);
   expectCompleted(response, "the response");
   if (response.firstAudioAt === null) throw failure("the response completed without audio");
@@ -149,7 +162,7 @@ async function simpleQuery(ctx: ScenarioContext): Promise<void> {
 }
 
 async function toolCall(ctx: ScenarioContext): Promise<void> {
-  const speechEnd = speakTurn(ctx, "tool_query", "required");
+  const speechEnd = await speakTurn(ctx, "tool_query", "required");
   try {
     const first = await watchResponse(ctx);
     expectCompleted(first, "the function-calling response");
@@ -171,10 +184,10 @@ async function toolCall(ctx: ScenarioContext): Promise<void> {
 }
 
 async function interruption(ctx: ScenarioContext): Promise<void> {
-  const speechEnd = speakTurn(ctx, "query");
+  const speechEnd = await speakTurn(ctx, "query");
   const interruptAt = interruptPoint(ctx);
   let interruptStart = 0;
-  let queryEnd = 0;
+  let interruptingQuery = null as Promise<number> | null;
   let stoppedAt = 0;
   const first = await watchResponse(ctx, {
     onAudio: (audioMs) => {
@@ -182,13 +195,14 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
       interruptStart = nowMs();
       // Without server VAD the client itself stops the agent, as a client-side VAD would.
       if (!ctx.serverVad) ctx.session.send({ type: "response.cancel" });
-      queryEnd = speakTurn(ctx, "interrupting_query");
+      // Paced, the agent hears it (and cancels) while the rest of the query is still being spoken.
+      interruptingQuery = speakTurn(ctx, "interrupting_query");
     },
     onSpeechStarted: (at) => {
       if (interruptStart !== 0 && stoppedAt === 0) stoppedAt = at;
     },
   });
-  if (interruptStart === 0) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
+  if (interruptStart === 0 || interruptingQuery === null) throw failure(`the response ended before the interruption point (${interruptAt.toFixed(0)} ms of audio)`);
   if (first.status !== "cancelled") {
     // Without server VAD nothing is heard: the client's own cancel came after the end.
     throw lateReaction(first, interruptStart, ctx.serverVad ? stoppedAt : 0, "interruption") ?? failure(`barge-in not honoured: the agent heard the interruption (speech_started) but its response ended ${first.status}`);
@@ -196,6 +210,7 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
   if (first.firstAudioAt !== null) ctx.trace.measure("ttfa", first.firstAudioAt - speechEnd);
   // The agent's audio stops when it hears the interruption (server VAD) or when it cancels.
   ctx.trace.measure("barge_in", (stoppedAt !== 0 ? stoppedAt : first.doneAt) - interruptStart);
+  const queryEnd = await interruptingQuery;
   const answer = await watchResponse(ctx);
   expectCompleted(answer, "the answer to the interrupting query");
   if (answer.firstAudioAt === null) throw failure("the answer to the interrupting query had no audio");
@@ -204,11 +219,11 @@ async function interruption(ctx: ScenarioContext): Promise<void> {
 }
 
 async function falseAlarm(ctx: ScenarioContext): Promise<void> {
-  const speechEnd = speakTurn(ctx, "query");
+  const speechEnd = await speakTurn(ctx, "query");
   const noiseAt = interruptPoint(ctx);
   let noiseStart = 0;
+  let noiseEnd = null as Promise<number> | null;
   let heardAt = 0;
-  let noiseEnd = 0;
   let stoppedAt = 0;
   let resumedAt = 0;
   const silenceMs = (ctx.session.config?.turnDetection?.silenceDurationMs ?? 500) + APPEND_MS;
@@ -216,27 +231,30 @@ async function falseAlarm(ctx: ScenarioContext): Promise<void> {
     const response = await watchResponse(ctx, {
       onAudio: (audioMs, at) => {
         if (stoppedAt !== 0 && resumedAt === 0) resumedAt = at;
-        if (noiseEnd !== 0 || audioMs < noiseAt) return;
+        if (noiseStart !== 0 || audioMs < noiseAt) return;
         noiseStart = nowMs();
-        noiseEnd = speak(ctx, ctx.audio.utterance("noise", ctx.utteranceIndex));
-        // Server VAD ends the noise after its silence duration; a client-side VAD just drops it.
-        if (ctx.serverVad) speak(ctx, silence(silenceMs, ctx.audio.sampleRate));
-        else ctx.session.send({ type: "audio.clear" });
+        const noise = ctx.audio.utterance("noise", ctx.utteranceIndex);
+        // Server VAD ends the noise after its silence duration, heard as the audio goes on (paced:
+        // in real time); a client-side VAD just drops it.
+        const sound = ctx.serverVad
+          ? ctx.speaker.speak([noise, silence(silenceMs, ctx.audio.sampleRate)])
+          : ctx.speaker.speak(noise, { onLast: () => ctx.session.send({ type: "audio.clear" }) });
+        noiseEnd = held(sound.ended.then((spoken) => spoken.partsSentAt[0]!));
       },
       onSpeechStarted: (at) => {
-        if (noiseEnd !== 0 && heardAt === 0) heardAt = at;
+        if (noiseStart !== 0 && heardAt === 0) heardAt = at;
       },
       onSpeechStopped: (at) => {
-        if (noiseEnd !== 0 && stoppedAt === 0) stoppedAt = at;
+        if (noiseStart !== 0 && stoppedAt === 0) stoppedAt = at;
       },
     });
-    if (noiseEnd === 0) throw failure(`the response ended before the false alarm (${noiseAt.toFixed(0)} ms of audio)`);
+    if (noiseStart === 0 || noiseEnd === null) throw failure(`the response ended before the false alarm (${noiseAt.toFixed(0)} ms of audio)`);
     if (response.status === "cancelled") throw failure("false alarm not recognised: the noise cancelled the response");
     expectCompleted(response, "the response");
     if (ctx.serverVad && resumedAt === 0) throw lateReaction(response, noiseStart, heardAt, "false-alarm noise") ?? failure("the response completed without resuming its audio after the false alarm");
     if (response.firstAudioAt !== null) ctx.trace.measure("ttfa", response.firstAudioAt - speechEnd);
     ctx.trace.measure("response_total", response.doneAt - speechEnd);
-    if (resumedAt !== 0) ctx.trace.measure("resume", resumedAt - noiseEnd);
+    if (resumedAt !== 0) ctx.trace.measure("resume", resumedAt - (await noiseEnd));
     ctx.trace.outcome("false_alarm_resume_rate", true);
   } catch (err) {
     ctx.trace.outcome("false_alarm_resume_rate", false);
