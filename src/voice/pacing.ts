@@ -21,13 +21,9 @@ export interface Spoken {
   sentAt: number;
   /** The same for each part of the utterance (see Speaker.speak), in order. */
   partsSentAt: number[];
-  /** When its audio ended on the speaking schedule (burst: `sentAt`); a following utterance continues from here. */
-  spokenUntil: number;
 }
 
 export interface SpeakOptions {
-  /** Continue a schedule: the first append is due when its audio has been spoken after this time. */
-  after?: number;
   /** Runs right after the last append, in the same turn of the event loop (the commit of a turn). */
   onLast?(): void;
 }
@@ -119,7 +115,7 @@ export class Speaker {
       });
       const sentAt = nowMs();
       options.onLast?.();
-      ended = Promise.resolve({ sentAt, partsSentAt, spokenUntil: sentAt });
+      ended = Promise.resolve({ sentAt, partsSentAt });
     } catch (err) {
       ended = Promise.reject(err as Error);
       // Awaited by the scenario if it gets that far; never an unhandled rejection otherwise.
@@ -131,9 +127,10 @@ export class Speaker {
 }
 
 /**
- * A paced utterance. Append k is due when its audio has been spoken: `after` plus the audio of
- * appends 0..k. Without `after` the first append goes at once (the user began one append earlier).
- * A wheel firing sends every append due by then, so overdue ones go out together, each counted late.
+ * A paced utterance. Append k is due when the audio of appends 0..k has been spoken, counting from
+ * one append before the start (the first goes at once: the user began one append earlier), as a
+ * microphone delivers each buffer once it is full. A wheel firing sends every append due by then,
+ * so overdue ones go out together, each counted late.
  */
 class PacedUtterance implements Utterance {
   readonly ended: Promise<Spoken>;
@@ -157,7 +154,7 @@ class PacedUtterance implements Utterance {
     // A failed utterance nobody awaits any more (its request already failed) must not be an unhandled rejection.
     this.ended.catch(() => undefined);
     const { chunks } = appends;
-    let spoken = options.after ?? nowMs() - (chunks.length > 0 ? speaker.durationOf(chunks[0]!) : 0);
+    let spoken = nowMs() - (chunks.length > 0 ? speaker.durationOf(chunks[0]!) : 0);
     for (const chunk of chunks) {
       spoken += speaker.durationOf(chunk);
       this.dueAt.push(spoken);
@@ -195,7 +192,7 @@ class PacedUtterance implements Utterance {
         return;
       }
       this.options.onLast?.();
-      this.resolve({ sentAt: now, partsSentAt: this.partsSentAt, spokenUntil: this.dueAt.at(-1) ?? this.options.after ?? now });
+      this.resolve({ sentAt: now, partsSentAt: this.partsSentAt });
     } catch (err) {
       this.reject(err as Error);
     }
