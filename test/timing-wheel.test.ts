@@ -116,3 +116,33 @@ test("drift-free cadence: 200 ticks at 5 ms end within 3 ms of 1000 ms", async (
   assert.equal(lateness.count, ticks);
   assert.ok(lateness.p50 < 1, `median lateness ${lateness.p50} ms`);
 });
+
+test("precise: false waits on plain timers: never fires a task early, and costs next to no CPU while waiting", async () => {
+  // 100 tasks 3 ms apart: a polling wheel spins through the last 2 ms before each of them.
+  const run = async (precise: boolean): Promise<{ cpuMs: number; earliestMs: number; latestMs: number }> => {
+    const wheel = new TimingWheel(undefined, { precise });
+    const startMs = nowMs() + 5;
+    const cpuBefore = process.cpuUsage();
+    let earliestMs = Infinity;
+    let latestMs = -Infinity;
+    await new Promise<void>((resolve) => {
+      let left = 100;
+      for (let i = 0; i < 100; i++) {
+        const dueMs = startMs + i * 3;
+        wheel.schedule(dueMs, (firedAtMs) => {
+          earliestMs = Math.min(earliestMs, firedAtMs - dueMs);
+          latestMs = Math.max(latestMs, firedAtMs - dueMs);
+          if (--left === 0) resolve();
+        });
+      }
+    });
+    const cpu = process.cpuUsage(cpuBefore);
+    return { cpuMs: (cpu.user + cpu.system) / 1000, earliestMs, latestMs };
+  };
+  const polling = await run(true);
+  const timers = await run(false);
+  assert.ok(timers.earliestMs >= 0, `a task fired ${-timers.earliestMs} ms early`);
+  // Timers are late by up to about a millisecond on an idle machine; a loaded one adds its own delay.
+  assert.ok(timers.latestMs < 50, `latest firing ${timers.latestMs} ms after its due time`);
+  assert.ok(timers.cpuMs < polling.cpuMs / 2, `timers used ${timers.cpuMs.toFixed(1)} ms of CPU, polling ${polling.cpuMs.toFixed(1)} ms`);
+});

@@ -57,8 +57,23 @@ export class TimingWheel {
   private fireCostMs = 0;
   private stopped = false;
 
-  /** `onError` receives exceptions thrown by callbacks, so one broken stream cannot stall the rest. */
-  constructor(private readonly onError: (err: unknown) => void = rethrowLater) {}
+  private readonly pollWindowMs: number;
+  private readonly timerLeadMs: number;
+
+  /**
+   * `onError` receives exceptions thrown by callbacks, so one broken stream cannot stall the rest.
+   * `precise: false` drops the polling: plain timers, which may fire up to a millisecond or so late
+   * but cost nothing while waiting (for a load generator's own pacing, where a spinning event loop
+   * would take CPU from the measurement).
+   */
+  constructor(
+    private readonly onError: (err: unknown) => void = rethrowLater,
+    options: { precise?: boolean } = {},
+  ) {
+    const precise = options.precise ?? true;
+    this.pollWindowMs = precise ? POLL_WINDOW_MS : 0;
+    this.timerLeadMs = precise ? TIMER_LEAD_MS : 0;
+  }
 
   get size(): number {
     return this.heap.length;
@@ -103,16 +118,16 @@ export class TimingWheel {
     this.leadMs = this.centringLeadMs();
     const dueMs = this.heap[0]!.dueMs - this.leadMs;
     const deltaMs = dueMs - nowMs();
-    if (deltaMs <= POLL_WINDOW_MS) {
+    if (deltaMs <= this.pollWindowMs) {
       this.clearTimer();
       this.immediate = setImmediate(this.onImmediate);
       return;
     }
-    const wakeMs = dueMs - TIMER_LEAD_MS;
+    const wakeMs = dueMs - this.timerLeadMs;
     if (this.timer !== undefined && this.timerWakeMs <= wakeMs) return;
     this.clearTimer();
     this.timerWakeMs = wakeMs;
-    this.timer = setTimeout(this.onTimer, deltaMs - TIMER_LEAD_MS);
+    this.timer = setTimeout(this.onTimer, deltaMs - this.timerLeadMs);
   }
 
   private disarm(): void {
