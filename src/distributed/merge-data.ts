@@ -1,6 +1,7 @@
 // The `merge` block of a report: what merging needs beyond the contract's figures — exact counts that
 // rates would round away, per-type histograms, per-second histograms of segment runs, and the
-// wall-clock zero of the run clock so that the timelines of processes started apart line up.
+// wall-clock zero of the run clock so that the timelines of processes started apart line up. The
+// whole run's load model and the prompt-length histograms are added by the load test, which holds them.
 import { nowMs } from "../clock.js";
 import type { Collector } from "../metrics/collector.js";
 import type { MetricSet } from "../metrics/metric-set.js";

@@ -1,15 +1,20 @@
 // Merging the reports of a run's segments (or of runs side by side) into the report one process
 // would have written: histograms added bucket by bucket (never percentiles averaged), counters
 // summed, rates recomputed over the merged wall-clock span, timelines aligned on wall-clock seconds.
-// The reports are folded back into a Collector so that the report is built by the same code.
+// The reports are folded back into a Collector so that the report is built by the same code; what a
+// collector does not hold (prompt lengths, the whole run's load model) comes from the reports' merge
+// data, and the run's thresholds and a voice run's assessment are evaluated again on the merged figures.
 import { arrivalsBlock } from "../metrics/arrivals.js";
 import { UsageError } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
 import { LatencyHistogram, type LatencySummary } from "../metrics/histogram.js";
 import { MetricSet } from "../metrics/metric-set.js";
 import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
+import { assessmentFor } from "../report/assessment.js";
 import { buildReport } from "../report/build.js";
-import type { LatencyBlock, Report, RunSummary, TimelinePoint } from "../report/types.js";
+import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
+import type { LatencyBlock, PromptLengthStats, PromptsBlock, PromptsMergeData, Report, RunSummary, TimelinePoint } from "../report/types.js";
+import { lengthStats } from "../workload/prompt-stats.js";
 import { addCounts } from "./merge-data.js";
 import { formatSegment } from "./segment.js";
 
@@ -173,6 +178,66 @@ function exactExtremes(merged: LatencyBlock, parts: LatencyBlock[]): void {
   }
 }
 
+/**
+ * The prompt length statistics of every report's prompts: their histograms added, extremes exact from
+ * the reports' own blocks. Null when no report has prompt statistics, or when one lacks the histograms
+ * (written before they were kept; said in a warning).
+ */
+function mergePrompts(named: NamedReport[], warnings: string[]): { block: PromptsBlock; data: PromptsMergeData } | null {
+  if (!named.some(({ report }) => report.prompts)) return null;
+  const without = named.filter(({ report }) => !report.merge!.prompts);
+  if (without.length > 0) {
+    warnings.push(`${without.map((n) => n.name).join(", ")}: no prompt length histograms (written by an older tokenstorm): the merged report has no prompts block`);
+    return null;
+  }
+  const measure = (key: "chars" | "tokens"): { stats: PromptLengthStats | null; encoded: string | null } => {
+    const histogram = new LatencyHistogram();
+    for (const { report } of named) {
+      const encoded = report.merge!.prompts![key];
+      if (encoded) histogram.add(LatencyHistogram.decode(encoded));
+    }
+    const stats = lengthStats(histogram);
+    const known = named.map(({ report }) => report.prompts?.[key]).filter((s): s is PromptLengthStats => !!s && s.count > 0);
+    if (stats && known.length > 0) {
+      stats.min = Math.min(...known.map((s) => s.min));
+      stats.max = Math.max(...known.map((s) => s.max));
+      stats.p50 = Math.max(stats.min, Math.min(stats.max, stats.p50));
+      stats.p95 = Math.max(stats.min, Math.min(stats.max, stats.p95));
+    }
+    return { stats, encoded: histogram.count > 0 ? histogram.encode() : null };
+  };
+  const source = [...new Set(named.map(({ report }) => report.merge!.prompts!.source))].join(" + ");
+  const chars = measure("chars");
+  const tokens = measure("tokens");
+  return {
+    block: { source, chars: chars.stats, tokens: tokens.stats },
+    data: { source, chars: chars.encoded, tokens: tokens.encoded },
+  };
+}
+
+/**
+ * The merged config's load model: a segment's report describes its own share (3 of 6 clients), its
+ * merge data the whole run's. Reports from before that was kept keep the first segment's, with a warning.
+ */
+function wholeLoadModel(named: NamedReport[], config: Record<string, unknown>, warnings: string[]): void {
+  const segmentsOnly = named.filter(({ report }) => report.merge!.segment !== null);
+  if (segmentsOnly.length === 0) return;
+  const described = segmentsOnly.map(({ report }) => report.merge!.run_load_model).find((d) => d !== undefined);
+  if (described !== undefined) config["load_model"] = described;
+  else warnings.push(`${segmentsOnly[0]!.name}: no whole-run load model (written by an older tokenstorm): config.load_model describes one segment's share`);
+}
+
+/** The run's own thresholds (the config's, as the segments were given them), evaluated on the merged report. */
+function runThresholds(report: Report, warnings: string[]): void {
+  const expressions = report.config["thresholds"];
+  if (!Array.isArray(expressions) || expressions.length === 0) return;
+  try {
+    report.thresholds = evaluateThresholds(parseThresholds(expressions.map(String)), report);
+  } catch (err) {
+    warnings.push(`the run's thresholds could not be evaluated: ${(err as Error).message}`);
+  }
+}
+
 export function mergeReports(named: NamedReport[], options: MergeOptions = {}): MergeResult {
   if (named.length === 0) throw new UsageError("nothing to merge");
   for (const { name, report } of named) {
@@ -227,9 +292,14 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
   }
 
   const byTime = (key: "started_at" | "finished_at"): string[] => reports.map((r) => r.tokenstorm[key]).sort();
+  let config = options.config;
+  if (!config) {
+    config = wholeRunConfig(reports[0]!.config);
+    wholeLoadModel(named, config, warnings);
+  }
   const report = buildReport({
     collector,
-    config: options.config ?? wholeRunConfig(reports[0]!.config),
+    config,
     durationS: (endMs - zeroMs) / 1000,
     interrupted: reports.some((r) => r.summary.interrupted),
     startedAtIso: byTime("started_at")[0]!,
@@ -252,6 +322,17 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
       Math.max(...arrived.map((r) => r.arrivals!.max_lag_ms)),
     );
   }
+  const prompts = mergePrompts(named, warnings);
+  if (prompts) report.prompts = prompts.block;
+  // The merged report can be merged again: it carries what its own merge needs.
+  report.merge = {
+    ...report.merge!,
+    ...(typeof config["load_model"] === "string" ? { run_load_model: config["load_model"] } : {}),
+    ...(prompts ? { prompts: prompts.data } : {}),
+  };
   report.segments = segments;
+  runThresholds(report, warnings);
+  const assessment = assessmentFor(report, String(config["protocol"] ?? ""));
+  if (assessment) report.assessment = assessment;
   return { report, missing: segments.missing, warnings };
 }

@@ -53,6 +53,32 @@ export function checkSegmentable(config: RunConfig, count: number, problems: Pro
   }
 }
 
+/**
+ * The whole run's number of request (client, cycle): cycle × units + client, units being the whole
+ * run's clients (users of the staged model). An open-model arrival is its own number (cycle 0). One
+ * process issues the closed model's requests in about this order, all clients' first cycle first.
+ */
+export function wholeRequestNumber(config: RunConfig): (client: number, cycle: number) => number {
+  const units = config.stages?.users ?? config.clients;
+  return (client, cycle) => cycle * units + client;
+}
+
+/**
+ * How many of the closed (or staged) model's first `budget` requests, by whole-run request number,
+ * are the segment's: clients (users) i-1, i-1+N... each up to its cycles. Together the segments
+ * issue min(budget, clients × cycles), as one process does, however unevenly the clients split.
+ */
+function closedBudgetShare(config: RunConfig, budget: number, segment: Segment): number {
+  const units = config.stages?.users ?? config.clients;
+  const cycles = config.stages ? null : config.cycles;
+  let share = 0;
+  for (let client = segment.index - 1; client < Math.min(units, budget); client += segment.count) {
+    const within = Math.ceil((budget - client) / units);
+    share += cycles === null ? within : Math.min(cycles, within);
+  }
+  return share;
+}
+
 /** The open model's schedule, thinned to the segment's arrivals (every N-th, offset by the index). */
 export function segmentPlan(plan: ArrivalPlan, segment: Segment): ArrivalPlan {
   return {
@@ -78,7 +104,10 @@ export function segmentConfig(config: RunConfig): RunConfig {
   const shaped: RunConfig = {
     ...config,
     clients: Math.max(1, segmentShare(config.clients, segment)),
-    requests: config.requests === null ? null : segmentShare(config.requests, segment),
+    // Open-model arrival k is segment k mod N + 1's, so is its place in the budget; closed and staged
+    // models are split by client, whose numbers of requests differ when the clients split unevenly.
+    requests:
+      config.requests === null ? null : config.pattern === null ? closedBudgetShare(config, config.requests, segment) : segmentShare(config.requests, segment),
     maxConcurrent: Math.max(1, segmentShare(config.maxConcurrent, segment)),
     pattern: config.pattern === null ? null : segmentPlan(config.pattern, segment),
     // The segment's users ramp up and down over the same stages: its share of the whole's users.

@@ -18,7 +18,7 @@ import type { LoadModel } from "../workload/types.js";
 import { OpenModel } from "../workload/open.js";
 import { requestSource } from "../workload/request-source.js";
 import { StagedModel } from "../workload/stages.js";
-import { segmentConfig, segmentModel } from "../distributed/segment.js";
+import { segmentConfig, segmentModel, wholeRequestNumber } from "../distributed/segment.js";
 import { startEmbeddedTarget } from "./embedded.js";
 import { Runner } from "./runner.js";
 
@@ -108,14 +108,16 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const reportConfig = { ...redactedConfig(options.config), target, embedded_emulator: embedded !== null, load_model: model.describe() };
   if (config.verbose) process.stderr.write(`tokenstorm: ${model.describe()}; protocol ${protocol.name} -> ${target}\n`);
 
-  const requests = requestSource(config);
+  // A segment numbers its requests, and deals voice scenarios, as the whole run does.
+  const segment = config.distributed.segment;
+  const requests = requestSource(config, segment === null ? undefined : wholeRequestNumber(options.config));
   const runner = new Runner({
     model,
     driver,
     collector,
     outputs: [...outputs, requests.stats],
     // Voice protocols plan their own requests: each is a conversation scenario.
-    nextRequest: protocol.requests?.(config) ?? requests.next,
+    nextRequest: protocol.requests?.(options.config) ?? requests.next,
     durationS: config.durationS,
     maxRequests: config.requests,
     gracefulStopMs: config.gracefulStopS * 1000,
@@ -124,6 +126,9 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const finalReport = (durationS: number, interrupted: boolean): Report => {
     const report = buildReport({ collector, config: reportConfig, durationS, interrupted, startedAtIso, finishedAtIso: wallClockIso(), segment: config.distributed.segment });
     report.prompts = requests.stats.block();
+    // What merging the segments needs: the whole run's load model (not this segment's share) and prompt lengths.
+    const runLoadModel = segment === null ? model.describe() : loadModelFor(options.config, new Collector()).describe();
+    report.merge = { ...report.merge!, run_load_model: runLoadModel, prompts: requests.stats.encoded() };
     report.thresholds = evaluateThresholds(thresholds, report);
     report.assessment = assessmentFor(report, config.protocol);
     return report;

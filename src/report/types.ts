@@ -141,6 +141,17 @@ export interface MergeData {
   by_type: Record<string, { counts: MergeCounts; histograms: Record<string, string> }>;
   /** Segment runs: one entry per timeline point, that second's encoded ttft / itl / e2e histograms. */
   timeline_histograms?: Array<Record<string, string>>;
+  /** The whole run's load model as one process describes it (a segment's config.load_model is its share). */
+  run_load_model?: string;
+  /** The histograms behind the report's `prompts` block (absent in reports from before it existed). */
+  prompts?: PromptsMergeData;
+}
+
+/** Prompt length histograms, encoded (HDR; one unit is one character or one token); null when empty. */
+export interface PromptsMergeData {
+  source: string;
+  chars: string | null;
+  tokens: string | null;
 }
 
 /** One finished request, as written to the raw NDJSON / CSV outputs (times in ms). */

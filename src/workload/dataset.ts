@@ -38,6 +38,11 @@ export class PromptDataset {
     return entry;
   }
 
+  /** The entry a run's `index`-th request takes (0-based, wrapping around): what take() gives it in turn. */
+  at(index: number): DatasetEntry {
+    return this.entries[index % this.entries.length]!;
+  }
+
   /** The report's config names the file and its make-up, not every prompt. */
   toJSON(): Record<string, unknown> {
     const types: Record<string, number> = {};

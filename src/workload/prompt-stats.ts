@@ -1,10 +1,12 @@
 // Prompt length statistics for the report's `prompts` block: characters of every prompt sent, and
-// prompt tokens where the server reported usage. HDR histograms, like every other distribution.
+// prompt tokens where the server reported usage. HDR histograms, like every other distribution; their
+// encoded form goes into the report's merge data so segments merge into the same block.
 import { LatencyHistogram } from "../metrics/histogram.js";
 import type { Output } from "../report/output.js";
-import type { PromptLengthStats, PromptsBlock, RequestRecord } from "../report/types.js";
+import type { PromptLengthStats, PromptsBlock, PromptsMergeData, RequestRecord } from "../report/types.js";
 
-function lengthStats(histogram: LatencyHistogram): PromptLengthStats | null {
+/** The block's figures from a histogram of lengths (null when it holds none). */
+export function lengthStats(histogram: LatencyHistogram): PromptLengthStats | null {
   if (histogram.count === 0) return null;
   // The histogram is in "milliseconds"; here one unit is one character or token.
   const { count, min, mean, p50, p95, max } = histogram.summary();
@@ -33,5 +35,11 @@ export class PromptStatsRecorder implements Output {
 
   block(): PromptsBlock {
     return { source: this.source, chars: lengthStats(this.chars), tokens: lengthStats(this.tokens) };
+  }
+
+  /** The histograms behind block(), encoded for the report's merge data (null when empty). */
+  encoded(): PromptsMergeData {
+    const encode = (h: LatencyHistogram): string | null => (h.count === 0 ? null : h.encode());
+    return { source: this.source, chars: encode(this.chars), tokens: encode(this.tokens) };
   }
 }

@@ -17,13 +17,17 @@ export interface RequestSource {
   readonly stats: PromptStatsRecorder;
 }
 
-export function requestSource(config: RequestSourceConfig): RequestSource {
+/**
+ * `requestNumber`: a segment of a larger run numbers its requests as the whole run does, and takes
+ * the dataset entry of that number, so that the segments together send the entries one process sends.
+ */
+export function requestSource(config: RequestSourceConfig, requestNumber?: (client: number, cycle: number) => number): RequestSource {
   const { dataset, length } = config;
   const stats = new PromptStatsRecorder(dataset ? `dataset ${dataset.file}` : `built-in ${config.prompts.join(",")}`);
   const next = (client: number, cycle: number): RequestSpec => {
     let spec: RequestSpec;
     if (dataset) {
-      const entry = dataset.take();
+      const entry = requestNumber ? dataset.at(requestNumber(client, cycle)) : dataset.take();
       spec = { type: entry.type, prompt: entry.prompt, messages: entry.messages, maxTokens: entry.maxTokens ?? length };
     } else {
       spec = { ...pickPrompt(config.prompts, client, cycle), maxTokens: length };
