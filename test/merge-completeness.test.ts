@@ -7,6 +7,8 @@ import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { resolveRunConfig } from "../src/config/run-config.js";
+import { segmentConfig } from "../src/distributed/segment.js";
 import { assessReport } from "../src/report/assessment.js";
 import type { PromptLengthStats, Report } from "../src/report/types.js";
 import { runCli, tempDir, type CliResult } from "./helpers/cli.js";
@@ -263,5 +265,28 @@ describe("segment files from before the new merge data", () => {
     assert.equal(merged.summary.requests, 6);
     assert.equal(merged.prompts, undefined);
     assert.match(String(merged.config["load_model"]), /^closed: 2 clients/);
+  });
+});
+
+describe("a closed model's request budget over segments", () => {
+  test("the segments' shares add up to what one process issues, each within its clients' cycles", () => {
+    for (const clients of [2, 3, 5, 7]) {
+      for (const cycles of [1, 3, null]) {
+        for (const count of [2, 3]) {
+          if (count > clients) continue;
+          for (const budget of [count, clients, clients + 1, 2 * clients - 1, 3 * clients, 4 * clients + 2]) {
+            const base = resolveRunConfig({ target: "http://127.0.0.1:1", clients: String(clients), requests: String(budget), ...(cycles === null ? { duration: "10" } : { cycles: String(cycles) }) });
+            const shares = Array.from({ length: count }, (_, i) => {
+              const config = segmentConfig({ ...base, cycles, distributed: { ...base.distributed, segment: { index: i + 1, count } } });
+              if (cycles !== null) assert.ok(config.requests! <= config.clients * cycles, `segment ${i + 1}/${count} within its clients' cycles`);
+              assert.ok(config.requests! >= 1);
+              return config.requests!;
+            });
+            const whole = cycles === null ? budget : Math.min(budget, clients * cycles);
+            assert.equal(shares.reduce((a, b) => a + b, 0), whole, `${clients} clients x ${cycles} cycles, budget ${budget}, ${count} segments: ${shares.join(" + ")}`);
+          }
+        }
+      }
+    }
   });
 });
