@@ -258,6 +258,184 @@ async function distributed(rows: Row[]): Promise<void> {
   }
 }
 
+/** Soak length, seconds: TOKENSTORM_SOAK_S (3600 for the hour the product promises), else a short 60 s check. */
+function soakSeconds(): number {
+  const raw = process.env["TOKENSTORM_SOAK_S"];
+  if (raw === undefined || raw === "") return 60;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 20) throw new Error(`TOKENSTORM_SOAK_S must be a number of seconds >= 20 (got "${raw}")`);
+  return seconds;
+}
+
+/** Growth past which a soak does not count as flat, KB per minute (see READING). */
+const FLAT_KB_PER_MIN = 64;
+const SOAK_SAMPLE_MS = 2000;
+/**
+ * Preloaded into each soak child (`--import`, no inspector): before every sample it runs a full GC
+ * and writes heap used, heap reserved and external memory to fd 3, so heap growth is what survives
+ * collection, not the sawtooth of garbage between collections. Worker threads stay silent.
+ */
+const PROBE =
+  'import{writeSync}from"node:fs";import{setFlagsFromString}from"node:v8";import{runInNewContext}from"node:vm";import{isMainThread}from"node:worker_threads";' +
+  'if(isMainThread){setFlagsFromString("--expose-gc");const gc=runInNewContext("gc");' +
+  `const t=setInterval(()=>{gc();const m=process.memoryUsage();try{writeSync(3,[m.heapUsed,m.heapTotal,m.external].join(" ")+"\\n")}catch{clearInterval(t)}},${SOAK_SAMPLE_MS});t.unref()}`;
+
+/** What the probe saw after its latest forced GC, KB. */
+interface HeapReading {
+  usedKb: number;
+  /** V8 heap reserved: used plus free space in its pages. */
+  totalKb: number;
+  /** Memory outside the V8 heap held by JS objects (Buffers, ArrayBuffers). */
+  externalKb: number;
+}
+
+interface ProbedChild {
+  child: ReturnType<typeof spawn>;
+  /** The latest reading; null before the first sample. */
+  heap(): HeapReading | null;
+  exited: Promise<void>;
+}
+
+/** A node child running the CLI with the probe preloaded; its stdout goes to `onStdout`. */
+function spawnProbed(args: string[], onStdout?: (text: string) => void): ProbedChild {
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const child = spawn(process.execPath, [`--import=data:text/javascript,${encodeURIComponent(PROBE)}`, cli, ...args], {
+    stdio: ["ignore", onStdout ? "pipe" : "ignore", "inherit", "pipe"],
+  });
+  let heap: HeapReading | null = null;
+  let pending = "";
+  (child.stdio[3] as NodeJS.ReadableStream).on("data", (data: Buffer) => {
+    pending += data.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop()!;
+    if (lines.length > 0) {
+      const [used, total, external] = lines.at(-1)!.split(" ").map((field) => Number(field) / 1024);
+      heap = { usedKb: used!, totalKb: total!, externalKb: external! };
+    }
+  });
+  if (onStdout) child.stdout!.on("data", (data: Buffer) => onStdout(data.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  return { child, heap: () => heap, exited };
+}
+
+function stopChild(probed: ProbedChild): Promise<void> {
+  const { child } = probed;
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  return probed.exited;
+}
+
+/** Resident set size of a process, KB, from /proc/<pid>/status; null once it is gone. */
+function rssKb(pid: number): number | null {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+interface SoakSample {
+  tS: number;
+  clientRssKb: number | null;
+  client: HeapReading | null;
+  emulatorRssKb: number | null;
+  emulator: HeapReading | null;
+}
+
+/**
+ * Growth of `value` over the samples' second half, KB per minute: the Theil-Sen slope (the median of
+ * the slopes between every two samples), so that one transient (a stall that piles up streams, a GC
+ * that hands pages back) cannot tilt the line the way it tilts a least-squares fit.
+ */
+function slopeKbPerMin(samples: SoakSample[], value: (s: SoakSample) => number | null, durationS: number): { slope: number; first: number; last: number } | null {
+  const points = samples.filter((s) => s.tS >= durationS / 2 && value(s) !== null).map((s) => [s.tS / 60, value(s)!] as const);
+  if (points.length < 3) return null;
+  const slopes = new Float64Array((points.length * (points.length - 1)) / 2);
+  let n = 0;
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) slopes[n++] = (points[j]![1] - points[i]![1]) / (points[j]![0] - points[i]![0]);
+  }
+  slopes.sort();
+  const slope = n % 2 === 1 ? slopes[(n - 1) / 2]! : (slopes[n / 2 - 1]! + slopes[n / 2]!) / 2;
+  return { slope, first: points[0]![1], last: points.at(-1)![1] };
+}
+
+/**
+ * Memory over a long run: `tokenstorm run` (open model, 440 arrivals/s of 30 tokens at a 20 ms
+ * cadence, so about 300 streams open; raw and CSV outputs streamed to /dev/null) against
+ * `tokenstorm emulate`, each in its own process. RSS from /proc and the live heap after a forced GC
+ * are sampled every 2 s; the first half is warm-up, growth is the slope over the second half.
+ */
+async function soak(rows: Row[], durationS: number): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), "tokenstorm-soak-"));
+  let listening: (url: string) => void = () => undefined;
+  const urlReady = new Promise<string>((resolve) => (listening = resolve));
+  let emulatorOut = "";
+  const emulator = spawnProbed(["emulate", "--port", "0", "--ttft-ms", "100", "--itl-ms", "20"], (text) => {
+    emulatorOut += text;
+    const match = /listening on (http:\/\/\S+)/.exec(emulatorOut);
+    if (match) listening(match[1]!);
+  });
+  let client: ProbedChild | null = null;
+  try {
+    const url = await Promise.race([urlReady, emulator.exited.then(() => Promise.reject(new Error("soak: the emulator exited before listening")))]);
+    const out = join(folder, "report.json");
+    const args = ["run", "--target", url, "--pattern", "constant", "--rps", "440", "--length", "30", "--max-concurrent", "1000"];
+    args.push("--duration", String(durationS), "--quiet", "--no-save", "--out", out, "--raw", "/dev/null", "--csv", "/dev/null");
+    const started = nowMs();
+    client = spawnProbed(args);
+    const clientPid = client.child.pid!;
+    const emulatorPid = emulator.child.pid!;
+    const samples: SoakSample[] = [];
+    let nextNoteS = 60;
+    const sampler = setInterval(() => {
+      const sample: SoakSample = {
+        tS: (nowMs() - started) / 1000,
+        clientRssKb: rssKb(clientPid),
+        client: client!.heap(),
+        emulatorRssKb: rssKb(emulatorPid),
+        emulator: emulator.heap(),
+      };
+      if (sample.tS > durationS) return;
+      samples.push(sample);
+      if (sample.tS >= nextNoteS) {
+        nextNoteS += 60;
+        const mb = (kb: number | null): string => (kb === null ? "-" : (kb / 1024).toFixed(1));
+        process.stderr.write(
+          `soak ${Math.round(sample.tS)}/${durationS}s: client rss ${mb(sample.clientRssKb)} MB heap ${mb(sample.client?.usedKb ?? null)} MB; emulator rss ${mb(sample.emulatorRssKb)} MB heap ${mb(sample.emulator?.usedKb ?? null)} MB\n`,
+        );
+      }
+    }, SOAK_SAMPLE_MS);
+    await client.exited;
+    clearInterval(sampler);
+    const samplesFile = process.env["TOKENSTORM_SOAK_SAMPLES"];
+    if (samplesFile) {
+      const heapFields = (h: HeapReading | null): string[] => [h?.usedKb, h?.totalKb, h?.externalKb].map((kb) => kb?.toFixed(0) ?? "");
+      const lines = samples.map((s) => [s.tS.toFixed(1), s.clientRssKb, ...heapFields(s.client), s.emulatorRssKb, ...heapFields(s.emulator)].join(","));
+      const header = "t_s,client_rss_kb,client_heap_kb,client_heap_total_kb,client_external_kb,emulator_rss_kb,emulator_heap_kb,emulator_heap_total_kb,emulator_external_kb";
+      writeFileSync(samplesFile, `${header}\n${lines.join("\n")}\n`);
+    }
+    const summary = (JSON.parse(readFileSync(out, "utf8")) as { summary: { requests: number; failed: number; dropped: number } }).summary;
+    const label = `soak ${durationS} s, ~300 streams @ 20 ms`;
+    const series: Array<[string, (s: SoakSample) => number | null]> = [
+      ["client RSS", (s) => s.clientRssKb],
+      ["client live heap", (s) => s.client?.usedKb ?? null],
+      ["emulator RSS", (s) => s.emulatorRssKb],
+      ["emulator live heap", (s) => s.emulator?.usedKb ?? null],
+    ];
+    for (const [name, value] of series) {
+      const fit = slopeKbPerMin(samples, value, durationS);
+      const measured = fit === null ? "no samples" : `${fit.slope.toFixed(1)} (${(fit.first / 1024).toFixed(1)} -> ${(fit.last / 1024).toFixed(1)} MB)`;
+      rows.push([`${label}: ${name} growth, 2nd half (KB/min)`, measured, `|x| < ${FLAT_KB_PER_MIN}`]);
+    }
+    rows.push([`${label}: requests / failed / dropped`, `${summary.requests} / ${summary.failed} / ${summary.dropped}`, "- / 0 / 0"]);
+  } finally {
+    if (client) await stopChild(client);
+    await stopChild(emulator);
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 function table(rows: Row[]): string {
   const header: Row = ["figure", "measured", "goal"];
   const widths = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
@@ -280,6 +458,7 @@ async function main(): Promise<void> {
     await emulatorLateness(rows, 5000, 50);
   }
   if (!only || only === "distributed") await distributed(rows);
+  if (!only || only === "soak") await soak(rows, soakSeconds());
   const text = table(rows);
   console.log(text);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
