@@ -102,6 +102,39 @@ function assertFinalEqualsReport(final: Sample, report: Report): void {
   assert.ok(Math.abs(m.get("ttft_seconds_sum")! - reportSum) <= reportSum * 0.01 + 0.001, `ttft sum ${m.get("ttft_seconds_sum")} vs ${reportSum}`);
 }
 
+/**
+ * A distributed run of 8 clients for 4 s with the exporter and the web view, watched while it goes
+ * on: the checks both kinds of controller share (exit 0, both segments merged, counters never back,
+ * live figures rising, the final scrape equal to the report). `source` says where the workers are.
+ */
+async function watchedLiveRun(source: string[], targetUrl: string, children: ChildProcess[]): Promise<{ samples: Sample[]; report: Report; webLive: NonNullable<Sample["web"]>[] }> {
+  const cwd = tempDir();
+  const [prometheusPort, webPort] = await freePorts("127.0.0.1", 2);
+  const run = started(
+    ["run", ...source, "--target", targetUrl, "--clients", "8", "--duration", "4", "--length", "30",
+      "--prometheus-port", String(prometheusPort), "--web", "--web-port", String(webPort), "--linger", "3",
+      "--out", "r.json", "--no-save", "--quiet"],
+    cwd,
+  );
+  children.push(run.child);
+  const samples = await watch(prometheusPort!, webPort!, run.state);
+  const result = await run.result;
+  assert.equal(result.code, 0, result.stderr);
+  const report = readReport(join(cwd, "r.json"));
+  assert.deepEqual(report.segments, { count: 2, merged: ["1/2", "2/2"], missing: [] });
+
+  assertMonotonic(samples);
+  const live = assertRoseLive(samples);
+  // In flight: the sum over both workers (4 clients each), more than either alone has.
+  const peakActive = Math.max(...live.map((s) => s.metrics.get("active_requests")!));
+  assert.ok(peakActive > 4 && peakActive <= 8, `in flight at most ${peakActive}`);
+  assertFinalEqualsReport(samples.at(-1)!, report);
+  const webLive = live.map((s) => s.web!).filter((w) => !w.finished && w.requests > 0);
+  assert.ok(new Set(webLive.map((w) => w.requests)).size >= 2, `web requests rose: ${webLive.map((w) => w.requests).join(" ")}`);
+  assert.equal(samples.at(-1)!.web!.requests, report.summary.requests);
+  return { samples, report, webLive };
+}
+
 function started(args: string[], cwd: string): { child: ChildProcess; result: Promise<CliResult>; state: { exited: boolean } } {
   const child = startCli(args, { cwd });
   const state = { exited: false };
@@ -121,31 +154,8 @@ describe("live outputs of distributed runs", () => {
   });
 
   test("--workers 2: the exporter and the web view rise second by second and end on the merged report", async () => {
-    const cwd = tempDir();
-    const [prometheusPort, webPort] = await freePorts("127.0.0.1", 2);
-    const run = started(
-      ["run", "--target", emulator().url, "--workers", "2", "--clients", "8", "--duration", "4", "--length", "30",
-        "--prometheus-port", String(prometheusPort), "--web", "--web-port", String(webPort), "--linger", "3",
-        "--out", "r.json", "--no-save", "--quiet"],
-      cwd,
-    );
-    children.push(run.child);
-    const samples = await watch(prometheusPort!, webPort!, run.state);
-    const result = await run.result;
-    assert.equal(result.code, 0, result.stderr);
-    const report = readReport(join(cwd, "r.json"));
-    assert.deepEqual(report.segments, { count: 2, merged: ["1/2", "2/2"], missing: [] });
-
-    assertMonotonic(samples);
-    const live = assertRoseLive(samples);
-    // In flight: the sum over both workers (4 clients each), more than either alone has.
-    const peakActive = Math.max(...live.map((s) => s.metrics.get("active_requests")!));
-    assert.ok(peakActive > 4 && peakActive <= 8, `in flight at most ${peakActive}`);
-    assertFinalEqualsReport(samples.at(-1)!, report);
-
+    const { samples, report, webLive } = await watchedLiveRun(["--workers", "2"], emulator().url, children);
     // The web view: its figures and its timeline grew while the run went on, a second at a time.
-    const webLive = live.map((s) => s.web!).filter((w) => !w.finished && w.requests > 0);
-    assert.ok(new Set(webLive.map((w) => w.requests)).size >= 2, `web requests rose: ${webLive.map((w) => w.requests).join(" ")}`);
     const lengths = webLive.map((w) => w.timeline);
     lengths.forEach((n, i) => assert.ok(i === 0 || n >= lengths[i - 1]!, `timeline shrank: ${lengths.join(" ")}`));
     assert.ok(Math.max(...lengths) >= Math.min(...lengths) + 2, `timeline grew during the run: ${lengths.join(" ")}`);
@@ -232,29 +242,7 @@ describe("live outputs of a Redis-controlled run", () => {
       worker.stderr!.resume();
       children.push(worker);
     }
-    const cwd = tempDir();
-    const [prometheusPort, webPort] = await freePorts("127.0.0.1", 2);
-    const run = started(
-      ["run", "--redis", url, "--expect-workers", "2", "--target", emulator().url, "--clients", "8", "--duration", "4", "--length", "30",
-        "--prometheus-port", String(prometheusPort), "--web", "--web-port", String(webPort), "--linger", "3",
-        "--out", "r.json", "--no-save", "--quiet"],
-      cwd,
-    );
-    children.push(run.child);
-    const samples = await watch(prometheusPort!, webPort!, run.state);
-    const result = await run.result;
-    assert.equal(result.code, 0, result.stderr);
-    const report = readReport(join(cwd, "r.json"));
-    assert.deepEqual(report.segments, { count: 2, merged: ["1/2", "2/2"], missing: [] });
-
-    assertMonotonic(samples);
-    const live = assertRoseLive(samples);
-    const peakActive = Math.max(...live.map((s) => s.metrics.get("active_requests")!));
-    assert.ok(peakActive > 4 && peakActive <= 8, `in flight at most ${peakActive}`);
-    assertFinalEqualsReport(samples.at(-1)!, report);
-    const webLive = live.map((s) => s.web!).filter((w) => !w.finished && w.requests > 0);
-    assert.ok(new Set(webLive.map((w) => w.requests)).size >= 2, `web requests rose: ${webLive.map((w) => w.requests).join(" ")}`);
+    const { webLive } = await watchedLiveRun(["--redis", url, "--expect-workers", "2"], emulator().url, children);
     assert.ok(Math.max(...webLive.map((w) => w.timeline)) >= 2, "the web timeline filled during the run");
-    assert.equal(samples.at(-1)!.web!.requests, report.summary.requests);
   });
 });
