@@ -160,7 +160,24 @@ const READING = `## Reading the figures
   the two cores, so the gain is well under 2x).
   Paced at 1,000 streams the emulator's writes are the limit and the two are about level. On an
   earlier, busier VM of this kind the unpaced rows went the other way (636k vs 568k): with the target
-  on the same two cores the gain depends on how much CPU the emulator leaves free.`;
+  on the same two cores the gain depends on how much CPU the emulator leaves free.
+- Soak rows: \`tokenstorm run\` (open model, 440 arrivals/s of 30 tokens at 20 ms, about 300 streams
+  open, raw and CSV lines streamed to /dev/null) against \`tokenstorm emulate\`, each in its own
+  process. Every 2 s a preloaded probe forces a full GC and reports the live heap; RSS comes from
+  /proc. Flat means the Theil-Sen slope over the second half within +-64 KB/min (under 4 MB an hour,
+  about 3% of the client's RSS). The full bench runs 60 s, which ends inside warm-up (V8 sizing its
+  heap; undici's per-connection request queue grows to 257 slots, about 2 KB a connection, before it
+  compacts, some 3 minutes at this load), so its rows are not judged: run
+  \`TOKENSTORM_SOAK_S=3600 npm run bench soak\` for the hour. The hour on 2026-11-26 (1,584,000
+  requests, 0 failed, 0 dropped, other helpers' tests sharing the machine): client RSS +43.6 KB/min
+  (143 -> 146 MB), client live heap +14.8 KB/min (27.1 MB), emulator RSS 0.0 and live heap +0.5
+  KB/min (128 MB, 24.3 MB). What the client keeps by design is one timeline point per second for the
+  report, about 270 bytes (16 KB/min, 1 MB an hour): the heap slope; RSS follows V8's reserved heap
+  (+38.6 KB/min), not Buffers (external memory flat). Segment runs (\`--workers\`, \`--segment\`) also
+  keep each second's encoded histograms for the merge, 0.4-4 KB a second: they now wait in a
+  temporary file and come back once for the report. A 20-minute soak the same day read +103 KB/min
+  client RSS and +21 KB/min live heap: 20 minutes is too short to judge RSS, which grows in steps of
+  whole V8 pages.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
@@ -263,12 +280,15 @@ function soakSeconds(): number {
   const raw = process.env["TOKENSTORM_SOAK_S"];
   if (raw === undefined || raw === "") return 60;
   const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 20) throw new Error(`TOKENSTORM_SOAK_S must be a number of seconds >= 20 (got "${raw}")`);
-  return seconds;
+  if (Number.isFinite(seconds) && seconds >= 20) return seconds;
+  process.stderr.write(`bench: TOKENSTORM_SOAK_S must be a number of seconds >= 20 (got "${raw}")\n`);
+  process.exit(2);
 }
 
 /** Growth past which a soak does not count as flat, KB per minute (see READING). */
 const FLAT_KB_PER_MIN = 64;
+/** Shorter soaks end inside warm-up (V8 sizing its heap, undici's per-connection queues): not judged. */
+const SOAK_JUDGED_FROM_S = 1800;
 const SOAK_SAMPLE_MS = 2000;
 /**
  * Preloaded into each soak child (`--import`, no inspector): before every sample it runs a full GC
@@ -423,10 +443,11 @@ async function soak(rows: Row[], durationS: number): Promise<void> {
       ["emulator RSS", (s) => s.emulatorRssKb],
       ["emulator live heap", (s) => s.emulator?.usedKb ?? null],
     ];
+    const goal = durationS >= SOAK_JUDGED_FROM_S ? `|x| < ${FLAT_KB_PER_MIN}` : `- (judged from ${SOAK_JUDGED_FROM_S} s)`;
     for (const [name, value] of series) {
       const fit = slopeKbPerMin(samples, value, durationS);
       const measured = fit === null ? "no samples" : `${fit.slope.toFixed(1)} (${(fit.first / 1024).toFixed(1)} -> ${(fit.last / 1024).toFixed(1)} MB)`;
-      rows.push([`${label}: ${name} growth, 2nd half (KB/min)`, measured, `|x| < ${FLAT_KB_PER_MIN}`]);
+      rows.push([`${label}: ${name} growth, 2nd half (KB/min)`, measured, goal]);
     }
     rows.push([`${label}: requests / failed / dropped`, `${summary.requests} / ${summary.failed} / ${summary.dropped}`, "- / 0 / 0"]);
   } finally {
@@ -447,6 +468,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const only = process.argv[2];
   if (only === "memory-child") return memoryChild(process.argv[3]!, Number(process.argv[4]));
+  // Checked before any section runs, so a bad value does not end a full bench minutes in.
+  const soakS = !only || only === "soak" ? soakSeconds() : 0;
   if (!only || only === "client") await clientCost(rows);
   if (!only || only === "accuracy") {
     await accuracy(rows, 100);
@@ -458,7 +481,7 @@ async function main(): Promise<void> {
     await emulatorLateness(rows, 5000, 50);
   }
   if (!only || only === "distributed") await distributed(rows);
-  if (!only || only === "soak") await soak(rows, soakSeconds());
+  if (!only || only === "soak") await soak(rows, soakS);
   const text = table(rows);
   console.log(text);
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
