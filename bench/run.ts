@@ -132,7 +132,9 @@ const READING = `## Reading the figures
 
 - These figures depend on the machine: the same code on an earlier, busier 2-vCPU VM of the same
   kind parsed about 400k unpaced tokens per CPU-second (here about 1M) and woke idle processes
-  several times slower. Compare rows within one table, not across machines.
+  several times slower. Client rows changed within the day when the HTTP driver got its own
+  connection pool (a connection reused the moment its response ends): 5,000 unpaced streams went from
+  about 400k to 680k tokens per CPU-second, paced reads from 45-53k to 66k. Compare rows within one table, not across machines.
 - Parsing cost is met: with many SSE events per TCP read the client parses well over 300,000 tokens per
   CPU-second (a fast path reads repeated token payloads without JSON.parse). At 5,000 streams of 100
   tokens the per-request share (connection, headers, request record) weighs more. With one event per read
@@ -140,12 +142,14 @@ const READING = `## Reading the figures
   the kernel).
 - Memory per open stream is RSS growth divided by streams: at 1,000 streams the fixed part (heap
   growth steps, connection pool) is spread over fewer streams than at 5,000, so the 1,000-stream row
-  reads near 30 KB (28-34 KB in runs today) while the 5,000-stream row shows the marginal cost.
+  reads near 30 KB (25-34 KB in runs today) while the 5,000-stream row shows the marginal cost.
 - ITL is measured to within hundredths of a millisecond at moderate load. TTFT carries the time an idle
   process takes to wake on these VMs (a loopback round trip is about 50 us after 2 ms of idleness but
   about 350 us after 150 ms), once in the emulator when the request arrives and once in the client when
   the first token does: real latency seen by the client, not a measurement error. The p99 rows include
-  each run's first requests, whose connections are accepted in a burst.
+  each run's first requests, whose connections are accepted in a burst, and miss the 2 ms goal (TTFT
+  p99 4-40 ms over the day's runs, ITL p99 2.2-4.3 ms): on two cores shared with a polling emulator
+  a stream's chunk sometimes waits for the other streams' work.
 - At 5,000 streams at 20 ms the offered rate is 250,000 token writes per second, each its own TCP send
   on the emulator side (a CPU profile puts about 45% of the emulator's time in the writev system call,
   about 11 us per token here) and its own read on the client side. That is more than two cores
@@ -156,7 +160,7 @@ const READING = `## Reading the figures
 - Distributed rows: the same run by one process and by \`--workers 2\` (two worker processes and a
   parent) against an emulator in its own process; totals are identical (no token lost, none failed).
   Unpaced, where the client's parsing is the limit, the second worker raises the achievable rate
-  (in five runs today 1.17-1.25M tokens/s with one worker, 1.33-1.48M with two; the emulator shares
+  (in six runs today 1.17-1.31M tokens/s with one worker, 1.33-1.69M with two; the emulator shares
   the two cores, so the gain is well under 2x).
   Paced at 1,000 streams the emulator's writes are the limit and the two are about level. On an
   earlier, busier VM of this kind the unpaced rows went the other way (636k vs 568k): with the target
