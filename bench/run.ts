@@ -148,7 +148,7 @@ const READING = `## Reading the figures
   about 350 us after 150 ms), once in the emulator when the request arrives and once in the client when
   the first token does: real latency seen by the client, not a measurement error. The p99 rows include
   each run's first requests, whose connections are accepted in a burst, and miss the 2 ms goal (TTFT
-  p99 4-40 ms over the day's runs, ITL p99 2.2-4.3 ms): on two cores shared with a polling emulator
+  p99 4-32 ms over the day's runs at 1,000 streams, ITL p99 2.2-4.3 ms): on two cores shared with a polling emulator
   a stream's chunk sometimes waits for the other streams' work.
 - At 5,000 streams at 20 ms the offered rate is 250,000 token writes per second, each its own TCP send
   on the emulator side (a CPU profile puts about 45% of the emulator's time in the writev system call,
