@@ -152,11 +152,7 @@ function fillSet(set: MetricSet, parts: readonly SetTotals[]): void {
   set.chunkCounted = sum(counts, (c) => c.chunk_counted);
   set.outcomes.clear();
   for (const part of parts) {
-    for (const [name, counts] of Object.entries(part.outcomes)) {
-      const key = name as OutcomeMetricName;
-      const total = set.outcomes.get(key) ?? { attempts: 0, succeeded: 0 };
-      set.outcomes.set(key, { attempts: total.attempts + counts.attempts, succeeded: total.succeeded + counts.succeeded });
-    }
+    for (const [name, counts] of Object.entries(part.outcomes)) set.addOutcome(name as OutcomeMetricName, counts.attempts, counts.succeeded);
   }
   for (const name of LATENCY_METRIC_NAMES) set.latency[name].reset();
   for (const part of parts) {
@@ -297,9 +293,7 @@ export class LiveMerger {
     fillSet(c.overall, all.map((t) => t.overall));
     const types = new Set(all.flatMap((t) => Object.keys(t.by_type)));
     for (const type of types) {
-      let set = c.byType.get(type);
-      if (!set) c.byType.set(type, (set = new MetricSet()));
-      fillSet(set, all.flatMap((t) => (t.by_type[type] ? [t.by_type[type]] : [])));
+      fillSet(c.typeSet(type), all.flatMap((t) => (t.by_type[type] ? [t.by_type[type]] : [])));
     }
     c.lastTickAt = nowMs();
     this.closeSeconds(c, (Date.now() - this.startAtUnixMs) / 1000);

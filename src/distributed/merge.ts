@@ -61,20 +61,8 @@ function addSummary(set: MetricSet, summary: RunSummary): void {
   set.tokens += summary.tokens_total;
   set.tokensLost += summary.tokens_lost;
   for (const [outcome, counts] of Object.entries(summary.outcomes ?? {})) {
-    if (!counts) continue;
-    const key = outcome as Parameters<MetricSet["recordOutcome"]>[0];
-    const total = set.outcomes.get(key) ?? { attempts: 0, succeeded: 0 };
-    set.outcomes.set(key, { attempts: total.attempts + counts.attempts, succeeded: total.succeeded + counts.succeeded });
+    if (counts) set.addOutcome(outcome as Parameters<MetricSet["addOutcome"]>[0], counts.attempts, counts.succeeded);
   }
-}
-
-function typeSet(collector: Collector, type: string): MetricSet {
-  let set = collector.byType.get(type);
-  if (!set) {
-    set = new MetricSet();
-    collector.byType.set(type, set);
-  }
-  return set;
 }
 
 /** One merged second: counts added, each process's last `active` in the second added. */
@@ -255,7 +243,7 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
     addCounts(collector.overall, merge.counts);
     collector.cycles += merge.cycles;
     for (const [type, breakdown] of Object.entries(report.by_type)) {
-      const set = typeSet(collector, type);
+      const set = collector.typeSet(type);
       addSummary(set, breakdown.summary);
       const typeData = merge.by_type[type];
       if (typeData) {

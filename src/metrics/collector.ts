@@ -49,7 +49,8 @@ export class Collector {
     this.goodput = options.goodput ?? {};
   }
 
-  private typeSet(type: string): MetricSet {
+  /** The metric set of one request type, created on first use. */
+  typeSet(type: string): MetricSet {
     let set = this.byType.get(type);
     if (!set) {
       set = new MetricSet();

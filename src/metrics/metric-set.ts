@@ -26,12 +26,17 @@ export class MetricSet {
   }
 
   recordOutcome(name: OutcomeMetricName, succeeded: boolean): void {
+    this.addOutcome(name, 1, succeeded ? 1 : 0);
+  }
+
+  /** Add counts of another run's outcome (merging segments). */
+  addOutcome(name: OutcomeMetricName, attempts: number, succeeded: number): void {
     let counts = this.outcomes.get(name);
     if (!counts) {
       counts = { attempts: 0, succeeded: 0 };
       this.outcomes.set(name, counts);
     }
-    counts.attempts++;
-    if (succeeded) counts.succeeded++;
+    counts.attempts += attempts;
+    counts.succeeded += succeeded;
   }
 }
