@@ -2,12 +2,13 @@
 // and written to bench/RESULTS.md. The emulator runs in a child process so that client CPU time is
 // measured alone; all traffic stays on 127.0.0.1 and every scenario is bounded in time.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
+import { bareReader, connectionsHeld, fleetCapacity, startupCost } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { DriverOptions } from "../src/protocols/types.js";
@@ -46,6 +47,8 @@ interface StreamsPlan {
   rampMs: number;
   /** First open every connection with a one-token request, then reset the emulator's stats. */
   warmConnections: boolean;
+  /** Called as the measured round starts (after the warm-up round). */
+  onMeasuredStart?: () => void;
 }
 
 async function emulatorStats(url: string, reset = false): Promise<{ lateness: LatencySummary; tokensSent: number }> {
@@ -73,6 +76,7 @@ async function runStreams(url: string, protocolName: string, plan: StreamsPlan):
     await emulatorStats(url, true);
   }
   const collector = new Collector();
+  plan.onMeasuredStart?.();
   const cpuBefore = process.cpuUsage();
   const start = nowMs();
   await round(collector, plan.tokens, plan.rampMs);
@@ -228,15 +232,104 @@ async function accuracy(rows: Row[], streams: number): Promise<void> {
   }
 }
 
-async function emulatorLateness(rows: Row[], streams: number, tokens: number): Promise<void> {
-  const emulator = await spawnEmulator(["--ttft-ms", "20", "--itl-ms", "20"]);
+/** CPU time of a process and its direct children (an `emulate --workers` primary and its workers), seconds, from /proc. */
+function processTreeCpuS(pid: number): number {
+  const ticksPerS = 100;
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(entry) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return ticks / ticksPerS;
+}
+
+/**
+ * Lateness, tokens/s and CPU per token of the emulator at `streams` streams. With
+ * TOKENSTORM_BENCH_BASE_CLI (another build's dist/src/cli/main.js), that build's emulator is
+ * measured instead, under `label`, for a before/after row pair.
+ */
+async function emulatorLateness(rows: Row[], streams: number, tokens: number, cli?: string, label = ""): Promise<void> {
+  const emulator = await spawnEmulator(["--ttft-ms", "20", "--itl-ms", "20"], cli);
   try {
-    const r = await runStreams(emulator.url, "openai-chat", { streams, tokens, rampMs: 1000, warmConnections: true });
+    let cpuBeforeS = 0;
+    const r = await runStreams(emulator.url, "openai-chat", { streams, tokens, rampMs: 1000, warmConnections: true, onMeasuredStart: () => (cpuBeforeS = processTreeCpuS(emulator.child.pid!)) });
+    const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
     const stats = await emulatorStats(emulator.url);
     const offered = (streams * 1000) / 20;
-    rows.push([`emulator: timing error mean / p99 (ms), ${streams} streams @ 20 ms`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "mean < 1"]);
-    rows.push([`emulator: tokens/s sent, ${streams} streams (offered ${offered})`, (stats.tokensSent / r.wallS).toFixed(0), String(offered)]);
+    rows.push([`emulator${label}: timing error mean / p99 (ms), ${streams} streams @ 20 ms`, `${stats.lateness.mean.toFixed(3)} / ${stats.lateness.p99.toFixed(3)}`, "mean < 1"]);
+    rows.push([`emulator${label}: tokens/s sent, ${streams} streams (offered ${offered})`, (stats.tokensSent / r.wallS).toFixed(0), String(offered)]);
+    rows.push([`emulator${label}: CPU-microseconds per token sent, ${streams} streams @ 20 ms`, ((cpuS / stats.tokensSent) * 1e6).toFixed(1), "<= half of 1312c0f's"]);
   } finally {
+    await emulator.stop();
+  }
+}
+
+/** `tokenstorm proxy` in its own process in front of `upstream`, with /metrics; resolves once it listens. */
+async function spawnProxy(upstream: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const child = spawn(process.execPath, [cli, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--metrics-port", "0", "--quiet", "--graceful-stop", "1"], { stdio: ["ignore", "ignore", "pipe"] });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const [metricsUrl, url] = await new Promise<[string, string]>((resolve, reject) => {
+    let text = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /metrics at (\S+)[\s\S]*listening on (http:\/\/\S+)/.exec(text);
+      if (match) resolve([match[1]!, match[2]!]);
+    });
+    child.on("exit", (code) => reject(new Error(`tokenstorm proxy exited with code ${code} before listening: ${text}`)));
+  });
+  return {
+    url,
+    metricsUrl,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** One unlabelled sample of a family from a Prometheus exposition. */
+async function scrapeValue(metricsUrl: string, name: string): Promise<number> {
+  const text = await fetch(metricsUrl).then((r) => r.text());
+  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  if (!match) throw new Error(`${name} not in ${metricsUrl}`);
+  return Number(match[1]);
+}
+
+/**
+ * What the live-traffic proxy adds: the same 100 streams against the same emulator, once direct and
+ * once through `tokenstorm proxy` (its own process), compared as the client measures them. The ITL
+ * difference is the added latency per chunk; the proxy's CPU time (process_cpu_seconds_total on its
+ * /metrics) per million chunks it forwarded and measured is its cost.
+ */
+async function proxyOverhead(rows: Row[]): Promise<void> {
+  const streams = 100;
+  const tokens = 500;
+  const emulator = await spawnEmulator(["--ttft-ms", "150", "--itl-ms", "20"]);
+  let proxy: Awaited<ReturnType<typeof spawnProxy>> | null = null;
+  try {
+    const plan = { streams, tokens, rampMs: 1000, warmConnections: true };
+    const direct = await runStreams(emulator.url, "openai-chat", plan);
+    proxy = await spawnProxy(emulator.url);
+    const cpuBefore = await scrapeValue(proxy.metricsUrl, "process_cpu_seconds_total");
+    const chunksBefore = await scrapeValue(proxy.metricsUrl, "tokenstorm_tokens_received_total");
+    const through = await runStreams(proxy.url, "openai-chat", plan);
+    const cpuS = (await scrapeValue(proxy.metricsUrl, "process_cpu_seconds_total")) - cpuBefore;
+    const chunks = (await scrapeValue(proxy.metricsUrl, "tokenstorm_tokens_received_total")) - chunksBefore;
+    const at = `proxy @${streams} streams x ${tokens} tokens @ 20 ms`;
+    rows.push([`${at}: added ITL p50 / p99 (ms, through - direct)`, `${(through.itl.p50 - direct.itl.p50).toFixed(3)} / ${(through.itl.p99 - direct.itl.p99).toFixed(3)}`, "p50 < 0.2"]);
+    rows.push([`${at}: added TTFT p50 / p99 (ms, through - direct)`, `${(through.ttft.p50 - direct.ttft.p50).toFixed(3)} / ${(through.ttft.p99 - direct.ttft.p99).toFixed(3)}`, "-"]);
+    rows.push([`${at}: proxy CPU-seconds per million chunks`, `${((cpuS / chunks) * 1e6).toFixed(2)} (${chunks} chunks)`, "-"]);
+    rows.push([`${at}: failed requests direct / through`, `${direct.failed} / ${through.failed}`, "0 / 0"]);
+  } finally {
+    await proxy?.stop();
     await emulator.stop();
   }
 }
@@ -461,6 +554,21 @@ async function soak(rows: Row[], durationS: number): Promise<void> {
   }
 }
 
+/** Headings of RESULTS.md sections a full run keeps as they are (figures from other machines or sessions). */
+const KEPT_HEADINGS = ["## Between full runs", "## On a 16-core machine"];
+
+/** The kept sections of the current RESULTS.md, from the first of their headings to the end of the file. */
+function keptSections(): string {
+  try {
+    const current = readFileSync(RESULTS, "utf8");
+    const found = KEPT_HEADINGS.map((heading) => current.indexOf(heading)).filter((at) => at >= 0);
+    const at = found.length === 0 ? -1 : Math.min(...found);
+    return at < 0 ? "" : `\n${current.slice(at)}`;
+  } catch {
+    return "";
+  }
+}
+
 function table(rows: Row[]): string {
   const header: Row = ["figure", "measured", "goal"];
   const widths = [0, 1, 2].map((i) => Math.max(...[header, ...rows].map((r) => r[i]!.length)));
@@ -472,6 +580,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const only = process.argv[2];
   if (only === "memory-child") return memoryChild(process.argv[3]!, Number(process.argv[4]));
+  if (only === "bare-reader") return bareReader(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
   // Checked before any section runs, so a bad value does not end a full bench minutes in.
   const soakS = !only || only === "soak" ? soakSeconds() : 0;
   if (!only || only === "client") await clientCost(rows);
@@ -483,8 +592,18 @@ async function main(): Promise<void> {
     await emulatorLateness(rows, 250, 250);
     await emulatorLateness(rows, 1000, 150);
     await emulatorLateness(rows, 5000, 50);
+    const base = process.env["TOKENSTORM_BENCH_BASE_CLI"];
+    if (base) {
+      const label = ` (${process.env["TOKENSTORM_BENCH_BASE_LABEL"] ?? "baseline"})`;
+      await emulatorLateness(rows, 250, 250, base, label);
+      await emulatorLateness(rows, 1000, 150, base, label);
+    }
   }
   if (!only || only === "distributed") await distributed(rows);
+  if (!only || only === "proxy") await proxyOverhead(rows);
+  if (!only || only === "fleet") await fleetCapacity(rows);
+  if (only === "connections") await connectionsHeld(rows);
+  if (!only || only === "startup") await startupCost(rows);
   if (!only || only === "soak") await soak(rows, soakS);
   const text = table(rows);
   console.log(text);
@@ -495,7 +614,7 @@ async function main(): Promise<void> {
       `# Benchmark results\n\nLast \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} (${machine}).\n` +
         "Client and emulator run in separate processes on 127.0.0.1; client CPU is the client process's user+system time. " +
         "Streams start spread over 1 s (so cadences are not all in phase), after one warm-up request per connection.\n\n" +
-        `${text}\n\n${READING}\n`,
+        `${text}\n\n${READING}\n${keptSections()}`,
     );
   }
 }

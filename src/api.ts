@@ -29,7 +29,7 @@ export interface LoadTestSettings {
   /** Closed model: clients and requests per client. */
   clients?: number;
   cycles?: number;
-  /** Stop issuing after this long, seconds (with a scenario: cuts its stages short). */
+  /** Stop issuing after this long, seconds; with staged users, the hold between ramp-up and ramp-down. */
   durationS?: number;
   /** Stop after this many requests in total. */
   requests?: number;
@@ -37,6 +37,15 @@ export interface LoadTestSettings {
   /** Whole-request (whole-conversation) limit, seconds. */
   timeoutS?: number;
   seed?: number;
+  /** Shared prefixes: every prompt starts with one of `groups` system prompts of `tokens` tokens. */
+  sharedPrefix?: { tokens: number; groups?: number };
+  /** --tokenizer: "o200k_base", "cl100k_base" or a tokenizer.json path; absent: a token is a word. */
+  tokenizer?: string;
+  /**
+   * Synthetic requests: prompts of exactly `inputTokens` tokens and `outputTokens` asked for, each
+   * drawn uniformly within ±`rangeRatio` of it; `ignoreEos` asks the server for exactly that many.
+   */
+  synthetic?: { inputTokens?: number; outputTokens?: number; rangeRatio?: number; ignoreEos?: boolean };
   /** Pass/fail expressions, e.g. "e2e.p95<3s"; a failure makes exitCode 99. */
   thresholds?: string[];
   /** Voice: a directory of 16 kHz WAV files to speak from. */
@@ -73,6 +82,13 @@ function toFlags(settings: LoadTestSettings): RawRunFlags {
     maxConcurrent: str(settings.maxConcurrent),
     timeout: str(settings.timeoutS),
     seed: str(settings.seed),
+    prefixTokens: str(settings.sharedPrefix?.tokens),
+    prefixGroups: str(settings.sharedPrefix?.groups),
+    tokenizer: settings.tokenizer,
+    inputTokens: str(settings.synthetic?.inputTokens),
+    outputTokens: str(settings.synthetic?.outputTokens),
+    randomRangeRatio: str(settings.synthetic?.rangeRatio),
+    ignoreEos: settings.synthetic?.ignoreEos,
     threshold: settings.thresholds,
     audioDir: settings.audioDir,
     proto: settings.proto,

@@ -39,10 +39,18 @@ export const ErrorClass = {
   dns: "dns",
   /** Connection reset by the peer before a response started. */
   reset: "reset",
+  /** TLS: the server's certificate is not trusted (unknown CA, self-signed, expired): see `--cacert` / `--insecure`. */
+  tlsUntrusted: "tls_untrusted",
+  /** TLS: the server's certificate does not name the target's host (subject alternative names). */
+  tlsHostname: "tls_hostname",
+  /** TLS: the handshake failed (a client certificate demanded or refused, no shared protocol or cipher, an alert). */
+  tlsHandshake: "tls_handshake",
   /** No response headers within the timeout. */
   timeoutHeaders: "timeout_headers",
   /** The stream stalled: no bytes within the idle timeout. */
   timeoutIdle: "timeout_idle",
+  /** A WebSocket opening handshake got no answer within --handshake-timeout. */
+  timeoutHandshake: "timeout_handshake",
   /** The whole request exceeded --timeout. */
   timeout: "timeout",
   /** The connection closed or failed in the middle of a stream. */
@@ -51,6 +59,8 @@ export const ErrorClass = {
   truncated: "truncated",
   /** The server reported an error inside the stream (an `error` event or object). */
   serverError: "server_error",
+  /** The server said, inside the stream, that it is overloaded (Anthropic's `overloaded_error` event). */
+  overloaded: "overloaded",
   /** A payload that could not be parsed as the protocol requires. */
   malformed: "malformed",
   /** The run was stopped (Ctrl-C, duration reached) while the request was in flight. */
@@ -95,11 +105,39 @@ export class RequestFailure extends Error {
   }
 }
 
+/** Certificate verification codes (OpenSSL's, as Node reports them) that mean the chain is not trusted. */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_UNTRUSTED",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_REVOKED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+]);
+
+/** The TLS class of an error code, or null when the code is not about TLS. */
+export function tlsErrorClass(code: string): ErrorClassName | null {
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) return ErrorClass.tlsUntrusted;
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return ErrorClass.tlsHostname;
+  // ERR_SSL_*: OpenSSL's handshake errors and alerts (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED,
+  // ERR_SSL_WRONG_VERSION_NUMBER...); EPROTO: the same from older paths; ERR_TLS_*: Node's own checks.
+  if (code.startsWith("ERR_SSL_") || code === "EPROTO" || code.startsWith("ERR_TLS_")) return ErrorClass.tlsHandshake;
+  return null;
+}
+
 /** Map a low-level (socket, undici) error to an error class. */
 export function classifyError(err: unknown): ErrorClassName {
   if (err instanceof RequestFailure) return err.errorClass;
   const code = (err as { code?: string } | null)?.code ?? "";
   const cause = (err as { cause?: { code?: string } } | null)?.cause?.code ?? "";
+  // undici wraps a socket's TLS error (UND_ERR_SOCKET with the TLS error as cause): the cause says more.
+  const tls = tlsErrorClass(code) ?? tlsErrorClass(cause);
+  if (tls !== null) return tls;
   const c = code || cause;
   switch (c) {
     case "ECONNREFUSED":

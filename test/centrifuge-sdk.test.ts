@@ -8,6 +8,7 @@ import { Centrifuge, type PublicationContext } from "centrifuge";
 import WebSocket from "ws";
 import type { RunningSessionNode } from "../src/protocols/session/node.js";
 import { postRun, startTestNode } from "./helpers/session-node.js";
+import { signConnectionToken } from "../src/protocols/session/auth.js";
 
 interface Received {
   tokens: Array<{ i: number; t: string }>;
@@ -34,8 +35,8 @@ async function subscribeWithSdk(client: Centrifuge, channel: string): Promise<Re
   return { tokens, done };
 }
 
-function sdkClient(wsUrl: string): Centrifuge {
-  return new Centrifuge(wsUrl, { websocket: WebSocket, timeout: 3_000 });
+function sdkClient(wsUrl: string, token?: string): Centrifuge {
+  return new Centrifuge(wsUrl, { websocket: WebSocket, timeout: 3_000, ...(token === undefined ? {} : { token }) });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -67,7 +68,9 @@ describe("centrifuge SDK against the gateway", () => {
       assert.match(await withTimeout(connected, 3_000, "connect"), /^[0-9a-f-]{36}$/);
       const session = randomUUID();
       const received = await subscribeWithSdk(client, `session:${session}`);
-      const run = await postRun(gateway.url, { session, length: 25, delay: 0.001 });
+      // Runs change state: the node's API key, as Centrifugo's HTTP API takes it.
+      assert.equal((await postRun(gateway.url, { session, length: 25, delay: 0.001 })).status, 401);
+      const run = await postRun(gateway.url, { session, length: 25, delay: 0.001 }, { authorization: `apikey ${apiKey}` });
       assert.equal(run.status, 200);
       assert.deepEqual(run.body, { session, channel: `session:${session}`, tokens: 25 });
       const done = await withTimeout(received.done, 5_000, "done publication");
@@ -104,5 +107,34 @@ describe("centrifuge SDK against the gateway", () => {
       body: JSON.stringify({ channel: "session:x", data: { i: 0, t: "x" } }),
     });
     assert.equal(response.status, 401);
+  });
+});
+
+describe("centrifuge SDK against a gateway that requires connection tokens", () => {
+  let gateway: RunningSessionNode;
+  before(async () => {
+    gateway = await startTestNode({ tokenSecret: "sdk-secret" });
+  });
+  after(async () => {
+    await gateway?.close();
+  });
+
+  test("the SDK connects with an HS256 token signed with the gateway's secret, and is refused with a forged one", async () => {
+    const good = sdkClient(gateway.wsUrl, signConnectionToken("sdk-secret", "user-1", 60));
+    try {
+      const connected = new Promise<void>((resolve) => good.once("connected", () => resolve()));
+      good.connect();
+      await withTimeout(connected, 3_000, "connect with a valid token");
+    } finally {
+      good.disconnect();
+    }
+    const forged = sdkClient(gateway.wsUrl, signConnectionToken("guessed", "user-1", 60));
+    try {
+      const refused = new Promise<number>((resolve) => forged.once("disconnected", (ctx) => resolve(ctx.code)));
+      forged.connect();
+      assert.equal(await withTimeout(refused, 3_000, "refusal"), 3500);
+    } finally {
+      forged.disconnect();
+    }
   });
 });

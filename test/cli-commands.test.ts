@@ -20,7 +20,7 @@ test("overhead: a pipeline adding 5 ms per token exits 99 and says why", async (
 });
 
 test("overhead: bad flags exit 2 with one line", async () => {
-  const result = await runCli(["overhead", "--tokens", "many"], { timeoutMs: 10_000 });
+  const result = await runCli(["overhead", "--tokens", "many"], {});
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--tokens/);
   assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
@@ -33,12 +33,12 @@ test("compare: a 20% TTFT regression between two saved reports exits 99", async 
   next.latency.ttft!.p95 = Math.round(base.latency.ttft!.p95 * 1.2 * 1000) / 1000;
   await writeReportFile(join(dir, "base.json"), base);
   await writeReportFile(join(dir, "new.json"), next);
-  const regressed = await runCli(["compare", "base.json", "new.json"], { cwd: dir, timeoutMs: 10_000 });
+  const regressed = await runCli(["compare", "base.json", "new.json"], { cwd: dir });
   assert.equal(regressed.code, 99, regressed.stderr);
   assert.match(regressed.stdout, /ttft\.p95 .*\+20\.00%.*regression/);
-  const same = await runCli(["compare", "base.json", "base.json"], { cwd: dir, timeoutMs: 10_000 });
+  const same = await runCli(["compare", "base.json", "base.json"], { cwd: dir });
   assert.equal(same.code, 0, same.stderr);
-  const missing = await runCli(["compare", "base.json", "nope.json"], { cwd: dir, timeoutMs: 10_000 });
+  const missing = await runCli(["compare", "base.json", "nope.json"], { cwd: dir });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.json/);
 });

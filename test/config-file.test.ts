@@ -159,6 +159,22 @@ describe("checking a file under the command line", () => {
     assert.match(typed!, /^--scenario: unknown scenario "quik" \(did you mean "quick"\?\)/);
   });
 
+  test("a scenario that includes itself, directly or through others, is one line naming the cycle", () => {
+    const loop = "scenario: loop1\nscenarios:\n  loop1: {clients: 2, scenario: loop2}\n  loop2: {cycles: 3, scenario: loop1}\n";
+    assert.deepEqual(problemsOf(loop, {}), ['run.yaml:4:32 scenarios.loop2.scenario: scenario "loop1" includes itself: loop1 -> loop2 -> loop1']);
+    assert.deepEqual(problemsOf("scenarios:\n  me: {scenario: me}\n", { scenario: "me" }), [
+      'run.yaml:2:18 scenarios.me.scenario: scenario "me" includes itself: me -> me',
+    ]);
+  });
+
+  test("a file scenario builds on another file scenario, which may build on a built-in one", () => {
+    const path = join(tempDir(), "run.yaml");
+    writeFileSync(path, "scenarios:\n  base: {clients: 2, cycles: 4, scenario: quick}\n  more: {clients: 6, scenario: base}\n");
+    const merged = loadRunConfigFile(path, { scenario: "more" }, KEYS, {});
+    assert.equal(merged.fileScenario, "more");
+    assert.deepEqual(merged.flags, { clients: "6", cycles: "4", scenario: "quick" });
+  });
+
   test("a missing file is one usage line naming it", () => {
     assert.throws(() => loadRunConfigFile("nope.yaml", {}, KEYS, {}), {
       name: "UsageError",

@@ -107,7 +107,7 @@ describe("reading datasets", () => {
   });
 
   test("unsupported, missing and empty files are problems too; a long list is cut short", () => {
-    assert.match(load(file("p.txt", "hello")).problems[0]!, /--dataset .*p\.txt: unsupported file type \(use \.jsonl or \.csv\)/);
+    assert.match(load(file("p.txt", "hello")).problems[0]!, /--dataset .*p\.txt: unsupported file type \(use \.jsonl, \.csv or ShareGPT \.json\)/);
     assert.match(load(join(dir, "missing.jsonl")).problems[0]!, /--dataset: cannot read .*missing\.jsonl \(ENOENT\)/);
     assert.deepEqual(load(file("empty.jsonl", "\n\n")).problems, [`${join(dir, "empty.jsonl")}: no prompts in the file`]);
     const many = load(file("many.jsonl", "{\n".repeat(50))).problems;

@@ -255,8 +255,8 @@ describe("emulator /metrics: inter-token latency and voice agents", () => {
   it("the text exposition is well formed: sample lines, families together, cumulative buckets, _count = +Inf", async () => {
     const metrics = await scrape();
     const histograms = checkHistograms(metrics);
-    // 5 vLLM-style histograms (TTFT, TPOT, ITL, e2e, queue), and TTFA for each of the two voice transports.
-    assert.equal(histograms, 7);
+    // 6 vLLM-style histograms (TTFT, TPOT, ITL, e2e, queue, prefill), and TTFA for each of the two voice transports.
+    assert.equal(histograms, 8);
     assert.deepEqual(new Set(metrics.samples.filter((s) => s.labels["transport"]).map((s) => s.labels["transport"])), new Set(["realtime", "grpc-voice"]));
   });
 

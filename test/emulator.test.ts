@@ -1,6 +1,6 @@
 // The emulator over real loopback HTTP: wire formats of every endpoint, exact token counts, input
 // errors, admission (429, queueing), failure injection and shutdown. Timing is only checked loosely
-// here; precise timing lives in timing-wheel.test.ts.
+// here; precise timing lives in the timing suite (test/timing/).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "undici";

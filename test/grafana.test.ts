@@ -9,6 +9,8 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { resolveRunConfig } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
+import { renderProxyMetrics } from "../src/proxy/metrics.js";
+import { LiveTrafficProxy } from "../src/proxy/server.js";
 import { PrometheusOutput } from "../src/report/prometheus.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 
@@ -47,7 +49,7 @@ describe("Grafana dashboard", () => {
 
     const panels = allPanels(dashboard.panels).filter((p) => p.type !== "row");
     const titles = panels.map((p) => p.title);
-    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class"]) {
+    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class", "Proxy queue", "Proxy queue wait", "Live TTFT by model", "Live ITL by model"]) {
       assert.ok(titles.includes(wanted), `panel "${wanted}" (have: ${titles.join(", ")})`);
     }
 
@@ -64,7 +66,21 @@ describe("Grafana dashboard", () => {
     assert.match(runText, /^tokenstorm_run_finished 1$/m, "scraped the finished run");
     assert.ok(report.summary.failed > 0, "errors were injected");
     const emulatorText = await fetch(`${emulator().url}/metrics`).then((r) => r.text());
-    const exported = new Set([...families(runText), ...families(emulatorText)]);
+    // The live-traffic row: a proxy's /metrics after one stream went through it.
+    const rows = allPanels(dashboard.panels).filter((p) => p.type === "row").map((p) => p.title);
+    assert.ok(rows.some((title) => /^Live traffic/.test(title)), `a live traffic row (have: ${rows.join(", ")})`);
+    let proxy: LiveTrafficProxy | null = null;
+    const proxyExporter = await PrometheusOutput.start({ host: "127.0.0.1", port: 0, lingerS: 0, extra: () => (proxy ? renderProxyMetrics(proxy) : "") });
+    proxy = await LiveTrafficProxy.start({ host: "127.0.0.1", port: 0, upstream: new URL(emulator().url), maxUpstream: 2, maxQueue: 10, idleTimeoutMs: 10_000, outputs: [proxyExporter], config: {} });
+    let streamed = 0;
+    for (let attempt = 0; attempt < 20 && streamed === 0; attempt++) {
+      // The emulator injects errors into a fifth of the requests: retry until one streams.
+      const response = await fetch(`${proxy.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true, max_tokens: 3 }) });
+      if (response.ok && (await response.text()).endsWith("[DONE]\n\n")) streamed++;
+    }
+    const proxyText = await fetch(proxyExporter.url).then((r) => r.text());
+    await proxy.stop(1, false);
+    const exported = new Set([...families(runText), ...families(emulatorText), ...families(proxyText)]);
     assert.ok(exported.has("tokenstorm_active_users") && exported.has("vllm:num_requests_running"));
 
     for (const panel of panels) {

@@ -172,7 +172,7 @@ test("seed 002's --output / --output-raw are --out / --raw; giving both names tw
 test("run --protocol grpc-voice --scenario baseline --duration 5 with no target: embedded gateway, 100% success, TTFA and e2e", async () => {
   const dir = tempDir();
   const args = ["run", "--protocol", "grpc-voice", "--scenario", "baseline", "--duration", "5"];
-  const result = await runCli([...args, "--output", "report.json", "--output-raw", "raw.ndjson", "--debug", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
+  const result = await runCli([...args, "--output", "report.json", "--output-raw", "raw.ndjson", "--debug", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as Report;
   assert.equal(report.config["embedded_emulator"], true);
@@ -213,7 +213,7 @@ describe("tokenstorm emulate --grpc-port with --grpc-unavailable-rate", () => {
   test("the run's refused calls are grpc_unavailable and the success rate follows", async () => {
     const dir = tempDir();
     const args = ["run", "--target", grpcUrl, "--protocol", "grpc-voice", "--clients", "3", "--cycles", "8", "--simple", "1", "--tools", "0", "--interruptions", "0", "--false-alarms", "0"];
-    const result = await runCli([...args, "--out", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
+    const result = await runCli([...args, "--out", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as Report;
     // The gateway's own count, from the emulator's /stats.

@@ -16,6 +16,7 @@ import { RawRequestsOutput } from "../src/report/raw.js";
 import type { Report, RequestRecord } from "../src/report/types.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import { runCli, tempDir } from "./helpers/cli.js";
+import { watched } from "./timing/machine.js";
 
 /** A run in this process (several side by side), writing its report and raw lines like `run` does. */
 async function run(flags: RawRunFlags, out: string, raw?: string): Promise<void> {
@@ -157,11 +158,13 @@ describe("merging segments of an open model", () => {
   test("two segments of a seeded Poisson schedule with a request budget issue exactly the whole run", async () => {
     const cwd = tempDir();
     const common: RawRunFlags = { target: emulator().url, pattern: "poisson", rps: "60", requests: "30", seed: "11", length: "5" };
-    await Promise.all([
-      run(common, join(cwd, "single.json")),
-      run({ ...common, segment: "1/2" }, join(cwd, "a.json")),
-      run({ ...common, segment: "2/2" }, join(cwd, "b.json")),
-    ]);
+    const { machine } = await watched(() =>
+      Promise.all([
+        run(common, join(cwd, "single.json")),
+        run({ ...common, segment: "1/2" }, join(cwd, "a.json")),
+        run({ ...common, segment: "2/2" }, join(cwd, "b.json")),
+      ]),
+    );
     const merged = await merge([join(cwd, "a.json"), join(cwd, "b.json")], { out: join(cwd, "all.json"), quiet: true });
     assert.equal(merged.code, 0);
     const all = readJson(join(cwd, "all.json"));
@@ -173,7 +176,11 @@ describe("merging segments of an open model", () => {
     // this process (not together, as workers do), so the merged span is a little longer than one run's.
     assert.equal(all.arrivals!.count, 30);
     assert.equal(single.arrivals!.count, 30);
-    const relative = Math.abs(all.arrivals!.achieved_rps! - single.arrivals!.achieved_rps!) / single.arrivals!.achieved_rps!;
-    assert.ok(relative < 0.25, `merged ${all.arrivals!.achieved_rps} rps, single ${single.arrivals!.achieved_rps} rps`);
+    // The spans agree within a quarter, plus whatever lateness this machine showed: the arrivals' own
+    // lag and this process's event-loop delay (all three runs share it), so a busy machine cannot fail it.
+    const span = (report: Report): number => (report.arrivals!.last_ms ?? 0) - (report.arrivals!.first_ms ?? 0);
+    const lag = ["a.json", "b.json", "single.json"].reduce((sum, file) => sum + readJson(join(cwd, file)).arrivals!.max_lag_ms, 0);
+    const allowance = 0.25 * span(single) + lag + 2 * machine.loopDelayMaxMs;
+    assert.ok(Math.abs(span(all) - span(single)) <= allowance, `merged ${all.arrivals!.achieved_rps} rps over ${span(all)} ms, single ${single.arrivals!.achieved_rps} rps over ${span(single)} ms (allowance ${allowance.toFixed(1)} ms)`);
   });
 });

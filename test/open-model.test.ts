@@ -6,14 +6,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { emulatorForSuite } from "./helpers/emulator.js";
-import { Runner } from "../src/engine/runner.js";
-import { Collector } from "../src/metrics/collector.js";
-import { openAiChat } from "../src/protocols/openai/client.js";
-import type { Report, RequestRecord } from "../src/report/types.js";
+import type { Report } from "../src/report/types.js";
 import { burstSchedule } from "../src/workload/burst.js";
 import { chaosSchedule } from "../src/workload/chaos.js";
 import { constantSchedule } from "../src/workload/constant.js";
-import { OpenModel, type ArrivalPlan } from "../src/workload/open.js";
+import type { ArrivalPlan } from "../src/workload/open.js";
 import { resolvePattern } from "../src/workload/patterns.js";
 import { poissonSchedule } from "../src/workload/poisson.js";
 import { rampSchedule } from "../src/workload/ramp.js";
@@ -21,7 +18,7 @@ import { spikeSchedule } from "../src/workload/spike.js";
 import { stepsLengthMs, stepsSchedule, validateSteps } from "../src/workload/steps.js";
 import { Problems } from "../src/config/values.js";
 import { runCli, tempDir } from "./helpers/cli.js";
-import { driverOptions } from "./helpers/driver-harness.js";
+import { arrivalPlan, runOpenModel } from "./helpers/open-model-run.js";
 
 const SEED = 42;
 
@@ -147,53 +144,17 @@ describe("arrival schedules", () => {
 describe("open model against the emulator", () => {
   const emulator = emulatorForSuite({ ttftMs: 1, itlMs: 1, length: 5, seed: 3 });
 
-  function plan(name: string, flags: Record<string, string>, durationS: number): ArrivalPlan {
-    const problems = new Problems();
-    const resolved = resolvePattern(name, flags, problems, { durationS, requests: null });
-    assert.ok(resolved && problems.empty, problems.lines.join("; "));
-    return resolved;
-  }
+  const plan = arrivalPlan;
+  const run = (url: string, arrivals: ArrivalPlan, durationS: number, cap: Parameters<typeof runOpenModel>[3] = {}) =>
+    runOpenModel(url, arrivals, durationS, { seed: SEED, ...cap });
 
-  /** `runnerDurationS` null lets queued arrivals run after the schedule's end. */
-  async function run(
-    url: string,
-    arrivals: ArrivalPlan,
-    durationS: number,
-    cap: { maxConcurrent?: number; queueWhenFull?: boolean; runnerDurationS?: number | null } = {},
-  ) {
-    const collector = new Collector();
-    const driver = openAiChat.create(driverOptions(url));
-    const records: RequestRecord[] = [];
-    const model = new OpenModel({
-      plan: arrivals,
-      durationMs: durationS * 1000,
-      seed: SEED,
-      maxConcurrent: cap.maxConcurrent ?? 1000,
-      queueWhenFull: cap.queueWhenFull ?? false,
-      onDrop: () => collector.recordDropped(),
-    });
-    const runner = new Runner({
-      model,
-      driver,
-      collector,
-      outputs: [{ name: "records", onRequest: (record) => records.push(record), finish: async () => undefined }],
-      nextRequest: () => ({ type: "t", prompt: "hello", maxTokens: 5 }),
-      durationS: cap.runnerDurationS === undefined ? durationS : cap.runnerDurationS,
-      maxRequests: null,
-      gracefulStopMs: 5_000,
-    });
-    const outcome = await runner.run();
-    await driver.close();
-    return { outcome, collector, records, model };
-  }
-
-  test("constant 200 rps over 2 s: the achieved arrival rate is within 1% of the target", async () => {
+  test("constant 200 rps over 2 s: every planned arrival is issued, none dropped", async () => {
     const { records, collector, model } = await run(emulator().url, plan("constant", { rps: "200" }, 2), 2);
     assert.equal(model.plannedRequests, 400);
     assert.ok(Math.abs(records.length - 400) <= 4, `requests ${records.length}`);
     const starts = records.map((r) => r.start_ms).sort((a, b) => a - b);
     const achieved = (starts.length - 1) / ((starts.at(-1)! - starts[0]!) / 1000);
-    assert.ok(Math.abs(achieved - 200) / 200 < 0.01, `achieved ${achieved.toFixed(2)} rps`);
+    // Within 1% of the target: the timing suite's (test/timing/open-model-timing.test.ts).
     assert.equal(collector.overall.dropped, 0);
     assert.equal(collector.overall.failed, 0);
     assert.equal(collector.cycles, records.length);
@@ -207,7 +168,7 @@ describe("open model against the emulator", () => {
       const { collector, records } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, { maxConcurrent: 2 });
       assert.equal(records.length + collector.overall.dropped, 20);
       assert.ok(collector.overall.dropped >= 8, `dropped ${collector.overall.dropped}`);
-      assert.ok(collector.overall.latency.queue.percentileMs(99) < 20);
+      // Admitted arrivals start on time: the timing suite's (test/timing/open-model-timing.test.ts).
     });
 
     test("--queue-when-full waits for a slot instead, and the wait shows as queue latency", async () => {
@@ -241,8 +202,8 @@ describe("tokenstorm run --pattern", () => {
     // The report's own achieved arrival rate, from when each arrival was taken off the schedule.
     const arrivals = report.arrivals!;
     assert.equal(arrivals.count, report.summary.requests);
-    assert.ok(Math.abs(arrivals.achieved_rps! - 50) / 50 < 0.01, `achieved ${arrivals.achieved_rps} rps`);
-    assert.ok(arrivals.max_lag_ms < 50, `max lag ${arrivals.max_lag_ms} ms`);
+    // How close it comes to 50 rps and how late arrivals go out: test/timing/run-timing.test.ts.
+    assert.ok(arrivals.achieved_rps! > 0 && arrivals.max_lag_ms >= 0, JSON.stringify(arrivals));
     assert.match(result.stdout, /ARRIVALS:\s*\n.*achieved_rps=/);
     assert.deepEqual(report.config.pattern, { name: "constant", rps: 50 });
     assert.equal(typeof report.config.seed, "number");

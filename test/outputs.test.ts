@@ -201,15 +201,15 @@ describe("CSV output", () => {
     const path = join(workDir, "requests.csv");
     const output = new CsvRequestsOutput(path);
     output.onRequest(sampleRecord({ id: 1 }));
-    output.onRequest(sampleRecord({ id: 2, ok: false, status: null, ttft_ms: null, error_class: "other", error: 'bad, "quoted"\nvalue', type: "a,b" }));
+    output.onRequest(sampleRecord({ id: 2, ok: false, status: null, ttft_ms: null, ttfc_ms: null, error_class: "other", error: 'bad, "quoted"\nvalue', type: "a,b" }));
 
     const early = await linesOnceFlushed(path, 2);
     assert.equal(early[0], CSV_COLUMNS.join(","));
-    assert.equal(early[1], "1,short,0,0,12.5,true,200,,,0.02,5.1,170.1,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12");
+    assert.equal(early[1], "1,short,0,0,12.5,true,200,,,0.02,5.1,170.1,170.1,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12,0,0");
 
     await output.finish();
     const text = readFileSync(path, "utf8");
-    assert.ok(text.endsWith(`"bad, ""quoted""\nvalue",0.02,5.1,,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12\n`), text);
+    assert.ok(text.endsWith(`"bad, ""quoted""\nvalue",0.02,5.1,,,1480.7,1480.8,10.3,10.2,100,100,usage,100,0,12,0,0\n`), text);
     assert.match(text, /\n2,"a,b",0,0,12\.5,false,,other,"bad/);
     assert.equal(CSV_COLUMNS[0], "id");
     assert.equal(CSV_COLUMNS.length, Object.keys(sampleRecord()).length);

@@ -1,11 +1,10 @@
 // `tokenstorm run --protocol realtime` end to end (seed 003): the scenario mix in its exact seeded
-// proportions, every voice metric in JSON / CSV / console, the TTFA the emulator was set to, the
-// server's own view of interruptions and false alarms, named targets, and bad flags.
+// proportions, every voice metric in JSON / CSV / console, the server's own view of interruptions
+// and false alarms, named targets, and bad flags. The TTFA it measures: test/timing/voice-timing.test.ts.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpus, loadavg } from "node:os";
 import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js";
 import { startEmulator, type RunningEmulator } from "../src/emulator/index.js";
 import { runLoadTest } from "../src/engine/load-test.js";
@@ -38,7 +37,7 @@ describe("realtime run against the embedded voice emulator (seed 003 acceptance)
 
   before(async () => {
     const args = ["run", "--protocol", "realtime", "--clients", "10", "--requests", "5", "--seed", "7", "--targets", "under-load", "--out", join(dir, "report.json"), "--csv", join(dir, "requests.csv"), "--no-save", "--quiet", ...FAST];
-    const result = await runCli(args, { timeoutMs: 30_000 });
+    const result = await runCli(args, { timeoutMs: 120_000 });
     stdout = result.stdout;
     code = result.code;
     assert.equal(code, 0, result.stderr);
@@ -63,8 +62,8 @@ describe("realtime run against the embedded voice emulator (seed 003 acceptance)
     assert.equal(report.latency["ttfa"]!.count, 50);
     assert.equal(report.latency["barge_in"]!.count, 5);
     assert.equal(report.latency["tool_call"]!.count, 10);
-    // Never below the emulator's STT + LLM + TTS; the upper bound only catches gross errors on a busy machine.
-    assert.ok(report.latency["ttfa"]!.min >= 79 && report.latency["ttfa"]!.p50 < 500, `ttfa ${JSON.stringify(report.latency["ttfa"])}`);
+    // Never below the emulator's STT + LLM + TTS; how close to it is the timing suite's (test/timing/voice-timing.test.ts).
+    assert.ok(report.latency["ttfa"]!.min >= 79, `ttfa ${JSON.stringify(report.latency["ttfa"])}`);
     assert.equal(report.summary.false_alarm_resume_rate, 1);
     assert.equal(report.summary.tool_call_success_rate, 1);
     assert.deepEqual(report.summary.outcomes, { false_alarm_resume_rate: { attempts: 5, succeeded: 5 }, tool_call_success_rate: { attempts: 10, succeeded: 10 } });
@@ -116,18 +115,6 @@ describe("realtime timing and the agent's side of the conversation", () => {
     assert.equal(exitCode, 0);
     return { report, counts: emulator.stats().voice };
   }
-
-  it("measures the TTFA the embedded emulator is set to (800 ms) within 5 ms at p50", async () => {
-    const flags = { protocol: "realtime", clients: "4", requests: "3", quiet: true, ...ONLY("--simple"), voiceSttMs: "300", voiceLlmMs: "350", voiceTtsMs: "150", voiceAudioMs: "2000", voicePace: "20" };
-    const { report } = await runLoadTest({ config: resolveRunConfig(flags, {}) });
-    const ttfa = report.latency["ttfa"]!;
-    assert.equal(ttfa.count, 12);
-    assert.ok(ttfa.min >= 798, `never (beyond the wheel's centring) earlier than the emulator's 800 ms: min ${ttfa.min}`);
-    // Other processes' load delays timers and wake-ups (the HTTP TTFT shows the same): the 5 ms
-    // bound is for a machine with a core to spare; beyond that the lateness is the machine's.
-    const busy = loadavg()[0]! > cpus().length;
-    assert.ok(ttfa.p50 - 800 <= (busy ? 100 : 5), `ttfa p50 ${ttfa.p50} (load ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
-  });
 
   it("interruptions: the agent cancels every interrupted response (server VAD) and answers the new query", async () => {
     const { report, counts } = await runAgainst(ONLY("--interruptions"));

@@ -3,7 +3,7 @@
 // hang); too few workers is a clear error; the run's keys are removed afterwards.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "redis";
@@ -11,6 +11,7 @@ import type { Report } from "../src/report/types.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import { collect, startCli, tempDir } from "./helpers/cli.js";
 import { freePort } from "../src/cluster/processes.js";
+import { startRedisServer } from "./helpers/redis.js";
 
 function readJson(path: string): Report {
   return JSON.parse(readFileSync(path, "utf8")) as Report;
@@ -44,18 +45,7 @@ describe("workers on Redis", () => {
   before(async () => {
     const port = await freePort("127.0.0.1");
     url = `redis://127.0.0.1:${port}`;
-    redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    // Ready when it answers.
-    for (let i = 0; i < 50; i++) {
-      const client = createClient({ url, socket: { reconnectStrategy: false } });
-      client.on("error", () => undefined);
-      const up = await client.connect().then(() => true, () => false);
-      if (up) {
-        await client.quit();
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    redis = await startRedisServer(port);
     await Promise.all(["w1", "w2", "w3"].map(startWorker));
   });
 
@@ -112,5 +102,73 @@ describe("workers on Redis", () => {
     assert.match(result.stderr, /only [0-3] of 5 workers registered within 1 s; start them with: tokenstorm worker --redis/);
     assert.doesNotMatch(result.stderr, /\n\s+at /);
     assert.deepEqual(await keysLeft(result.stderr), []);
+  });
+});
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+describe("Redis killed during a distributed run", () => {
+  const emulator = emulatorForSuite({ ttftMs: 10, itlMs: 20 });
+
+  test("the controller writes the partial report with every segment missing; workers back off, stop on SIGTERM, give up after --give-up-after", async () => {
+    const port = await freePort("127.0.0.1");
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = await startRedisServer(port);
+    const started: ChildProcess[] = [redis];
+    try {
+      const workers = ["w1", "w2"].map((name) => startCli(["worker", "--redis", url, "--name", name, "--give-up-after", "6"]));
+      started.push(...workers);
+      const workersDone = workers.map((worker) => collect(worker, 90_000));
+      await Promise.all(workers.map((worker) => waitForLine(worker, /waiting for work/)));
+      const cwd = tempDir();
+      const controller = startCli(
+        ["run", "--redis", url, "--expect-workers", "2", "--target", emulator().url, "--clients", "4", "--duration", "30", "--length", "10", "--no-save", "--out", "o.json", "--heartbeat-timeout", "2"],
+        { cwd },
+      );
+      started.push(controller);
+      const running = collect(controller, 60_000);
+      await waitForLine(controller, /starting/);
+      // Past the common start (1 s) and a few of the workers' per-second ticks.
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      redis.kill("SIGKILL");
+      const killedAt = Date.now();
+
+      const result = await running;
+      assert.equal(result.code, 1, result.stderr);
+      assert.ok(Date.now() - killedAt < 15_000, `the controller took ${Date.now() - killedAt} ms after Redis died`);
+      assert.doesNotMatch(result.stderr, /\n\s+at /);
+      assert.match(result.stderr, /cannot reach Redis at 127\.0\.0\.1:\d+/);
+      const report = readJson(join(cwd, "o.json"));
+      assert.deepEqual(report.segments, { count: 2, merged: [], missing: ["1/2", "2/2"] });
+      assert.equal(report.summary.interrupted, true);
+      assert.ok(report.summary.requests > 0, "the requests the workers reported before Redis died");
+      for (const segment of ["1/2", "2/2"]) assert.match(result.stderr, new RegExp(`MISSING segment ${segment}`));
+
+      // The workers wait for Redis without spinning: well under a fifth of a core each.
+      const before = workers.map((w) => cpuSeconds(w.pid!));
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      workers.forEach((w, i) => {
+        const share = (cpuSeconds(w.pid!) - before[i]!) / 2;
+        assert.ok(share < 0.2, `${["w1", "w2"][i]} used ${(share * 100).toFixed(0)}% of a core while Redis was gone`);
+      });
+      // SIGTERM stops one at once; the other gives up on its own after --give-up-after.
+      const signalledAt = Date.now();
+      workers[0]!.kill("SIGTERM");
+      const stopped = await workersDone[0]!;
+      assert.ok(Date.now() - signalledAt < 5_000, `SIGTERM took ${Date.now() - signalledAt} ms`);
+      assert.notEqual(stopped.code, null, "ended by itself, not killed");
+      const gaveUp = await workersDone[1]!;
+      assert.equal(gaveUp.code, 1, gaveUp.stderr);
+      assert.match(gaveUp.stderr, /Redis (at 127\.0\.0\.1:\d+ )?unreachable for 6 s/);
+      assert.doesNotMatch(gaveUp.stderr, /\n\s+at /);
+    } finally {
+      for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
   });
 });

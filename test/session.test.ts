@@ -40,7 +40,7 @@ async function rawClient(url: string): Promise<{ socket: WebSocket; next(): Prom
 
 test("run --protocol session with no target: 10 clients x 5 cycles, no token lost, seed 000's layout", async () => {
   const dir = tempDir();
-  const result = await runCli(["run", "--protocol", "session", "--clients", "10", "--cycles", "5", "--delay", "0.002", "--out", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 30_000 });
+  const result = await runCli(["run", "--protocol", "session", "--clients", "10", "--cycles", "5", "--delay", "0.002", "--out", "report.json", "--no-save", "--quiet"], { cwd: dir, timeoutMs: 120_000 });
   assert.equal(result.code, 0, result.stderr);
   const report = JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as {
     summary: { requests: number; successful: number; tokens_total: number; tokens_lost: number };

@@ -8,24 +8,8 @@ import { createServer, type AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { Browser } from "playwright-core";
 import { drawnCharts, launchChromium, screenshot, watchedPage } from "./helpers/chromium.js";
-import { collect, startCli, tempDir } from "./helpers/cli.js";
+import { collect, startCli, tempDir, waitForLine } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
-
-/** Resolves with the first stderr match of `pattern` (the CLI prints URLs as it starts). */
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in stderr within ${timeoutMs} ms: ${text}`)), timeoutMs);
-    child.stderr!.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = text.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-  });
-}
 
 describe("live web view (run --web)", () => {
   const emulator = emulatorForSuite({ ttftMs: 20, itlMs: 10 });

@@ -30,10 +30,16 @@ describe("staged model flags", () => {
     assert.equal(config.pattern, null);
   });
 
-  test("--duration cuts the stages short; without --hold the users hold until it ends", () => {
-    assert.equal(resolveRunConfig({ users: "5", rampUp: "10", hold: "60", duration: "2" }, {}).durationS, 2);
+  test("--duration is the hold between ramp-up and ramp-down (-d on the voice command line), also over a scenario's", () => {
     const held = resolveRunConfig({ users: "5", rampUp: "10", duration: "30" }, {});
-    assert.deepEqual(held.stages, { users: 5, rampUpS: 10, holdS: 20, rampDownS: 0 });
+    assert.deepEqual(held.stages, { users: 5, rampUpS: 10, holdS: 30, rampDownS: 0 });
+    assert.equal(held.durationS, 40);
+    const light = resolveRunConfig({ scenario: "light", users: "6", rampUp: "6", duration: "14" }, {});
+    assert.deepEqual(light.stages, { users: 6, rampUpS: 6, holdS: 14, rampDownS: 0 });
+    assert.equal(light.durationS, 20);
+    assert.deepEqual(resolveRunConfig({ users: "5", hold: "7", duration: "7" }, {}).stages, { users: 5, rampUpS: 0, holdS: 7, rampDownS: 0 });
+    assert.match(problemsOf({ users: "5", rampUp: "10", hold: "60", duration: "2" }), /--hold and --duration are the same setting with --users/);
+    assert.match(problemsOf({ users: "5", duration: "soon" }), /--duration must be/);
     assert.equal(resolveRunConfig({ users: "5", hold: "3", thinkTime: "0" }, {}).thinkTimeS, 0);
   });
 

@@ -66,7 +66,7 @@ export function registerAudioCommand(program: Command): Command {
     .command("create")
     .description("write test WAV files (16-bit PCM mono): spoken queries (espeak-ng), noise, tone, silence")
     .requiredOption("--dir <dir>", "folder to write into (created if missing)")
-    .option("--rate <hz>", `sample rate: ${RATES.join("|")} (default 16000, seed 002; realtime converts to 24000)`)
+    .option("--rate <hz>", `sample rate: ${RATES.join("|")} (default 16000; realtime converts to 24000)`)
     .action((flags: AudioCreateFlags) => create(flags));
   return audio;
 }

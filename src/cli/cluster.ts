@@ -4,7 +4,9 @@ import { type Command, Option } from "commander";
 import { UsageError } from "../errors.js";
 import { Problems } from "../config/values.js";
 import { clusterUp } from "../cluster/up.js";
-import { clusterDown, endpointLines, logLines, statusLines } from "../cluster/manage.js";
+import { clusterDown, endpointLines, logLines, logProcesses, statusLines } from "../cluster/manage.js";
+import { followLogs } from "../cluster/follow.js";
+import { LOG_LEVELS } from "../cluster/node-options.js";
 import { requireState, stateDirOf } from "../cluster/state.js";
 
 interface UpFlags {
@@ -23,6 +25,7 @@ interface UpFlags {
   delay?: string;
   ttft?: string;
   pingInterval?: string;
+  logLevel?: string;
 }
 
 /** Seed 000's ports. */
@@ -34,7 +37,7 @@ function stateDirOption(): Option {
 
 async function up(flags: UpFlags): Promise<void> {
   const p = new Problems();
-  if (flags.servers !== undefined && flags.apiNodes !== undefined) p.add("--servers is seed 000's name for --api-nodes: give one of them");
+  if (flags.servers !== undefined && flags.apiNodes !== undefined) p.add("--servers and --api-nodes are the same setting: give one of them");
   const apiNodes = p.number(flags.apiNodes ?? flags.servers, "positiveInt", { flag: flags.servers !== undefined ? "--servers" : "--api-nodes" }) ?? 2;
   const wsNodes = p.number(flags.wsNodes, "positiveInt", { flag: "--ws-nodes" }) ?? 2;
   const ports = {
@@ -49,6 +52,9 @@ async function up(flags: UpFlags): Promise<void> {
   for (const [flag, value, kind] of [["--length", flags.length, "positiveInt"], ["--delay", flags.delay, "nonNegative"], ["--ttft", flags.ttft, "nonNegative"], ["--ping-interval", flags.pingInterval, "positive"]] as const) {
     if (value !== undefined && p.number(value, kind, { flag }) !== undefined) nodeFlags.push(flag, value);
   }
+  const logLevel = flags.logLevel ?? "info";
+  if ((LOG_LEVELS as readonly string[]).includes(logLevel)) nodeFlags.push("--log-level", logLevel);
+  else p.add(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${logLevel}")`);
   if (!p.empty) throw new UsageError(p.lines.join("; "));
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
   const state = await clusterUp({
@@ -68,12 +74,12 @@ async function up(flags: UpFlags): Promise<void> {
 }
 
 export function registerClusterCommand(program: Command): void {
-  const cluster = program.command("cluster").description("run seed 000's system here: API and gateway nodes, Redis, HAProxy");
+  const cluster = program.command("cluster").description("run the session system here: API and gateway nodes, Redis pub/sub between them, HAProxy in front");
   cluster
     .command("up")
     .description("start API and gateway nodes (and Redis, HAProxy) as background processes")
     .option("--api-nodes <n>", "API nodes (POST /api/run) (default 2)")
-    .option("--servers <n>", "seed 000's name for --api-nodes")
+    .option("--servers <n>", "same as --api-nodes")
     .option("--ws-nodes <n>", "WebSocket gateway nodes (default 2)")
     .option("--host <host>", "interface to listen on (default 127.0.0.1)")
     .option("--redis <url>", "use this Redis instead of starting a local redis-server")
@@ -86,6 +92,7 @@ export function registerClusterCommand(program: Command): void {
     .option("--delay <s>", "nodes' default seconds between tokens (default 0.01)")
     .option("--ttft <s>", "nodes' default seconds before the first token (default: --delay)")
     .option("--ping-interval <s>", "gateways' seconds between server pings (default 25)")
+    .option("--log-level <level>", "nodes' logs: info, a line per request and WebSocket upgrade; warn, errors only (default info)")
     .addOption(stateDirOption())
     .action(up);
   cluster
@@ -98,14 +105,21 @@ export function registerClusterCommand(program: Command): void {
     });
   cluster
     .command("logs [node]")
-    .description("the end of every process's log, or of one (api1, gateway2, redis, haproxy...)")
+    .description("the end of every process's log, or of one: api1 (granian1), gateway1 (centrifugo_node1), redis, haproxy...")
     .option("--lines <n>", "lines per log (default 50)")
+    .option("-f, --follow", "keep printing lines as they are written, until Ctrl-C")
     .addOption(stateDirOption())
-    .action((node: string | undefined, flags: { stateDir?: string; lines?: string }) => {
+    .action(async (node: string | undefined, flags: { stateDir?: string; lines?: string; follow?: boolean }) => {
       const p = new Problems();
       const lines = p.number(flags.lines, "positiveInt", { flag: "--lines" }) ?? 50;
       if (!p.empty) throw new UsageError(p.lines.join("; "));
-      process.stdout.write(`${logLines(requireState(stateDirOf(flags.stateDir)), node, lines).join("\n")}\n`);
+      const procs = logProcesses(requireState(stateDirOf(flags.stateDir)), node);
+      process.stdout.write(`${logLines(procs, lines).join("\n")}\n`);
+      if (!flags.follow) return;
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      process.once("SIGTERM", () => stop.abort());
+      await followLogs(procs, (text) => void process.stdout.write(text), stop.signal);
     });
   cluster
     .command("down")

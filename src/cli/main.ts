@@ -1,22 +1,14 @@
 #!/usr/bin/env node
 // The tokenstorm command line: registers one command per file and turns every failure into a
 // one-line message and the contract's exit code (2 usage, 1 run failed), never a stack trace.
-import { Command, CommanderError } from "commander";
+// Signals are caught first (src/early-signals.ts): Ctrl-C while the program loads must still end a
+// run with its report and exit 1, not a bare 130.
+import "../early-signals.js";
+import { CommanderError, type Command } from "commander";
 import { ExitCode, RunError, UsageError } from "../errors.js";
-import { VERSION } from "../version.js";
-import { registerAudioCommand } from "./audio.js";
-import { registerCompareCommand } from "./compare.js";
-import { registerEmulateCommand } from "./emulate.js";
-import { registerOverheadCommand } from "./overhead.js";
-import { registerReportCommand } from "./report.js";
-import { registerClusterCommand } from "./cluster.js";
-import { registerNodeCommand } from "./node.js";
-import { registerMergeCommand } from "./merge.js";
-import { registerRunCommand } from "./run.js";
-import { registerWorkerCommand } from "./worker.js";
-import { registerScenariosCommand } from "./scenarios.js";
-import { registerSweepCommand } from "./sweep.js";
-import { registerMenuCommand } from "./menu.js";
+import { commandNamed } from "./commands.js";
+import { buildProgram } from "./program.js";
+import { unknownFlagMessage } from "./unknown-flag.js";
 
 function fail(message: string, code: number): never {
   // A config file's problems come one per line, each with its own prefix.
@@ -24,40 +16,12 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name("tokenstorm")
-    .description("Load-test and benchmark streaming AI services, or emulate them.")
-    .version(VERSION)
-    .showHelpAfterError(false)
-    .exitOverride()
-    .configureOutput({
-      // Commander's own messages become our one-line usage errors.
-      outputError: () => undefined,
-    });
-  registerRunCommand(program);
-  registerScenariosCommand(program);
-  registerSweepCommand(program);
-  registerMenuCommand(program);
-  registerEmulateCommand(program);
-  registerAudioCommand(program);
-  registerOverheadCommand(program);
-  registerCompareCommand(program);
-  registerMergeCommand(program);
-  registerWorkerCommand(program);
-  registerReportCommand(program);
-  registerClusterCommand(program);
-  registerNodeCommand(program);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({ outputError: () => undefined });
-  }
-  return program;
-}
-
 async function main(): Promise<void> {
-  const program = buildProgram();
+  let program: Command | undefined;
   try {
+    // Only the command being run is loaded, so --version and --help pay for nothing else.
+    const chosen = commandNamed(process.argv.slice(2));
+    program = await buildProgram((entry) => entry === chosen);
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -65,7 +29,8 @@ async function main(): Promise<void> {
       if (err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version") {
         process.exit(0);
       }
-      fail(err.message.replace(/^error: /, ""), ExitCode.usage);
+      const message = err.code === "commander.unknownOption" && program ? unknownFlagMessage(err.message, program, process.argv.slice(2)) : err.message;
+      fail(message.replace(/^error: /, ""), ExitCode.usage);
     }
     if (err instanceof UsageError) fail(err.message, ExitCode.usage);
     if (err instanceof RunError) fail(err.message, ExitCode.runFailed);

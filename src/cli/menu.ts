@@ -10,10 +10,11 @@ import { ValueKinds, type ValueKind } from "../config/values.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
-import { commandLine, menuRunArgs, type MenuAnswers } from "./menu-command.js";
+import { commandLine, menuRunArgs, MONITOR_DEFAULTS, monitorLine, monitorProxyArgs, type MenuAnswers, type MonitorAnswers } from "./menu-command.js";
 
 const CLI_ENTRY = fileURLToPath(new URL("./main.js", import.meta.url));
 const CUSTOM = { name: "custom", description: "your own load model and parameters" };
+const MONITOR = { name: "monitor", description: "Monitor only: watch live traffic through `tokenstorm proxy` (started here unless one already runs)" };
 const DEFAULT_SCENARIO = "quick";
 /** Custom tests: the load models one can pick (steps needs a stage list, so it stays a flag). */
 const CUSTOM_MODELS = ["closed", "staged", ...PATTERN_NAMES.filter((name) => name !== "steps")];
@@ -77,7 +78,7 @@ function changed(answer: string, scenarioValue: string | undefined): string | un
 }
 
 function scenarioMenu(): string {
-  const entries = [...SCENARIOS, CUSTOM];
+  const entries = [...SCENARIOS, CUSTOM, MONITOR];
   const width = Math.max(...entries.map((e) => e.name.length));
   const lines = entries.map((entry, i) => `  ${String(i + 1).padStart(2)}  ${entry.name.padEnd(width)}  ${entry.description}`);
   return `\ntokenstorm menu: choose a load test\n\n${lines.join("\n")}\n\n`;
@@ -112,18 +113,62 @@ async function askLoad(prompt: Prompter, scenario: Scenario | null, answers: Men
     answers.clients = changed(await prompt.askNumber("Clients", preset.clients ?? "10", "positiveInt"), preset.clients);
   }
   const ownLength = scenario !== null && preset.duration === undefined;
-  const durationQuestion = ownLength ? "Duration, seconds (empty: the scenario's own length)" : "Duration, seconds";
+  // Staged users' --duration is their hold between ramp-up and ramp-down.
+  const what = family === "staged" ? "Hold, seconds" : "Duration, seconds";
+  const durationQuestion = ownLength ? `${what} (empty: the scenario's own length)` : what;
   answers.duration = changed(await prompt.askNumber(durationQuestion, preset.duration ?? (ownLength ? "" : "60"), "positive"), preset.duration);
   const capQuestion = preset.maxConcurrent === undefined ? "Max concurrent requests (empty: run's default)" : "Max concurrent requests";
   answers.maxConcurrent = changed(await prompt.askNumber(capQuestion, preset.maxConcurrent ?? "", "positiveInt"), preset.maxConcurrent);
 }
 
-async function askEverything(prompt: Prompter, output: NodeJS.WritableStream): Promise<MenuAnswers> {
+function isMonitor(answer: string): boolean {
+  return answer === MONITOR.name || answer === String(SCENARIOS.length + 2);
+}
+
+async function askMonitor(prompt: Prompter): Promise<MonitorAnswers> {
+  const listen = await prompt.askValid("Proxy listens on (host:port)", MONITOR_DEFAULTS.listen, (a) => (/^[^\s]*:\d+$/.test(a) ? undefined : "HOST:PORT"));
+  const upstream = await prompt.askValid("Upstream URL (the server the traffic goes to)", MONITOR_DEFAULTS.upstream, (a) => (isHttpUrl(a) ? undefined : "an http:// or https:// URL"));
+  const metricsPort = await prompt.askNumber("Prometheus /metrics port", MONITOR_DEFAULTS.metricsPort, "port");
+  const maxUpstream = await prompt.askNumber("Max requests upstream at once (empty: no limit)", MONITOR_DEFAULTS.maxUpstream, "positiveInt");
+  return { listen, upstream, metricsPort, maxUpstream };
+}
+
+/** The /metrics text of a proxy already serving on the port, or null when none answers. */
+async function runningProxyMetrics(metricsPort: string): Promise<string | null> {
+  try {
+    const text = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(1000) }).then((r) => r.text());
+    return monitorLine(text) === null ? null : text;
+  } catch {
+    return null;
+  }
+}
+
+/** Watch a running proxy: one line every 2 s from its /metrics until Ctrl-C. */
+async function watchProxy(metricsPort: string, output: NodeJS.WritableStream): Promise<number> {
+  output.write(`A proxy already serves http://127.0.0.1:${metricsPort}/metrics: watching it (Ctrl-C to stop).\n`);
+  const stopped = new AbortController();
+  const stop = (): void => stopped.abort();
+  process.once("SIGINT", stop);
+  try {
+    while (!stopped.signal.aborted) {
+      const text = await runningProxyMetrics(metricsPort);
+      output.write(`${new Date().toISOString().slice(11, 19)} ${text === null ? "the proxy stopped answering" : monitorLine(text)}\n`);
+      if (text === null) return ExitCode.runFailed;
+      await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    }
+    return ExitCode.ok;
+  } finally {
+    process.off("SIGINT", stop);
+  }
+}
+
+async function askEverything(prompt: Prompter, output: NodeJS.WritableStream): Promise<MenuAnswers | MonitorAnswers> {
   output.write(scenarioMenu());
-  const total = SCENARIOS.length + 1;
+  const total = SCENARIOS.length + 2;
   const choice = await prompt.askValid("Scenario (number or name)", DEFAULT_SCENARIO, (a) =>
-    pickScenario(a) === undefined ? `choose 1-${total} or a scenario name` : undefined,
+    pickScenario(a) === undefined && !isMonitor(a) ? `choose 1-${total} or a scenario name` : undefined,
   );
+  if (isMonitor(choice)) return askMonitor(prompt);
   const scenario = pickScenario(choice)!;
   const answers: MenuAnswers = { scenario: scenario?.name ?? null };
   const target = await prompt.askValid("Target URL (empty: the embedded emulator)", "", (a) =>
@@ -143,11 +188,11 @@ async function askEverything(prompt: Prompter, output: NodeJS.WritableStream): P
   return answers;
 }
 
-/** Run `tokenstorm run ARGS` in a child on this terminal; the child handles Ctrl-C itself. */
-function runChild(args: readonly string[]): Promise<number> {
+/** Run `tokenstorm COMMAND ARGS` in a child on this terminal; the child handles Ctrl-C itself. */
+function runChild(args: readonly string[], command = "run"): Promise<number> {
   const ignore = (): void => undefined;
   process.on("SIGINT", ignore);
-  const child = spawn(process.execPath, [CLI_ENTRY, "run", ...args], { stdio: "inherit" });
+  const child = spawn(process.execPath, [CLI_ENTRY, command, ...args], { stdio: "inherit" });
   return new Promise((resolve) => {
     child.on("close", (code, signal) => {
       process.off("SIGINT", ignore);
@@ -163,9 +208,19 @@ async function menu(): Promise<number> {
   const output = process.stdout;
   const prompt = new Prompter(output);
   let args: string[];
+  let command = "run";
   try {
-    args = menuRunArgs(await askEverything(prompt, output));
-    output.write(`\nCommand:\n  ${commandLine(args)}\n\n`);
+    const answers = await askEverything(prompt, output);
+    if ("listen" in answers) {
+      // "Monitor only": watch the proxy that already runs there, else start one.
+      if ((await runningProxyMetrics(answers.metricsPort)) !== null) {
+        prompt.close();
+        return watchProxy(answers.metricsPort, output);
+      }
+      command = "proxy";
+      args = monitorProxyArgs(answers);
+    } else args = menuRunArgs(answers);
+    output.write(`\nCommand:\n  ${commandLine(args, command)}\n\n`);
     const confirm = await prompt.askValid("Run it? (y/n)", "y", (a) => (/^(y|yes|n|no)$/i.test(a) ? undefined : "answer y or n"));
     if (/^n/i.test(confirm)) {
       output.write("Nothing was run.\n");
@@ -178,13 +233,13 @@ async function menu(): Promise<number> {
   } finally {
     prompt.close();
   }
-  return runChild(args);
+  return runChild(args, command);
 }
 
 export function registerMenuCommand(program: Command): Command {
   return program
     .command("menu")
-    .description("interactive menu (seed 001): pick a scenario, target and parameters, see the command, run it")
+    .description("interactive menu: pick a scenario, target and parameters, see the command, run it")
     .action(async () => {
       process.exitCode = await menu();
     });

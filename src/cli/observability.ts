@@ -1,6 +1,7 @@
 // The `run` flags of the HTML report, the Prometheus exporter and the live web view, registered in one
 // place so run.ts stays a list of outputs (settings are resolved in src/report/observability.ts).
 import type { Command } from "commander";
+import { collect } from "./repeatable.js";
 
 export function addObservabilityOptions(command: Command): Command {
   return command
@@ -10,5 +11,6 @@ export function addObservabilityOptions(command: Command): Command {
     .option("--web", "serve a live page with the report's charts, updating every second (URL printed at start)")
     .option("--web-port <port>", "port of the live page (implies --web; default: a free port)")
     .option("--web-host <host>", "address the live page listens on (default 127.0.0.1)")
+    .option("--allowed-host <name>", "a host name the /metrics server and the live page answer besides IP addresses and localhost (repeatable; '*': any; guards against DNS rebinding)", collect)
     .option("--linger <s>", "after the run, keep serving /metrics and the live page this many seconds (default 0; the page stays 2 s)");
 }

@@ -20,7 +20,7 @@ export interface OverheadIo {
 export function registerOverheadCommand(program: Command): void {
   program
     .command("overhead")
-    .description("measure the overhead a streaming server adds per token (seed 004); with no --target, against the embedded emulator")
+    .description("measure the overhead a streaming server adds per token; with no --target, against the embedded emulator")
     .option("--target <url>", "base URL of a server emitting one token every --frequency-ms (default: start the embedded emulator)")
     .option("--tokens <n>", "tokens asked for per stream (max_tokens) [default 2048]")
     .option("--frequency-ms <ms>", `the server's interval between tokens [env ${OVERHEAD_ENV.frequencyMs}, default 20]`)

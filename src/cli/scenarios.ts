@@ -14,7 +14,7 @@ export function renderScenarioTable(): string {
 export function registerScenariosCommand(program: Command): void {
   program
     .command("scenarios")
-    .description("list the named scenarios for `run --scenario` (seeds 001 and 002)")
+    .description("list the named scenarios for `run --scenario`: staged users and arrival patterns")
     .option("--json", "print the scenarios as JSON")
     .action((flags: { json?: boolean }) => {
       process.stdout.write(flags.json ? `${JSON.stringify(SCENARIOS, null, 2)}\n` : renderScenarioTable());

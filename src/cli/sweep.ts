@@ -202,7 +202,7 @@ export function registerSweepCommand(program: Command): Command {
     .option("--protocol <name>", "protocol driver (default openai-chat)")
     .option("--model <name>", "model name sent with each request")
     .option("--header <header>", "extra request header 'Name: value' (repeatable)", collect)
-    .option("--api-key-env <var>", "send 'Authorization: Bearer $VAR'")
+    .option("--api-key-env <var>", "send 'Authorization: Bearer $VAR' (anthropic-messages: 'x-api-key: $VAR')")
     .option("--length <n>", "output tokens asked for per request (max_tokens)")
     .option("--prompts <sets>", "built-in prompt sets, comma separated: short,medium,long")
     .option("--timeout <s>", "whole-request timeout, seconds")

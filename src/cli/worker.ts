@@ -11,6 +11,7 @@ export interface WorkerFlags {
   once?: boolean;
   raw?: string;
   ipc?: boolean;
+  giveUpAfter?: string;
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -21,6 +22,7 @@ export function registerWorkerCommand(program: Command): void {
     .option("--name <name>", "this worker's name in the controller's messages (default: host name and pid)")
     .option("--once", "exit after one run (for a Kubernetes Job)")
     .option("--raw <file>", "write each run's raw per-request lines here, on this machine")
+    .option("--give-up-after <s>", "seconds to keep retrying (with backoff) a Redis that stopped answering before exiting with 1 (default 60)")
     .addOption(new Option("--ipc", "run the segment handed over by a `run --workers` parent").hideHelp())
     .action(async (flags: WorkerFlags) => {
       process.exitCode = await workerCommand(flags);
@@ -32,12 +34,15 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   if (flags.ipc) return (await import("../distributed/ipc-worker.js")).runIpcWorker();
   if (flags.redis === undefined) throw new UsageError("worker needs --redis <url>");
   if (!/^rediss?:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// or rediss:// URL (got "${flags.redis}")`);
+  const giveUpAfterS = flags.giveUpAfter === undefined ? 60 : Number(flags.giveUpAfter);
+  if (!(giveUpAfterS > 0)) throw new UsageError(`--give-up-after must be a number of seconds > 0 (got "${flags.giveUpAfter}")`);
   const { runRedisWorker } = await import("../distributed/redis-worker.js");
   return runRedisWorker({
     url: flags.redis,
     name: flags.name ?? `${hostname()}:${process.pid}`,
     once: flags.once === true,
     rawPath: flags.raw ?? null,
+    giveUpAfterS,
     log: (line) => process.stderr.write(`${line}\n`),
   });
 }

@@ -1,6 +1,7 @@
 // HAProxy in front of the cluster, as in seed 000: HTTP round-robin over the API nodes, WebSockets
 // least-connections over the gateways (a WebSocket is long-lived, so connection counts are the
-// load), a stats page; the gateway path on the HTTP port goes to the gateways as well. Health
+// load), a stats page; the gateway path on the HTTP port goes to the gateways as well. Nothing else
+// is routed: the gateways' publish API is not reachable through the load balancer. Health
 // checks on /health take a dead node out; a connection refused by one is redispatched to another.
 
 export interface HaproxyPorts {
@@ -24,9 +25,13 @@ export function haproxyConfig(options: { bindHost: string; nodeHost: string; por
     "# Written by tokenstorm cluster up: seed 000's load balancer.",
     // No global maxconn: HAProxy derives it from the file-descriptor limit it is given.
     "global",
+    // HAProxy's own log (a line per request, health-check changes) on its stdout: the log file `cluster logs` reads.
+    "  log stdout format raw local0 info",
     "",
     "defaults",
     "  mode http",
+    "  log global",
+    "  option httplog",
     "  option redispatch",
     "  retries 3",
     "  timeout connect 2s",
@@ -38,8 +43,13 @@ export function haproxyConfig(options: { bindHost: string; nodeHost: string; por
     "",
     "frontend api",
     `  bind ${bindHost}:${ports.http}`,
-    // WebSockets reaching the HTTP port go to the gateways too, so --target alone is enough.
-    "  acl gateway_path path_beg /connection/websocket",
+    // Only what clients need is routed: POST /api/run and /health to the API nodes, and WebSockets
+    // reaching the HTTP port to the gateways (so --target alone is enough). The gateways' publish
+    // API and every other path stay inside the cluster.
+    "  acl gateway_path path /connection/websocket",
+    "  acl run_path path /api/run",
+    "  acl health_path path /health",
+    "  http-request deny deny_status 404 unless gateway_path or run_path or health_path",
     "  use_backend gateway_nodes if gateway_path",
     "  default_backend api_nodes",
     "",
@@ -50,6 +60,8 @@ export function haproxyConfig(options: { bindHost: string; nodeHost: string; por
     "",
     "frontend websocket",
     `  bind ${bindHost}:${ports.ws}`,
+    "  acl gateway_path path /connection/websocket",
+    "  http-request deny deny_status 404 unless gateway_path",
     "  default_backend gateway_nodes",
     "",
     "backend gateway_nodes",

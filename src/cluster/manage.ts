@@ -1,7 +1,7 @@
 // `cluster status`, `cluster logs` and `cluster down` over a recorded cluster state.
 import { RunError, UsageError } from "../errors.js";
 import { isOurs, type ManagedProcess, stopProcess, tailOf } from "./processes.js";
-import { type ClusterState, removeState } from "./state.js";
+import { apiKeyFile, type ClusterState, removeState } from "./state.js";
 
 interface NodeProbe {
   health: string;
@@ -39,7 +39,10 @@ export function endpointLines(state: ClusterState): string[] {
   } else {
     lines.push(`HTTP API   ${state.endpoints.http}   (round-robin)`, `WebSocket  ${state.endpoints.ws}   (leastconn)`, `stats      ${state.endpoints.stats}`);
   }
-  lines.push(`run: tokenstorm run --protocol session --target ${state.endpoints.http} --ws-target ${state.endpoints.ws}`);
+  lines.push(
+    `API key    in ${apiKeyFile(state.stateDir)} (POST /api/run and /api/publish need it)`,
+    `run: TOKENSTORM_API_KEY=$(cat ${apiKeyFile(state.stateDir)}) tokenstorm run --protocol session --api-key-env TOKENSTORM_API_KEY --target ${state.endpoints.http} --ws-target ${state.endpoints.ws}`,
+  );
   return lines;
 }
 
@@ -54,12 +57,27 @@ export async function statusLines(state: ClusterState): Promise<string[]> {
   return [`cluster in ${state.stateDir}, up since ${state.startedAt}`, ...pad(rows), "", ...endpointLines(state)];
 }
 
-export function logLines(state: ClusterState, name: string | undefined, lines: number): string[] {
-  const chosen = name === undefined ? state.processes : state.processes.filter((proc) => proc.name === name);
+/** Seed 000's service names (docker compose): Granian servers are our API nodes, Centrifugo nodes our gateways. */
+const SERVICE_ALIASES: ReadonlyArray<[pattern: RegExp, name: string]> = [
+  [/^granian(\d+)$/, "api$1"],
+  [/^centrifugo_node(\d+)$/, "gateway$1"],
+];
+
+/** The processes whose logs `cluster logs [name]` shows: all, or the one named (or aliased). */
+export function logProcesses(state: ClusterState, name: string | undefined): ManagedProcess[] {
+  if (name === undefined) return state.processes;
+  const alias = SERVICE_ALIASES.find(([pattern]) => pattern.test(name));
+  const wanted = alias ? name.replace(alias[0], alias[1]) : name;
+  const chosen = state.processes.filter((proc) => proc.name === wanted);
   if (chosen.length === 0) {
-    throw new UsageError(`cluster logs: no process "${name}" (known: ${state.processes.map((proc) => proc.name).join(", ")})`);
+    const known = state.processes.map((proc) => proc.name).join(", ");
+    throw new UsageError(`cluster logs: no process "${name}" (known: ${known}; also granianN for apiN, centrifugo_nodeN for gatewayN)`);
   }
-  return chosen.flatMap((proc: ManagedProcess) => [`==> ${proc.name} (${proc.log}) <==`, tailOf(proc.log, lines) || "(empty)", ""]);
+  return chosen;
+}
+
+export function logLines(procs: readonly ManagedProcess[], lines: number): string[] {
+  return procs.flatMap((proc) => [`==> ${proc.name} (${proc.log}) <==`, tailOf(proc.log, lines) || "(empty)", ""]);
 }
 
 /** Stop every recorded process, load balancer first, Redis last; then forget the cluster. */

@@ -13,12 +13,16 @@ export interface NodeFlags {
   centrifugo?: string;
   centrifugoKeyEnv?: string;
   apiKeyEnv?: string;
+  tokenSecretEnv?: string;
   length?: string;
   delay?: string;
   ttft?: string;
   pingInterval?: string;
   preciseTiming?: boolean;
+  logLevel?: string;
 }
+
+export const LOG_LEVELS = ["warn", "info"] as const;
 
 function brokerOf(flags: NodeFlags, role: NodeRole, problems: Problems, env: NodeJS.ProcessEnv): BrokerSpec {
   if (flags.redis !== undefined && flags.centrifugo !== undefined) problems.add("--redis and --centrifugo exclude each other");
@@ -50,6 +54,11 @@ export function resolveNodeOptions(flags: NodeFlags, env: NodeJS.ProcessEnv = pr
     apiKey = env[flags.apiKeyEnv] ?? null;
     if (!apiKey) p.add(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
   }
+  let tokenSecret: string | null = null;
+  if (flags.tokenSecretEnv !== undefined) {
+    tokenSecret = env[flags.tokenSecretEnv] || null;
+    if (!tokenSecret) p.add(`--token-secret-env: environment variable ${flags.tokenSecretEnv} is not set`);
+  }
   const delayS = p.number(flags.delay, "nonNegative", { flag: "--delay" }) ?? 0.01;
   const options: SessionNodeOptions = {
     host: flags.host ?? "127.0.0.1",
@@ -62,9 +71,14 @@ export function resolveNodeOptions(flags: NodeFlags, env: NodeJS.ProcessEnv = pr
       ttftMs: (p.number(flags.ttft, "nonNegative", { flag: "--ttft" }) ?? delayS) * 1000,
     },
     apiKey,
+    tokenSecret,
     pingIntervalS: p.number(flags.pingInterval, "positive", { flag: "--ping-interval" }) ?? DEFAULT_PING_INTERVAL_S,
     preciseTiming: flags.preciseTiming === true,
+    logRequests: flags.logLevel === "info",
   };
+  if (flags.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(flags.logLevel)) {
+    p.add(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got "${flags.logLevel}")`);
+  }
   if (!p.empty) throw new UsageError(p.lines.join("; "));
   return options;
 }

@@ -56,10 +56,17 @@ export function writeState(state: ClusterState): void {
 
 export function removeState(dir: string): void {
   rmSync(join(dir, STATE_FILE), { force: true });
+  // The key dies with the cluster: the next `up` makes a new one.
+  rmSync(apiKeyFile(dir), { force: true });
 }
 
 export function requireState(dir: string): ClusterState {
   const state = readState(dir);
   if (!state) throw new RunError(`no cluster is up in ${dir} (start one with: tokenstorm cluster up)`);
   return state;
+}
+
+/** The cluster's API key, made at `up` and kept (readable by its owner only) beside the state. */
+export function apiKeyFile(stateDir: string): string {
+  return join(stateDir, "api-key");
 }

@@ -1,6 +1,7 @@
 // `cluster up`: Redis (a local redis-server when no URL is given), the gateway and API nodes as
 // detached `tokenstorm node` processes, and HAProxy in front — each started only after the one it
 // depends on answers. Any failure stops what was already started, so nothing is left behind.
+import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { RunError } from "../errors.js";
 import { type Backend, haproxyConfig, type HaproxyPorts } from "./haproxy.js";
 import { findExecutable, freePort, freePorts, isOurs, type ManagedProcess, spawnDetached, stopProcess, tailOf, waitUntil } from "./processes.js";
-import { type ClusterState, ensureStateDir, readState, removeState, writeState } from "./state.js";
+import { apiKeyFile, type ClusterState, ensureStateDir, readState, removeState, writeState } from "./state.js";
 
 export interface ClusterUpOptions {
   stateDir: string;
@@ -73,9 +74,9 @@ class Launch {
     return join(this.options.stateDir, "logs", `${name}.log`);
   }
 
-  async start(proc: Omit<ManagedProcess, "pid" | "log">, command: string, args: string[], ready: () => Promise<boolean>): Promise<ManagedProcess> {
+  async start(proc: Omit<ManagedProcess, "pid" | "log">, command: string, args: string[], ready: () => Promise<boolean>, env?: NodeJS.ProcessEnv): Promise<ManagedProcess> {
     const log = this.logFile(proc.name);
-    const pid = spawnDetached(command, args, log);
+    const pid = spawnDetached(command, args, log, env);
     const managed: ManagedProcess = { ...proc, pid, log };
     this.started.push(managed);
     this.persist();
@@ -105,13 +106,17 @@ async function startRedis(launch: Launch, options: ClusterUpOptions, nodeHost: s
 }
 
 /** Nodes of one role, started side by side: each takes a while to load, none depends on another. */
-async function startNodes(launch: Launch, options: ClusterUpOptions, nodeHost: string, redisUrl: string, role: "api" | "gateway", ports: number[]): Promise<Backend[]> {
+/** The variable the nodes read the cluster's API key from (never on their command line, which anyone sees). */
+const NODE_KEY_VARIABLE = "TOKENSTORM_NODE_API_KEY";
+
+async function startNodes(launch: Launch, options: ClusterUpOptions, nodeHost: string, redisUrl: string, role: "api" | "gateway", ports: number[], apiKey: string): Promise<Backend[]> {
   return Promise.all(
     ports.map(async (port, i) => {
       const name = `${role}${i + 1}`;
-      const args = [NODE_ENTRY, "node", "--role", role, "--host", options.host, "--port", String(port), "--redis", redisUrl, ...options.nodeFlags];
+      const args = [NODE_ENTRY, "node", "--role", role, "--host", options.host, "--port", String(port), "--redis", redisUrl, "--api-key-env", NODE_KEY_VARIABLE, ...options.nodeFlags];
       const url = `http://${nodeHost}:${port}`;
-      await launch.start({ name, kind: role, signature: ["node", "--role", role, "--port", String(port)], port, url }, process.execPath, args, httpOk(`${url}/health`));
+      const env = { ...process.env, [NODE_KEY_VARIABLE]: apiKey };
+      await launch.start({ name, kind: role, signature: ["node", "--role", role, "--port", String(port)], port, url }, process.execPath, args, httpOk(`${url}/health`), env);
       options.log(`${name} on ${url}`);
       return { name, port };
     }),
@@ -142,9 +147,12 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
   try {
     state.redisUrl = await startRedis(launch, options, nodeHost);
     const ports = await freePorts(nodeHost, options.wsNodes + options.apiNodes);
+    // Runs and publishes change state: only holders of the cluster's key may ask for them.
+    const apiKey = randomBytes(24).toString("base64url");
+    writeFileSync(apiKeyFile(options.stateDir), `${apiKey}\n`, { mode: 0o600 });
     const [gateways, apis] = await Promise.all([
-      startNodes(launch, options, nodeHost, state.redisUrl, "gateway", ports.slice(0, options.wsNodes)),
-      startNodes(launch, options, nodeHost, state.redisUrl, "api", ports.slice(options.wsNodes)),
+      startNodes(launch, options, nodeHost, state.redisUrl, "gateway", ports.slice(0, options.wsNodes), apiKey),
+      startNodes(launch, options, nodeHost, state.redisUrl, "api", ports.slice(options.wsNodes), apiKey),
     ]);
     // Listed in a stable order whatever order they became ready in.
     launch.started.sort((a, b) => PROCESS_ORDER.indexOf(a.kind) - PROCESS_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name));

@@ -10,6 +10,29 @@ export interface MergedFlags {
   origins: Map<string, FileOrigin>;
   /** The file scenario that was applied, if any. */
   fileScenario: string | null;
+  /** A file scenario that includes itself through `scenario:` (directly or through others), named with its cycle. */
+  cycle: FileProblem | null;
+}
+
+/**
+ * The file scenarios a chosen one builds on, the chosen one first: each may name another file scenario
+ * (or a built-in one, which ends the chain) under `scenario:`. A name met twice is a cycle.
+ */
+function scenarioChain(file: ConfigFile, chosen: string): { chain: string[]; cycle: FileProblem | null } {
+  const chain: string[] = [];
+  let name: string | undefined = chosen;
+  while (name !== undefined && file.scenarios.has(name)) {
+    if (chain.includes(name)) {
+      const from = chain.at(-1)!;
+      const origin = file.scenarios.get(from)!.origins.get("scenario");
+      const text = `scenario "${name}" includes itself: ${[...chain.slice(chain.indexOf(name)), name].join(" -> ")}`;
+      const cycle = origin ? { line: origin.line, col: origin.col, text: `${origin.location} ${origin.path}: ${text}` } : { line: 0, col: 0, text: `${file.path}: ${text}` };
+      return { chain, cycle };
+    }
+    chain.push(name);
+    name = file.scenarios.get(name)!.flags.scenario as string | undefined;
+  }
+  return { chain, cycle: null };
 }
 
 function apply(target: Record<string, unknown>, origins: Map<string, FileOrigin>, layer: FlagLayer): void {
@@ -24,19 +47,31 @@ function apply(target: Record<string, unknown>, origins: Map<string, FileOrigin>
 /**
  * `cli` holds only the flags the user typed. A scenario name (command line first, then the file's
  * `scenario:`) picks one of the file's scenarios; a name the file does not define stays in the flags
- * for the built-in scenarios. A file scenario may itself name a built-in one to build on.
+ * for the built-in scenarios. A file scenario may itself name another file scenario, or a built-in one,
+ * to build on.
  */
 export function mergeConfigFile(cli: RawRunFlags, file: ConfigFile): MergedFlags {
   const { scenario: cliScenario, ...cliRest } = cli;
   const chosen = cliScenario ?? (file.top.flags.scenario as string | undefined);
-  const fileLayer = chosen === undefined ? undefined : file.scenarios.get(chosen);
+  const { chain, cycle } = chosen === undefined ? { chain: [], cycle: null } : scenarioChain(file, chosen);
+  const fileLayer = chain.length > 0;
   const flags: Record<string, unknown> = {};
   const origins = new Map<string, FileOrigin>();
   apply(flags, origins, file.top);
   if (fileLayer) {
     delete flags.scenario;
     origins.delete("scenario");
-    apply(flags, origins, fileLayer);
+    // The deepest base first, so the chosen scenario's own values win.
+    for (const name of [...chain].reverse()) apply(flags, origins, file.scenarios.get(name)!);
+    // Only the deepest base's `scenario:` can be left: a built-in scenario under the whole chain.
+    const deepest = file.scenarios.get(chain.at(-1)!)!;
+    delete flags.scenario;
+    origins.delete("scenario");
+    if (!cycle && deepest.flags.scenario !== undefined) {
+      flags.scenario = deepest.flags.scenario;
+      const origin = deepest.origins.get("scenario");
+      if (origin) origins.set("scenario", origin);
+    }
   } else if (cliScenario !== undefined) {
     flags.scenario = cliScenario;
     origins.delete("scenario");
@@ -46,7 +81,7 @@ export function mergeConfigFile(cli: RawRunFlags, file: ConfigFile): MergedFlags
     flags[attribute] = value;
     origins.delete(attribute);
   }
-  return { flags: flags as RawRunFlags, origins, fileScenario: fileLayer ? chosen! : null };
+  return { flags: flags as RawRunFlags, origins, fileScenario: fileLayer ? chosen! : null, cycle };
 }
 
 /** `max-concurrent` for `--max-concurrent`, and the attribute it sets. */

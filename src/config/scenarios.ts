@@ -1,7 +1,7 @@
 // Named scenarios (`--scenario NAME`): the user's own presets from seeds 001 and 002 as RawRunFlags,
 // applied under the command-line flags (CLI flags > scenario > environment variables > defaults).
 import { UsageError } from "../errors.js";
-import type { RawRunFlags } from "./run-config.js";
+import type { RawRunFlags } from "./run-types.js";
 
 export interface Scenario {
   name: string;
@@ -121,7 +121,12 @@ const FAMILIES: ReadonlyArray<{ chosenBy: readonly (keyof RawRunFlags)[]; drops:
  */
 export function applyScenario(flags: RawRunFlags): RawRunFlags {
   if (flags.scenario === undefined) return flags;
-  const preset: Record<string, unknown> = { ...findScenario(flags.scenario).flags };
+  return underneath(findScenario(flags.scenario).flags, flags);
+}
+
+/** `lower` (a scenario's or the environment's flags) under `flags`: a family chosen in `flags` replaces the lower one's. */
+export function underneath(lower: Partial<RawRunFlags>, flags: RawRunFlags): RawRunFlags {
+  const preset: Record<string, unknown> = { ...lower };
   for (const family of FAMILIES) {
     if (family.chosenBy.some((key) => flags[key] !== undefined)) for (const key of family.drops) delete preset[key];
   }

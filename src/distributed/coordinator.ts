@@ -8,7 +8,7 @@ import { ExitCode, RunError } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
 import type { Output } from "../report/output.js";
 import { evaluateThresholds, parseThresholds, reportLatencyMetrics } from "../report/thresholds.js";
-import type { Report } from "../report/types.js";
+import type { EmulatorBlock, Report } from "../report/types.js";
 import { LiveMerger, type ReportMessage, type TickMessage } from "./live.js";
 import { mergeReports, type NamedReport } from "./merge.js";
 import type { WorkerMessage } from "./protocol.js";
@@ -127,14 +127,21 @@ export class Coordinator {
     }
   }
 
+  /** No segment reported: the live totals received are the report, every segment named missing. */
+  private liveOnlyReport(config: Record<string, unknown>): { report: Report; missing: string[]; warnings: string[] } {
+    const report = this.live.partialReport(config);
+    if (!report) throw new RunError(`no worker delivered a report (${[...this.lost.entries()].map(([s, why]) => `${s}: ${why}`).join("; ")})`);
+    report.segments = { count: this.options.segmentCount, merged: [], missing: this.segments };
+    return { report, missing: this.segments, warnings: ["no segment delivered its report: the figures are the last progress each worker sent"] };
+  }
+
   /** Merge, gate and write; `config` is the whole run's, as the merged report shows it. */
-  async finish(config: Record<string, unknown>): Promise<CoordinatorOutcome> {
+  /** `emulator`: the target emulator's own figures for the whole run, read by the controller. */
+  async finish(config: Record<string, unknown>, emulator: EmulatorBlock | null = null): Promise<CoordinatorOutcome> {
     for (const timer of this.timers) clearTimeout(timer);
     const named = this.segments.flatMap((s) => (this.reports.has(s) ? [this.reports.get(s)!] : []));
-    if (named.length === 0) {
-      throw new RunError(`no worker delivered a report (${[...this.lost.entries()].map(([s, why]) => `${s}: ${why}`).join("; ")})`);
-    }
-    const { report, missing, warnings } = mergeReports(named, { config, segmentCount: this.options.segmentCount });
+    const { report, missing, warnings } = named.length > 0 ? mergeReports(named, { config, segmentCount: this.options.segmentCount }) : this.liveOnlyReport(config);
+    if (emulator) report.emulator = emulator;
     for (const warning of warnings) this.options.log(`tokenstorm: merge: ${warning}`);
     const thresholds = parseThresholds(this.options.thresholds, { latencyMetrics: reportLatencyMetrics(report) });
     report.thresholds = evaluateThresholds(thresholds, report);

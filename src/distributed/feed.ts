@@ -1,7 +1,7 @@
 // The output a worker runs with: each second it sends its progress, that second's histograms and its
 // running totals to the controller, and at the end its whole (mergeable) report with its final
 // totals, over whatever channel carries them.
-import type { Collector } from "../metrics/collector.js";
+import type { RunMetricsView } from "../metrics/collector.js";
 import type { LiveSnapshot, Output } from "../report/output.js";
 import type { Report } from "../report/types.js";
 import { TotalsEncoder, type ReportMessage, type TickMessage } from "./live.js";
@@ -11,7 +11,7 @@ export type Send = (message: WorkerMessage) => Promise<void>;
 
 export class FeedOutput implements Output {
   readonly name = "feed";
-  private collector: Collector | null = null;
+  private collector: RunMetricsView | null = null;
   private totals: TotalsEncoder | null = null;
 
   constructor(
@@ -19,7 +19,7 @@ export class FeedOutput implements Output {
     private readonly send: Send,
   ) {}
 
-  attach(collector: Collector): void {
+  attach(collector: RunMetricsView): void {
     this.collector = collector;
     this.totals = new TotalsEncoder(collector);
   }

@@ -1,5 +1,7 @@
 // A local worker process (`tokenstorm worker --ipc`, forked by `run --workers N`): says hello, runs
 // the segment its parent hands it, feeds progress and the report back over the IPC channel.
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import type { WorkerMessage } from "./protocol.js";
 import type { ParentMessage } from "./ipc.js";
 import { runSegment } from "./segment-runner.js";
@@ -34,9 +36,15 @@ export async function runIpcWorker(): Promise<number> {
     });
   });
   await send({ kind: "hello", name });
-  // The parent gone (killed) leaves nobody to report to.
-  process.on("disconnect", () => process.exit(1));
-  const code = await runSegment({ plan: await plan, name, send, startAt: () => started });
+  // The parent gone (killed) leaves nobody to report to, nor to remove the raw lines' folder.
+  let rawFolder: string | null = null;
+  process.on("disconnect", () => {
+    if (rawFolder !== null) rmSync(rawFolder, { recursive: true, force: true });
+    process.exit(1);
+  });
+  const workPlan = await plan;
+  if (workPlan.rawPath !== null) rawFolder = dirname(workPlan.rawPath);
+  const code = await runSegment({ plan: workPlan, name, send, startAt: () => started });
   process.removeAllListeners("disconnect");
   process.disconnect();
   return code;

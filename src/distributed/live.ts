@@ -10,20 +10,21 @@
 // Totals are cumulative, so a message read twice changes nothing; a segment that stops sending (its
 // worker died) keeps its last totals, so no counter ever goes back.
 import { nowMs } from "../clock.js";
-import { Collector } from "../metrics/collector.js";
+import { Collector, type RunMetricsView } from "../metrics/collector.js";
 import { LatencyHistogram } from "../metrics/histogram.js";
 import { MetricSet } from "../metrics/metric-set.js";
 import { LATENCY_METRIC_NAMES, type LatencyMetricName, type OutcomeMetricName } from "../metrics/registry.js";
 import type { ErrorClassName } from "../errors.js";
 import type { LiveSnapshot, Output } from "../report/output.js";
-import type { TimelinePoint } from "../report/types.js";
+import { buildReport } from "../report/build.js";
+import type { Report, TimelinePoint } from "../report/types.js";
 import type { WorkerMessage } from "./protocol.js";
 import { formatSegment } from "./segment.js";
+import { TimelineMerger } from "../metrics/timeline-merge.js";
 
 const SUMMED = ["active", "started", "completed", "failed", "tokens", "requests_per_sec", "tokens_per_sec"] as const;
 /** Per request type only the metrics the live page's by-type table shows travel. */
 const TYPE_METRICS: readonly LatencyMetricName[] = ["ttft", "itl", "e2e"];
-const TIMELINE_METRICS = ["ttft", "itl", "e2e"] as const;
 const KNOWN_LATENCY: ReadonlySet<string> = new Set(LATENCY_METRIC_NAMES);
 /** A merged second waits this long past its end for a lagging segment's point before it is shown. */
 const SECOND_GRACE_S = 1.5;
@@ -37,9 +38,13 @@ export interface SetCounts {
   dropped: number;
   tokens: number;
   tokens_lost: number;
+  /** Absent from workers of an older version. */
+  reasoning_tokens?: number;
+  tool_calls?: number;
   good: number;
   usage_counted: number;
   chunk_counted: number;
+  tokenizer_counted?: number;
 }
 
 export interface SetTotals {
@@ -75,7 +80,7 @@ export type ReportMessage = Extract<WorkerMessage, { kind: "report" }> & { total
 export class TotalsEncoder {
   private readonly encoded = new WeakMap<LatencyHistogram, { count: number; text: string }>();
 
-  constructor(private readonly collector: Collector) {}
+  constructor(private readonly collector: RunMetricsView) {}
 
   private encode(histogram: LatencyHistogram): string {
     const cached = this.encoded.get(histogram);
@@ -97,9 +102,12 @@ export class TotalsEncoder {
         dropped: set.dropped,
         tokens: set.tokens,
         tokens_lost: set.tokensLost,
+        reasoning_tokens: set.reasoningTokens,
+        tool_calls: set.toolCalls,
         good: set.good,
         usage_counted: set.usageCounted,
         chunk_counted: set.chunkCounted,
+        tokenizer_counted: set.tokenizerCounted,
       },
       outcomes: Object.fromEntries([...set.outcomes].map(([name, counts]) => [name, { ...counts }])),
       histograms,
@@ -147,9 +155,12 @@ function fillSet(set: MetricSet, parts: readonly SetTotals[]): void {
   set.dropped = sum(counts, (c) => c.dropped);
   set.tokens = sum(counts, (c) => c.tokens);
   set.tokensLost = sum(counts, (c) => c.tokens_lost);
+  set.reasoningTokens = sum(counts, (c) => c.reasoning_tokens ?? 0);
+  set.toolCalls = sum(counts, (c) => c.tool_calls ?? 0);
   set.good = sum(counts, (c) => c.good);
   set.usageCounted = sum(counts, (c) => c.usage_counted);
   set.chunkCounted = sum(counts, (c) => c.chunk_counted);
+  set.tokenizerCounted = sum(counts, (c) => c.tokenizer_counted ?? 0);
   set.outcomes.clear();
   for (const part of parts) {
     for (const [name, counts] of Object.entries(part.outcomes)) set.addOutcome(name as OutcomeMetricName, counts.attempts, counts.succeeded);
@@ -160,17 +171,6 @@ function fillSet(set: MetricSet, parts: readonly SetTotals[]): void {
       if (KNOWN_LATENCY.has(metric)) set.latency[metric as LatencyMetricName].add(LatencyHistogram.decode(text));
     }
   }
-}
-
-/** One merged second of the timeline, still open to the segments' points. */
-interface OpenSecond {
-  started: number;
-  completed: number;
-  failed: number;
-  tokens: number;
-  /** Each segment's last point in the second: its requests in flight and users running. */
-  active: Map<string, { active: number; users: number | null }>;
-  histograms: Partial<Record<(typeof TIMELINE_METRICS)[number], LatencyHistogram>>;
 }
 
 export class LiveMerger {
@@ -185,9 +185,9 @@ export class LiveMerger {
   /** Segments that will send nothing more: reported, or lost. */
   private readonly ended = new Set<string>();
   private readonly lost = new Set<string>();
-  /** The whole run as the live outputs see it; null when no output reads one. */
+  /** The whole run as the live outputs see it, from the workers' start on. */
   private collector: Collector | null = null;
-  private readonly seconds = new Map<number, OpenSecond>();
+  private readonly seconds = new TimelineMerger();
   /** The first second of the merged timeline not shown yet. */
   private nextSecond = 1;
   /** By segment: the latest second its points reached, and the index of its last point. */
@@ -263,10 +263,22 @@ export class LiveMerger {
    * merged one, created now so that its clock starts with the run's.
    */
   begin(outputs: readonly Output[]): void {
-    const readers = outputs.filter((output) => output.attach);
-    if (readers.length === 0 || this.collector) return;
+    if (this.collector) return;
+    // Kept even when no output reads it: it is the report when no segment can deliver one.
     this.collector = new Collector();
-    for (const output of readers) output.attach!(this.collector);
+    for (const output of outputs) output.attach?.(this.collector);
+  }
+
+  /**
+   * The report of the totals received, when no segment delivered its own (Redis went away with every
+   * worker's report): what the controller saw up to then, marked interrupted.
+   */
+  partialReport(config: Record<string, unknown>): Report | null {
+    if (this.totals.size === 0 || !this.collector) return null;
+    this.refresh();
+    const durationS = Math.max(0, (Date.now() - this.startAtUnixMs) / 1000);
+    const startedAtIso = new Date(this.startAtUnixMs).toISOString();
+    return buildReport({ collector: this.collector, config, durationS, interrupted: true, startedAtIso, finishedAtIso: new Date().toISOString(), startedAtUnixMs: this.startAtUnixMs });
   }
 
   /** Bring the merged collector up to the totals received (once a second, and at the end). */
@@ -303,20 +315,7 @@ export class LiveMerger {
   private placePoint(segment: string, totals: SegmentTotals, point: TimelinePoint, histograms: Record<string, string>): void {
     const at = Math.max(1, Math.round(point.t_s + (totals.zero_unix_ms - this.startAtUnixMs) / 1000));
     this.reached.set(segment, Math.max(at, this.reached.get(segment) ?? 0));
-    const target = Math.max(at, this.nextSecond);
-    let second = this.seconds.get(target);
-    if (!second) {
-      second = { started: 0, completed: 0, failed: 0, tokens: 0, active: new Map(), histograms: {} };
-      this.seconds.set(target, second);
-    }
-    second.started += point.started;
-    second.completed += point.completed;
-    second.failed += point.failed;
-    second.tokens += point.tokens;
-    second.active.set(segment, { active: point.active, users: point.active_users });
-    for (const metric of TIMELINE_METRICS) {
-      if (histograms[metric]) (second.histograms[metric] ??= new LatencyHistogram()).add(LatencyHistogram.decode(histograms[metric]));
-    }
+    this.seconds.add(Math.max(at, this.nextSecond), segment, point, histograms);
   }
 
   /**
@@ -330,20 +329,7 @@ export class LiveMerger {
       if (k > elapsedS) return;
       const complete = running.every((s) => (this.reached.get(s) ?? 0) >= k);
       if (!complete && elapsedS < k + SECOND_GRACE_S) return;
-      const second = this.seconds.get(k);
-      const timeline = c.timeline;
-      timeline.started = second?.started ?? 0;
-      timeline.completed = second?.completed ?? 0;
-      timeline.failed = second?.failed ?? 0;
-      timeline.tokens = second?.tokens ?? 0;
-      for (const metric of TIMELINE_METRICS) {
-        const h = second?.histograms[metric];
-        if (h) timeline[metric].add(h);
-      }
-      const last = [...(second?.active.values() ?? [])];
-      const users = last.filter((l) => l.users !== null);
-      timeline.close(k, sum(last, (l) => l.active), users.length > 0 ? sum(users, (l) => l.users!) : null);
-      this.seconds.delete(k);
+      this.seconds.closeInto(c.timeline, k);
       this.nextSecond++;
     }
   }

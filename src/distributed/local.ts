@@ -11,7 +11,10 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { RawRunFlags, RunConfig } from "../config/run-config.js";
 import { startEmbeddedTarget } from "../engine/embedded.js";
+import { emulatorBlock, readEmulatorStats } from "../engine/emulator-stats.js";
+import { loadClientTls } from "../protocols/tls.js";
 import { RunError } from "../errors.js";
+import { claimEarlySignal } from "../early-signals.js";
 import { findProtocol } from "../protocols/registry.js";
 import type { Output } from "../report/output.js";
 import type { RequestRecord } from "../report/types.js";
@@ -58,17 +61,26 @@ function waitForAll(children: ChildProcess[], kinds: ReadonlyArray<WorkerMessage
 
 /**
  * Feed the workers' raw lines to the outputs that take per-request records (raw, CSV...), segment
- * after segment. Record ids restart in every segment; id * N + (i - 1) keeps them unique.
+ * after segment. Record ids restart in every segment; id * N + (i - 1) keeps them unique. A worker
+ * killed in the middle of a write may leave a torn last line: the whole lines before it still count.
+ * Returns how many torn lines were skipped.
  */
-async function replayRequests(paths: string[], outputs: readonly Output[]): Promise<void> {
+export async function replayRequests(paths: string[], outputs: readonly Output[]): Promise<number> {
   const consumers = outputs.filter((o) => o.onRequest);
-  if (consumers.length === 0) return;
+  let torn = 0;
+  if (consumers.length === 0) return torn;
   for (const [i, path] of paths.entries()) {
     const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
     try {
       for await (const line of lines) {
         if (line === "") continue;
-        const record = JSON.parse(line) as RequestRecord;
+        let record: RequestRecord;
+        try {
+          record = JSON.parse(line) as RequestRecord;
+        } catch {
+          torn++;
+          continue;
+        }
         record.id = record.id * paths.length + i;
         for (const output of consumers) output.onRequest!(record);
       }
@@ -76,6 +88,7 @@ async function replayRequests(paths: string[], outputs: readonly Output[]): Prom
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
   }
+  return torn;
 }
 
 export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<CoordinatorOutcome> {
@@ -84,9 +97,15 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   const embedded = config.target === null ? await startEmbeddedTarget(findProtocol(config.protocol), config) : null;
   const target = embedded?.url ?? config.target!;
   if (embedded) log(`tokenstorm: ${embedded.description}, shared by ${count} workers`);
-  const folder = await mkdtemp(join(tmpdir(), "tokenstorm-workers-"));
-  const rawPaths = Array.from({ length: count }, (_, i) => join(folder, `requests-${i + 1}.ndjson`));
+  // As in a single process: the emulator's own timing error for the run, from its /stats.
+  const readsEmulator = embedded !== null || config.emulatorStats;
+  const tls = loadClientTls(config.tls).tls ?? undefined;
+  const emulatorBefore = readsEmulator ? await readEmulatorStats(target, tls) : null;
   const wantsRaw = outputs.some((o) => o.onRequest);
+  // The workers' raw lines wait here until the end; each worker removes the folder if this process
+  // is killed first (src/distributed/ipc-worker.ts), so none is left behind.
+  let folder: string | null = null;
+  let rawPaths: string[] = [];
   const coordinator = new Coordinator({ segmentCount: count, outputs, thresholds: config.thresholds, log });
   const children = Array.from({ length: count }, () => fork(CLI, ["worker", "--ipc"], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
   let planned = false;
@@ -103,8 +122,15 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Ctrl-C while the program was still loading counts as the first.
+  if (claimEarlySignal() !== null) onSignal();
   try {
     await waitForAll(children, ["hello"]);
+    if (wantsRaw) {
+      const made = await mkdtemp(join(tmpdir(), "tokenstorm-workers-"));
+      folder = made;
+      rawPaths = Array.from({ length: count }, (_, i) => join(made, `requests-${i + 1}.ndjson`));
+    }
     const settled = { target, seed: config.seed, length: config.length, exactTokens: config.exactTokens, closedModel: config.pattern === null && config.stages === null };
     const flags = workerFlags(inputs.flags, settled);
     const runId = randomUUID();
@@ -117,7 +143,7 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
         // The parent's own target: no hint headers for the embedded emulator, else the user's.
         targetHeaders: embedded ? {} : inputs.targetHeaders,
         startAtUnixMs: 0,
-        rawPath: wantsRaw ? rawPaths[i]! : null,
+        rawPath: rawPaths[i] ?? null,
       };
       child.send({ kind: "plan", plan } satisfies ParentMessage);
     });
@@ -128,13 +154,16 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
     for (const child of children) if (child.connected) child.send({ kind: "start", atUnixMs: startAtUnixMs } satisfies ParentMessage);
     coordinator.startProgress(startAtUnixMs);
     await Promise.all(closed);
-    await replayRequests(rawPaths, outputs);
-    return await coordinator.finish(wholeRunReportConfig(config, target, embedded !== null));
+    const torn = await replayRequests(rawPaths, outputs);
+    if (torn > 0) log(`tokenstorm: ${torn} raw line(s) cut off by a killed worker were left out`);
+    const emulatorAfter = emulatorBefore ? await readEmulatorStats(target, tls) : null;
+    const emulator = emulatorBefore && emulatorAfter ? emulatorBlock(emulatorBefore, emulatorAfter) : null;
+    return await coordinator.finish(wholeRunReportConfig(config, target, embedded !== null), emulator);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await rm(folder, { recursive: true, force: true });
+    if (folder !== null) await rm(folder, { recursive: true, force: true });
     await embedded?.close();
   }
 }

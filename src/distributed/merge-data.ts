@@ -9,7 +9,7 @@ import type { MergeCounts, MergeData } from "../report/types.js";
 import { formatSegment, type Segment } from "./segment.js";
 
 function countsOf(set: MetricSet): MergeCounts {
-  return { good: set.good, usage_counted: set.usageCounted, chunk_counted: set.chunkCounted };
+  return { good: set.good, usage_counted: set.usageCounted, chunk_counted: set.chunkCounted, tokenizer_counted: set.tokenizerCounted };
 }
 
 export function mergeDataOf(collector: Collector, segment: Segment | null, startedAtUnixMs?: number): MergeData {
@@ -31,4 +31,5 @@ export function addCounts(set: MetricSet, counts: MergeCounts): void {
   set.good += counts.good;
   set.usageCounted += counts.usage_counted;
   set.chunkCounted += counts.chunk_counted;
+  set.tokenizerCounted += counts.tokenizer_counted ?? 0;
 }

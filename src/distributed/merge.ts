@@ -11,10 +11,12 @@ import { LatencyHistogram, type LatencySummary } from "../metrics/histogram.js";
 import { MetricSet } from "../metrics/metric-set.js";
 import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
 import { assessmentFor } from "../report/assessment.js";
+import { mergeClientBlocks } from "../metrics/self-watch.js";
 import { buildReport } from "../report/build.js";
 import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
 import type { LatencyBlock, PromptLengthStats, PromptsBlock, PromptsMergeData, Report, RunSummary, TimelinePoint } from "../report/types.js";
 import { lengthStats } from "../workload/prompt-stats.js";
+import { TimelineMerger } from "../metrics/timeline-merge.js";
 import { addCounts } from "./merge-data.js";
 import { formatSegment } from "./segment.js";
 
@@ -40,7 +42,6 @@ export interface MergeResult {
 }
 
 const KNOWN_LATENCY: ReadonlySet<string> = new Set(LATENCY_METRIC_NAMES);
-const TIMELINE_METRICS = ["ttft", "itl", "e2e"] as const;
 
 function addHistograms(set: MetricSet, encoded: Record<string, string>, name: string, warnings: string[]): void {
   for (const [metric, text] of Object.entries(encoded)) {
@@ -60,32 +61,11 @@ function addSummary(set: MetricSet, summary: RunSummary): void {
   set.dropped += summary.dropped ?? 0;
   set.tokens += summary.tokens_total;
   set.tokensLost += summary.tokens_lost;
+  set.reasoningTokens += summary.reasoning_tokens_total ?? 0;
+  set.toolCalls += summary.tool_calls_total ?? 0;
   for (const [outcome, counts] of Object.entries(summary.outcomes ?? {})) {
     if (counts) set.addOutcome(outcome as Parameters<MetricSet["addOutcome"]>[0], counts.attempts, counts.succeeded);
   }
-}
-
-/** One merged second: counts added, each process's last `active` in the second added. */
-interface Second {
-  started: number;
-  completed: number;
-  failed: number;
-  tokens: number;
-  active: number;
-  activeUsers: number | null;
-  histograms: Record<(typeof TIMELINE_METRICS)[number], LatencyHistogram>;
-}
-
-function emptySecond(): Second {
-  return {
-    started: 0,
-    completed: 0,
-    failed: 0,
-    tokens: 0,
-    active: 0,
-    activeUsers: null,
-    histograms: { ttft: new LatencyHistogram(), itl: new LatencyHistogram(), e2e: new LatencyHistogram() },
-  };
 }
 
 /**
@@ -93,33 +73,16 @@ function emptySecond(): Second {
  * earliest zero, each lands in the whole second nearest its end. Points of one process that land in
  * the same second add up (their `active` is the later one's).
  */
-function mergeTimelines(reports: Report[], zeroMs: number, exact: boolean): Map<number, Second> {
-  const seconds = new Map<number, Second>();
-  for (const report of reports) {
+function mergeTimelines(named: NamedReport[], zeroMs: number, exact: boolean): TimelineMerger {
+  const merger = new TimelineMerger();
+  named.forEach(({ report }, index) => {
     const shiftS = (report.merge!.started_at_unix_ms - zeroMs) / 1000;
-    const own = new Map<number, { active: number; activeUsers: number | null }>();
     report.timeline.forEach((point: TimelinePoint, i) => {
-      const second = Math.max(1, Math.round(point.t_s + shiftS));
-      let merged = seconds.get(second);
-      if (!merged) seconds.set(second, (merged = emptySecond()));
-      merged.started += point.started;
-      merged.completed += point.completed;
-      merged.failed += point.failed;
-      merged.tokens += point.tokens;
-      const users = (point as { active_users?: number | null }).active_users ?? null;
-      own.set(second, { active: point.active, activeUsers: users });
-      if (exact) {
-        const encoded = report.merge!.timeline_histograms![i] ?? {};
-        for (const metric of TIMELINE_METRICS) if (encoded[metric]) merged.histograms[metric].add(LatencyHistogram.decode(encoded[metric]));
-      }
+      const histograms = exact ? (report.merge!.timeline_histograms![i] ?? {}) : null;
+      merger.add(Math.max(1, Math.round(point.t_s + shiftS)), String(index), point, histograms);
     });
-    for (const [second, last] of own) {
-      const merged = seconds.get(second)!;
-      merged.active += last.active;
-      if (last.activeUsers !== null) merged.activeUsers = (merged.activeUsers ?? 0) + last.activeUsers;
-    }
-  }
-  return seconds;
+  });
+  return merger;
 }
 
 /** Check the reports' segments: one N, no duplicates; returns the count and the missing ones. */
@@ -197,9 +160,11 @@ function mergePrompts(named: NamedReport[], warnings: string[]): { block: Prompt
   const source = [...new Set(named.map(({ report }) => report.merge!.prompts!.source))].join(" + ");
   const chars = measure("chars");
   const tokens = measure("tokens");
+  const countedBy = named.map(({ report }) => report.merge!.prompts!.tokens_counted_by).find((by) => by !== undefined);
+  const by = countedBy === undefined ? {} : { tokens_counted_by: countedBy };
   return {
-    block: { source, chars: chars.stats, tokens: tokens.stats },
-    data: { source, chars: chars.encoded, tokens: tokens.encoded },
+    block: { source, chars: chars.stats, tokens: tokens.stats, ...by },
+    data: { source, chars: chars.encoded, tokens: tokens.encoded, ...by },
   };
 }
 
@@ -257,6 +222,7 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
     }
     collector.connectionsOpened += report.connections.opened;
     collector.connectionsFailed += report.connections.failed;
+    collector.requestsRetried += report.connections.retried ?? 0;
     for (const metric of Object.keys(report.latency)) {
       if (!(metric in report.histograms) && !KNOWN_LATENCY.has(metric)) warnings.push(`${name}: latency "${metric}" has no histogram; left out`);
     }
@@ -267,17 +233,8 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
   const exact = reports.every((r) => r.merge!.timeline_histograms?.length === r.timeline.length);
   if (!exact) warnings.push("some reports carry no per-second histograms (not segment runs): merged timeline percentiles are left empty");
   collector.timeline.keepHistograms = exact;
-  const seconds = mergeTimelines(reports, zeroMs, exact);
-  for (const second of [...seconds.keys()].sort((a, b) => a - b)) {
-    const s = seconds.get(second)!;
-    const timeline = collector.timeline;
-    timeline.started = s.started;
-    timeline.completed = s.completed;
-    timeline.failed = s.failed;
-    timeline.tokens = s.tokens;
-    for (const metric of TIMELINE_METRICS) timeline[metric].add(s.histograms[metric]);
-    timeline.close(second, s.active, s.activeUsers);
-  }
+  const seconds = mergeTimelines(named, zeroMs, exact);
+  for (const second of seconds.secondsHeld()) seconds.closeInto(collector.timeline, second);
 
   const byTime = (key: "started_at" | "finished_at"): string[] => reports.map((r) => r.tokenstorm[key]).sort();
   let config = options.config;
@@ -319,6 +276,9 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
     ...(prompts ? { prompts: prompts.data } : {}),
   };
   report.segments = segments;
+  // Each worker watched its own event loop: the run is saturated where any worker was.
+  const client = mergeClientBlocks(reports.flatMap((r) => (r.client ? [r.client] : [])));
+  if (client) report.client = client;
   runThresholds(report, warnings);
   const assessment = assessmentFor(report, String(config["protocol"] ?? ""));
   if (assessment) report.assessment = assessment;

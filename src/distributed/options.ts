@@ -2,32 +2,12 @@
 // registered on the command, resolved and checked together with the rest of the run config.
 import { availableParallelism } from "node:os";
 import { Option, type Command } from "commander";
-import type { RunConfig } from "../config/run-config.js";
+import type { RunConfig } from "../config/run-types.js";
 import type { Problems } from "../config/values.js";
-import { checkSegmentable, formatSegment, parseSegment, type Segment } from "./segment.js";
+import { checkSegmentable, formatSegment, parseSegment } from "./segment.js";
+import type { DistributedFlags, DistributedOptions } from "./settings.js";
 
-export interface DistributedFlags {
-  segment?: string;
-  workers?: string;
-  redis?: string;
-  expectWorkers?: string;
-  registerTimeout?: string;
-  heartbeatTimeout?: string;
-}
-
-export interface DistributedOptions {
-  /** This process runs one segment of a larger run (its report is merged with the others). */
-  segment: Segment | null;
-  /** Local worker processes, each a segment (1: the run happens in this process). */
-  workers: number;
-  /** Redis URL: this process is the controller of `expectWorkers` remote workers. */
-  redis: string | null;
-  expectWorkers: number | null;
-  /** How long the controller waits for the workers to register, seconds. */
-  registerTimeoutS: number;
-  /** A worker silent for this long is declared dead and its segment missing, seconds. */
-  heartbeatTimeoutS: number;
-}
+export type { DistributedFlags, DistributedOptions };
 
 export const SINGLE_PROCESS: DistributedOptions = {
   segment: null,

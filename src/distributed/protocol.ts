@@ -5,12 +5,13 @@ import type { RawRunFlags } from "../config/run-config.js";
 import type { LiveSnapshot } from "../report/output.js";
 import type { Report } from "../report/types.js";
 import type { Segment } from "./segment.js";
+import { applyEnvironment } from "../config/environment.js";
 
 /** Flags only the controller acts on: outputs, gates and the distribution itself. */
 const CONTROLLER_ONLY = [
   "workers", "redis", "expectWorkers", "registerTimeout", "heartbeatTimeout", "segment",
   "out", "raw", "csv", "html", "save", "resultsDir", "threshold", "quiet", "verbose",
-  "prometheusPort", "prometheusHost", "web", "webPort", "webHost", "linger",
+  "prometheusPort", "prometheusHost", "web", "webPort", "webHost", "linger", "allowFailures", "allowedHost",
 ] as const;
 
 /**
@@ -63,7 +64,9 @@ export function workerFlags(
   settled: { target: string; seed: number | null; length: number | null; exactTokens: boolean; closedModel: boolean },
   env: NodeJS.ProcessEnv = process.env,
 ): RawRunFlags {
-  const plan: Record<string, unknown> = { ...flags };
+  // TOKENSTORM_* variables go along as the flags they set.
+  const plan: Record<string, unknown> = { ...applyEnvironment(flags, flags.environment).flags };
+  delete plan["environment"];
   for (const key of CONTROLLER_ONLY) delete plan[key];
   for (const key of Object.keys(plan)) if (embeddedEmulatorOnly(key)) delete plan[key];
   // A worker elsewhere has its own environment: what shaped this run goes along explicitly.

@@ -6,13 +6,23 @@ import { MESSAGE_FIELD } from "./redis-keys.js";
 
 export type RedisClient = ReturnType<typeof createClient>;
 
-/** Connect, retrying for about `patienceS` seconds (Redis may come up after us, e.g. on Kubernetes). */
+/**
+ * Connect, retrying for about `patienceS` seconds (Redis may come up after us, e.g. on Kubernetes).
+ * Once connected, a lost connection is retried for ever with backoff, and commands fail at once
+ * while it is down instead of waiting in a queue: the caller decides how long to keep trying (a
+ * queued command would wait for ever, and a signal with it).
+ */
 export async function connectRedis(url: string, patienceS: number): Promise<RedisClient> {
+  let connected = false;
   const client = createClient({
     url,
+    disableOfflineQueue: true,
     socket: {
       connectTimeout: 5000,
-      reconnectStrategy: (retries: number) => (retries * 500 > patienceS * 1000 ? new Error("gave up reconnecting") : 500),
+      reconnectStrategy: (retries: number) => {
+        if (connected) return Math.min(100 * 2 ** retries, 2000);
+        return retries * 500 > patienceS * 1000 ? new Error("gave up reconnecting") : 500;
+      },
     },
   });
   let lastError: Error | null = null;
@@ -23,7 +33,23 @@ export async function connectRedis(url: string, patienceS: number): Promise<Redi
     const cause = lastError ?? (err as Error);
     throw new RunError(`cannot reach Redis at ${new URL(url).host}: ${cause.message || String(cause)}`);
   }
+  connected = true;
   return client;
+}
+
+/** Close a connection: politely when Redis is there, at once when it is not (QUIT would never be answered). */
+export async function closeRedis(client: RedisClient): Promise<void> {
+  if (client.isReady) await client.quit().catch(() => client.destroy());
+  else if (client.isOpen) client.destroy();
+}
+
+/**
+ * Waits `ms`, or less when `stop()` turns true (checked every 100 ms): backoff that a signal cuts short.
+ */
+export async function pause(ms: number, stop: () => boolean = () => false): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end && !stop(); ) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(100, end - Date.now())));
+  }
 }
 
 export function encode(message: unknown): Record<string, string> {

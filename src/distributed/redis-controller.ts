@@ -5,10 +5,11 @@
 // arrived. Every key of the run is removed after.
 import { randomUUID } from "node:crypto";
 import { RunError } from "../errors.js";
+import { claimEarlySignal } from "../early-signals.js";
 import { Coordinator, wholeRunReportConfig, type CoordinatorOutcome } from "./coordinator.js";
 import type { ControllerInputs } from "./local.js";
 import { workerFlags, type WorkerMessage } from "./protocol.js";
-import { connectRedis, encode, readStream, type RedisClient } from "./redis-client.js";
+import { closeRedis, connectRedis, encode, pause, readStream, type RedisClient } from "./redis-client.js";
 import { PLAN_TTL_S, QUEUE_KEY, runKeys, type ControlMessage, type Invitation, type PublishedPlan } from "./redis-keys.js";
 
 const HEARTBEAT_MS = 1000;
@@ -36,6 +37,8 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
     await client.xAdd(keys.control, "*", encode(message));
     await client.expire(keys.control, PLAN_TTL_S);
   };
+  /** A control message that may not get through (Redis gone): the heartbeat timeout settles the run then. */
+  const tryControl = (message: ControlMessage): void => void control(message).catch(() => undefined);
   const coordinator = new Coordinator({ segmentCount: count, outputs: inputs.outputs, thresholds: config.thresholds, log });
   const lastSeen = new Map<string, number>();
   const names = new Map<string, string>();
@@ -46,8 +49,23 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
 
   let trimmedAt = 0;
   let trimming = true;
+  /** Since when Redis does not answer (null: it does), and why; workers are then judged by the heartbeat timeout. */
+  let unreachable: { since: number; why: string } | null = null;
   const drain = async (): Promise<void> => {
-    const read = await readStream<WorkerMessage>(reader, keys.events, lastId, READ_BLOCK_MS);
+    let read: Awaited<ReturnType<typeof readStream<WorkerMessage>>>;
+    try {
+      read = await readStream<WorkerMessage>(reader, keys.events, lastId, READ_BLOCK_MS);
+      unreachable = null;
+    } catch (err) {
+      // Redis is gone or going: the connection comes back on its own if it can; meanwhile no word
+      // arrives, and the heartbeat timeout declares the segments missing. No spinning meanwhile.
+      if (unreachable === null) {
+        unreachable = { since: Date.now(), why: (err as Error).message };
+        log(`tokenstorm: cannot reach Redis at ${new URL(url).host} (${unreachable.why}); waiting ${heartbeatTimeoutS} s for it`);
+      }
+      await pause(READ_BLOCK_MS);
+      return;
+    }
     lastId = read.lastId;
     if (trimming && lastId !== "0" && Date.now() - trimmedAt >= TRIM_INTERVAL_MS) {
       // Ticks carry every segment's totals: drop what was read so the stream stays small however
@@ -69,10 +87,12 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
   const onSignal = (): void => {
     if (++interrupts > 1) process.exit(130);
     log("\ntokenstorm: stopping the workers, merging partial results (again to quit at once)");
-    void control({ kind: started ? "stop" : "abort" });
+    tryControl({ kind: started ? "stop" : "abort" });
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Ctrl-C while the program was still loading counts as the first.
+  if (claimEarlySignal() !== null) onSignal();
   try {
     const published: PublishedPlan = {
       runId,
@@ -94,7 +114,7 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
     const deadline = Date.now() + registerTimeoutS * 1000;
     while (registered.size < count) {
       if (Date.now() > deadline || interrupts > 0) {
-        await control({ kind: "abort" });
+        tryControl({ kind: "abort" });
         const why = interrupts > 0 ? "(interrupted)" : `within ${registerTimeoutS} s`;
         throw new RunError(`only ${registered.size} of ${count} workers registered ${why}; start them with: tokenstorm worker --redis <url>`);
       }
@@ -110,7 +130,9 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
       const now = Date.now();
       for (const segment of coordinator.outstanding) {
         if (now - (lastSeen.get(segment) ?? now) > heartbeatTimeoutS * 1000) {
-          coordinator.markLost(segment, `${names.get(segment) ?? "its worker"} sent no heartbeat for ${heartbeatTimeoutS} s`);
+          const worker = names.get(segment) ?? "its worker";
+          const why = unreachable === null ? "" : ` (Redis unreachable: ${(unreachable as { why: string }).why})`;
+          coordinator.markLost(segment, `${worker} sent no heartbeat for ${heartbeatTimeoutS} s${why}`);
         }
       }
     }
@@ -118,8 +140,8 @@ export async function runWithRedisWorkers(inputs: ControllerInputs): Promise<Coo
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await cleanUp(client, keys, invitations);
-    await Promise.allSettled([client.quit(), reader.quit()]);
+    if (client.isReady) await cleanUp(client, keys, invitations);
+    await Promise.allSettled([closeRedis(client), closeRedis(reader)]);
   }
 }
 

@@ -5,7 +5,7 @@
 import type { RawRunFlags } from "../config/run-config.js";
 import type { Send } from "./feed.js";
 import type { WorkerMessage } from "./protocol.js";
-import { connectRedis, encode, readStream, type RedisClient } from "./redis-client.js";
+import { closeRedis, connectRedis, encode, pause, readStream, type RedisClient } from "./redis-client.js";
 import { PLAN_TTL_S, QUEUE_KEY, runKeys, type ControlMessage, type Invitation, type PublishedPlan } from "./redis-keys.js";
 import { formatSegment } from "./segment.js";
 import { runSegment } from "./segment-runner.js";
@@ -17,11 +17,16 @@ export interface RedisWorkerOptions {
   once: boolean;
   /** Raw per-request lines of each run go here, on this machine (overwritten by the next run). */
   rawPath: string | null;
+  /** Seconds to keep trying an unreachable Redis before exiting with 1. */
+  giveUpAfterS: number;
   log(line: string): void;
 }
 
 /** How long a registered worker waits for the controller's start before giving up on the run. */
 const START_PATIENCE_MS = 5 * 60_000;
+/** Backoff between tries while Redis does not answer: doubling from the first to the longest. */
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 4000;
 
 export async function runRedisWorker(options: RedisWorkerOptions): Promise<number> {
   const client = await connectRedis(options.url, 60);
@@ -35,26 +40,53 @@ export async function runRedisWorker(options: RedisWorkerOptions): Promise<numbe
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  options.log(`tokenstorm worker ${options.name}: waiting for work on ${new URL(options.url).host}`);
+  const host = new URL(options.url).host;
+  options.log(`tokenstorm worker ${options.name}: waiting for work on ${host}`);
   let exitCode = 0;
+  /** When Redis stopped answering (null: it answers), and the next wait before trying again. */
+  let unreachableSince: number | null = null;
+  let backoffMs = RETRY_FIRST_MS;
   try {
     while (!stopping) {
-      const popped = await blocking.brPop(QUEUE_KEY, 1);
-      if (!popped) continue;
-      const invitation = JSON.parse(popped.element) as Invitation;
-      const planText = await client.get(runKeys(invitation.runId).plan);
-      // An invitation left behind by a controller that is gone.
-      if (planText === null) continue;
-      exitCode = await runInvitation(client, invitation, JSON.parse(planText) as PublishedPlan, options, () => {
-        remoteStop = true;
-        process.emit("SIGINT", "SIGINT");
-      });
-      if (options.once) break;
+      try {
+        const popped = await blocking.brPop(QUEUE_KEY, 1);
+        unreachableSince = null;
+        backoffMs = RETRY_FIRST_MS;
+        if (!popped) continue;
+        const invitation = JSON.parse(popped.element) as Invitation;
+        const planText = await client.get(runKeys(invitation.runId).plan);
+        // An invitation left behind by a controller that is gone.
+        if (planText === null) continue;
+        const lost = { redis: false };
+        exitCode = await runInvitation(client, invitation, JSON.parse(planText) as PublishedPlan, options, () => {
+          remoteStop = true;
+          process.emit("SIGINT", "SIGINT");
+        }, lost);
+        if (lost.redis) {
+          exitCode = 1;
+          break;
+        }
+        if (options.once) break;
+      } catch (err) {
+        // Redis is gone (or going): try again with backoff, for a bounded time.
+        const now = Date.now();
+        if (unreachableSince === null) {
+          unreachableSince = now;
+          options.log(`tokenstorm worker ${options.name}: cannot reach Redis at ${host} (${(err as Error).message}); retrying for ${options.giveUpAfterS} s`);
+        }
+        if (now - unreachableSince >= options.giveUpAfterS * 1000) {
+          options.log(`tokenstorm worker ${options.name}: Redis at ${host} unreachable for ${options.giveUpAfterS} s: giving up`);
+          exitCode = 1;
+          break;
+        }
+        await pause(backoffMs, () => stopping);
+        backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
+      }
     }
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    await Promise.allSettled([client.quit(), blocking.quit()]);
+    await Promise.allSettled([closeRedis(client), closeRedis(blocking)]);
   }
   return exitCode;
 }
@@ -70,7 +102,14 @@ async function appendIfRunExists(client: RedisClient, keys: ReturnType<typeof ru
   await client.eval(APPEND_IF_RUN_EXISTS, { keys: [keys.plan, keys.events], arguments: [field, value] });
 }
 
-async function runInvitation(client: RedisClient, invitation: Invitation, published: PublishedPlan, options: RedisWorkerOptions, interrupt: () => void): Promise<number> {
+async function runInvitation(
+  client: RedisClient,
+  invitation: Invitation,
+  published: PublishedPlan,
+  options: RedisWorkerOptions,
+  interrupt: () => void,
+  lost: { redis: boolean },
+): Promise<number> {
   const keys = runKeys(invitation.runId);
   const segment = formatSegment(invitation.segment);
   options.log(`tokenstorm worker ${options.name}: run ${invitation.runId}, segment ${segment}`);
@@ -103,8 +142,28 @@ async function runInvitation(client: RedisClient, invitation: Invitation, publis
   };
   // After the start, a stop from the controller interrupts the run like Ctrl-C would.
   const watchForStop = async (): Promise<void> => {
+    let backoffMs = RETRY_FIRST_MS;
+    let unreachableSince: number | null = null;
     while (running) {
-      const message = await nextControl().catch(() => null);
+      let message: ControlMessage | null;
+      try {
+        message = await nextControl();
+        backoffMs = RETRY_FIRST_MS;
+        unreachableSince = null;
+      } catch {
+        // Redis is down: the run goes on for a while (it may come back); look again later rather
+        // than spin. Past the bound nobody will read this segment: stop sending load for nothing.
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince >= options.giveUpAfterS * 1000) {
+          options.log(`tokenstorm worker ${options.name}: Redis unreachable for ${options.giveUpAfterS} s: stopping the run`);
+          lost.redis = true;
+          interrupt();
+          return;
+        }
+        await pause(backoffMs, () => !running);
+        backoffMs = Math.min(backoffMs * 2, RETRY_MAX_MS);
+        continue;
+      }
       if (message && message.kind !== "start") {
         interrupt();
         return;
@@ -139,6 +198,6 @@ async function runInvitation(client: RedisClient, invitation: Invitation, publis
   } finally {
     running = false;
     clearInterval(heartbeat);
-    await control.quit().catch(() => undefined);
+    await closeRedis(control);
   }
 }

@@ -2,16 +2,13 @@
 // (1-based) takes every N-th unit starting at unit i-1 — clients of the closed model, users of the
 // staged model, arrivals of the open model's precomputed schedule, requests of a budget — so the
 // parts interleave evenly over time and together issue exactly the whole run's requests.
-import type { RunConfig } from "../config/run-config.js";
+import type { RunConfig } from "../config/run-types.js";
 import type { Problems } from "../config/values.js";
 import type { ArrivalPlan } from "../workload/open.js";
 import type { LoadModel, WorkloadContext } from "../workload/types.js";
+import type { Segment } from "./settings.js";
 
-export interface Segment {
-  /** 1-based. */
-  index: number;
-  count: number;
-}
+export type { Segment };
 
 export function formatSegment(segment: Segment): string {
   return `${segment.index}/${segment.count}`;

@@ -1,7 +1,8 @@
 // HTTP plumbing shared by every emulator route: reading a JSON body, writing JSON, and errors in the
-// OpenAI error shape (the one shape clients of every emulated protocol are told to expect).
+// OpenAI error shape (what clients of the OpenAI, Ollama and NDJSON paths expect) or a route's own.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { openAIError } from "../protocols/openai/wire.js";
+import type { ErrorBodyShape } from "./generation.js";
 
 /** Request bodies are prompts; anything larger is a client bug, not a load test. */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -47,6 +48,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   sendJsonText(res, status, JSON.stringify(body), headers);
 }
 
-export function sendError(res: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}): void {
-  sendJson(res, status, openAIError(status, message), headers);
+/** An error answer, in OpenAI's shape unless the protocol has its own (Anthropic's on /v1/messages). */
+export function sendError(res: ServerResponse, status: number, message: string, headers: OutgoingHttpHeaders = {}, shape: ErrorBodyShape = openAIError): void {
+  sendJson(res, status, shape(status, message), headers);
 }

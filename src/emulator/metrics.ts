@@ -9,7 +9,7 @@ import { EXPOSITION_CONTENT_TYPE, Exposition } from "../report/prometheus-text.j
 import type { InjectedAgentFailure, VoiceAgentObserver } from "../voice/agent.js";
 import type { ResponseStatus } from "../voice/types.js";
 import type { GenerationTiming } from "./generation.js";
-import type { GenerationEnv } from "./job.js";
+import type { EmulatorCounters } from "./stats.js";
 
 /** The wires the voice agent is served over, as the `transport` label names them (the protocol names). */
 export type VoiceTransport = "realtime" | "grpc-voice";
@@ -86,6 +86,8 @@ export class EmulatorMetrics {
   readonly e2e = new LatencyHistogram();
   /** Arrival to a running slot (the admission queue). */
   readonly queue = new LatencyHistogram();
+  /** Per request: the prefill time of its uncached prompt tokens (--prefill-ms-per-1k). */
+  readonly prefill = new LatencyHistogram();
   /** Per token after a stream's first: the gap between its consecutive token writes (wheel firings). */
   readonly interTokenLatency = new LatencyHistogram();
   /** The voice transports this emulator serves, in the order they were attached. */
@@ -110,7 +112,7 @@ export class EmulatorMetrics {
   }
 
   reset(): void {
-    for (const histogram of [this.ttft, this.tpot, this.e2e, this.queue, this.interTokenLatency]) histogram.reset();
+    for (const histogram of [this.ttft, this.tpot, this.e2e, this.queue, this.interTokenLatency, this.prefill]) histogram.reset();
     for (const voice of this.voiceByTransport.values()) voice.reset();
   }
 }
@@ -138,31 +140,50 @@ function addVoiceMetrics(exposition: Exposition, voiceByTransport: ReadonlyMap<V
   each((voice, labels) => exposition.histogram("tokenstorm_emulator_voice_ttfa_seconds", "End of the user's turn (or the tool output) to the agent's first audio", voice.ttfa, labels));
 }
 
-export function renderEmulatorMetrics(env: GenerationEnv): string {
-  const { counters, admission, metrics } = env;
-  const model = { model_name: env.options.model };
+/** What GET /metrics reads: one emulator's figures, or a fleet's sum (src/emulator/snapshot.ts). */
+export interface MetricsView {
+  counters: EmulatorCounters;
+  running: number;
+  waiting: number;
+  kvTokens: number;
+  metrics: EmulatorMetrics;
+}
+
+export function renderEmulatorMetrics(view: MetricsView, modelName: string, kvCacheTokens = 0): string {
+  const { counters, metrics } = view;
+  const model = { model_name: modelName };
   const exposition = new Exposition()
-    .gauge("vllm:num_requests_running", "Requests generating now (holding a running slot)", admission.running, model)
-    .gauge("vllm:num_requests_waiting", "Requests waiting for a running slot", admission.waiting, model)
+    .gauge("vllm:num_requests_running", "Requests generating now (holding a running slot)", view.running, model)
+    .gauge("vllm:num_requests_waiting", "Requests waiting for a running slot", view.waiting, model)
+    .gauge("vllm:kv_cache_usage_perc", "Fraction of the KV cache held by running requests (0 to 1; 0 without --kv-cache-tokens)", kvCacheTokens > 0 ? view.kvTokens / kvCacheTokens : 0, model)
     .counter("vllm:request_success_total", "Generations delivered to their end", counters.completed, model)
-    .counter("vllm:generation_tokens_total", "Content tokens sent", counters.tokensSent, model)
+    .counter("vllm:prompt_tokens_total", "Prompt tokens of the generations admitted", counters.promptTokens, model)
+    .counter("vllm:generation_tokens_total", "Tokens sent: content, reasoning and tool-call tokens", counters.tokensSent, model)
+    .counter("vllm:prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache", counters.prefixCacheQueries, model)
+    .counter("vllm:prefix_cache_hits_total", "Prompt tokens found in the prefix cache", counters.prefixCacheHits, model)
     .histogram("vllm:time_to_first_token_seconds", "Arrival to the first token, queueing included", metrics.ttft, model)
     .histogram("vllm:time_per_output_token_seconds", "Per request: mean gap between its tokens", metrics.tpot, model)
     .histogram("vllm:inter_token_latency_seconds", "Per token: gap between consecutive token writes of a stream", metrics.interTokenLatency, model)
     .histogram("vllm:e2e_request_latency_seconds", "Arrival to the end of the response", metrics.e2e, model)
     .histogram("vllm:request_queue_time_seconds", "Arrival to a running slot", metrics.queue, model)
+    .histogram("vllm:request_prefill_time_seconds", "Per request: prefill time of its uncached prompt tokens", metrics.prefill, model)
     .counter("tokenstorm_emulator_requests_total", "Requests that reached a generation endpoint", counters.requests)
     .counter("tokenstorm_emulator_rejected_total", "Requests turned away with 429 (wait queue full)", counters.rejected)
     .counter("tokenstorm_emulator_errors_injected_total", "Requests answered with an injected error status", counters.errorsInjected)
     .counter("tokenstorm_emulator_disconnects_total", "Streams cut on purpose", counters.disconnects)
     .counter("tokenstorm_emulator_truncations_total", "Responses ended early on purpose", counters.truncations)
-    .counter("tokenstorm_emulator_client_aborts_total", "Clients gone before their response ended", counters.clientAborts);
+    .counter("tokenstorm_emulator_client_aborts_total", "Clients gone before their response ended", counters.clientAborts)
+    .counter("tokenstorm_emulator_reasoning_tokens_total", "Reasoning tokens sent (part of vllm:generation_tokens_total)", counters.reasoningTokensSent)
+    .counter("tokenstorm_emulator_tool_calls_total", "Tool calls made instead of an answer", counters.toolCalls)
+    .counter("tokenstorm_emulator_streams_held_total", "Streams that held tokens back while their client's socket buffer was full", counters.streamsHeld)
+    .counter("tokenstorm_emulator_slow_client_drops_total", "Connections dropped after their client read nothing past the slow-client limit", counters.slowClientDrops)
+    .counter("tokenstorm_emulator_connections_total", "Connections accepted (TCP), whatever protocol they carried", counters.connections)
+    .counter("tokenstorm_emulator_http2_sessions_total", "Connections that spoke HTTP/2 (emulate --http2)", counters.http2Sessions);
   addVoiceMetrics(exposition, metrics.voiceByTransport);
   return exposition.toString();
 }
 
-export function sendEmulatorMetrics(res: ServerResponse, env: GenerationEnv): void {
-  const body = renderEmulatorMetrics(env);
+export function sendMetricsText(res: ServerResponse, body: string): void {
   res.writeHead(200, { "Content-Type": EXPOSITION_CONTENT_TYPE, "Content-Length": Buffer.byteLength(body) });
   res.end(body);
 }

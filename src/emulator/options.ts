@@ -4,6 +4,9 @@ import { UsageError } from "../errors.js";
 import { resolveVoiceOptions, type VoiceEmulatorSettings } from "../voice/options.js";
 import type { VoiceAgentOptions } from "../voice/types.js";
 
+/** Default for how long a stream may wait on a client that reads nothing before it is dropped. */
+export const SLOW_CLIENT_LIMIT_MS = 30_000;
+
 export type TextMode = "lorem" | "echo" | "counter";
 export const TEXT_MODES: readonly TextMode[] = ["lorem", "echo", "counter"];
 
@@ -20,6 +23,8 @@ export interface EmulatorOptions {
   jitter?: number;
   /** Default 100: tokens per response when the request sets no max_tokens / num_predict. */
   length?: number;
+  /** Default 1,000,000: the most tokens one request may ask for (max_tokens / num_predict); more is a 400. */
+  maxRequestTokens?: number;
   /** Default "lorem". */
   text?: TextMode;
   /** Default 0: fraction of requests answered with an error status before streaming. */
@@ -38,6 +43,20 @@ export interface EmulatorOptions {
   slowdownUnderLoad?: number;
   /** Default 0: added to every inter-token delay. */
   extraDelayPerTokenMs?: number;
+  /** Default 0: prefill time per 1,000 uncached prompt tokens, added to the time to first token. */
+  prefillMsPer1k?: number;
+  /** Default 0 = no prefix cache: the most prompt tokens the prefix cache holds (whole blocks). */
+  prefixCacheTokens?: number;
+  /** Default 16: tokens per prefix-cache block; only full blocks are cached. */
+  blockSize?: number;
+  /** Default 0 = no limit: KV-cache tokens; a running generation holds its prompt and output tokens, one that does not fit waits. */
+  kvCacheTokens?: number;
+  /** Default 0: ms added to every inter-token gap per 1,000 KV-cache tokens held (needs kvCacheTokens). */
+  decodeMsPer1kKv?: number;
+  /** Default 0: reasoning tokens streamed before the answer (chat completions' reasoning_content). */
+  reasoningTokens?: number;
+  /** Default 0: fraction of requests offering `tools` answered with a call to the first tool instead of content. */
+  toolCallRate?: number;
   /** Seed of the jitter and failure draws; default random. */
   seed?: number;
   /** Default "tokenstorm-emulator". */
@@ -52,7 +71,32 @@ export interface EmulatorOptions {
   grpcPort?: number;
   /** Default 0: fraction of gRPC Converse calls refused with UNAVAILABLE. */
   grpcUnavailableRate?: number;
+  /** Default 30000: a stream whose client reads nothing for this long (socket buffer full) is dropped. */
+  slowClientLimitMs?: number;
+  /** Also serve the session protocol: POST /api/run, /api/publish, WebSocket /connection/websocket (src/protocols/session/). */
+  session?: boolean;
+  /** Serve https:// and wss:// (`emulate --tls-cert --tls-key`); absent: plain http://. */
+  tls?: EmulatorTls;
+  /** Serve HTTP/2 (`emulate --http2`): with TLS beside HTTP/1.1 (ALPN); without, HTTP/2 only (prior knowledge, h2c). */
+  http2?: boolean;
 }
+
+/** The emulator's TLS material as PEM text (plain data: it crosses to fleet workers). */
+export interface EmulatorTls {
+  cert: string;
+  key: string;
+  /** CA certificates a client's certificate must be signed by; set, a client without one is refused (mutual TLS). */
+  clientCa?: string;
+}
+
+/**
+ * One request may ask for at most this many tokens: a request for 100 million tokens with no delay
+ * would otherwise hold gigabytes of response in the emulator.
+ */
+export const DEFAULT_MAX_REQUEST_TOKENS = 1_000_000;
+
+/** Tokens per prefix-cache block, as vLLM's default. */
+export const DEFAULT_BLOCK_SIZE = 16;
 
 export interface ResolvedOptions {
   host: string;
@@ -61,6 +105,7 @@ export interface ResolvedOptions {
   itlMs: number;
   jitter: number;
   length: number;
+  maxRequestTokens: number;
   text: TextMode;
   errorRate: number;
   errorStatuses: number[];
@@ -71,10 +116,18 @@ export interface ResolvedOptions {
   maxWaiting: number;
   slowdownUnderLoad: number;
   extraDelayPerTokenMs: number;
+  prefillMsPer1k: number;
+  prefixCacheTokens: number;
+  blockSize: number;
+  kvCacheTokens: number;
+  decodeMsPer1kKv: number;
+  reasoningTokens: number;
+  toolCallRate: number;
   seed: number;
   model: string;
   ndjsonCompletions: boolean;
   warmUp: boolean;
+  slowClientLimitMs: number;
   voice: VoiceAgentOptions;
 }
 
@@ -107,6 +160,7 @@ export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
   itlMs: "nonNegative",
   jitter: "fraction",
   length: "positiveInteger",
+  maxRequestTokens: "positiveInteger",
   errorRate: "fraction",
   disconnectRate: "fraction",
   truncateRate: "fraction",
@@ -114,9 +168,17 @@ export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
   maxWaiting: "nonNegativeInteger",
   slowdownUnderLoad: "nonNegative",
   extraDelayPerTokenMs: "nonNegative",
+  prefillMsPer1k: "nonNegative",
+  prefixCacheTokens: "nonNegativeInteger",
+  blockSize: "positiveInteger",
+  kvCacheTokens: "nonNegativeInteger",
+  decodeMsPer1kKv: "nonNegative",
+  reasoningTokens: "nonNegativeInteger",
+  toolCallRate: "fraction",
   seed: "integer",
   grpcPort: "port",
   grpcUnavailableRate: "fraction",
+  slowClientLimitMs: "nonNegative",
 };
 
 export function requirementOf(rule: ValueRule): string {
@@ -161,6 +223,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   if (statuses.length === 0 || !statuses.every((status) => satisfiesRule(status, "errorStatus"))) {
     throw new UsageError(`emulator option errorStatuses ${requirementOf("errorStatus")} (got [${statuses.join(",")}])`);
   }
+  if ((options.decodeMsPer1kKv ?? 0) > 0 && !(options.kvCacheTokens ?? 0)) throw new UsageError("emulator option decodeMsPer1kKv needs kvCacheTokens");
   const ratesProblem = failureRatesProblem(options);
   if (ratesProblem) throw new UsageError(`emulator options errorRate, disconnectRate and truncateRate ${ratesProblem}`);
   const text = options.text ?? "lorem";
@@ -173,6 +236,13 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
       throw new UsageError(`emulator option ${name} must be a non-empty string`);
     }
   }
+  const maxRequestTokens = options.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS;
+  if ((options.length ?? 100) > maxRequestTokens) {
+    throw new UsageError(`emulator option length must be at most maxRequestTokens (${maxRequestTokens})`);
+  }
+  if (options.tls !== undefined && (typeof options.tls.cert !== "string" || typeof options.tls.key !== "string")) {
+    throw new UsageError("emulator option tls needs cert and key (PEM text)");
+  }
   const seed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   return {
     host: options.host ?? "127.0.0.1",
@@ -181,6 +251,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     itlMs: options.itlMs ?? 10,
     jitter: options.jitter ?? 0,
     length: options.length ?? 100,
+    maxRequestTokens,
     text,
     errorRate: options.errorRate ?? 0,
     errorStatuses: [...statuses],
@@ -190,10 +261,18 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     maxWaiting: options.maxWaiting ?? Infinity,
     slowdownUnderLoad: options.slowdownUnderLoad ?? 0,
     extraDelayPerTokenMs: options.extraDelayPerTokenMs ?? 0,
+    prefillMsPer1k: options.prefillMsPer1k ?? 0,
+    prefixCacheTokens: options.prefixCacheTokens ?? 0,
+    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+    kvCacheTokens: options.kvCacheTokens ?? 0,
+    decodeMsPer1kKv: options.decodeMsPer1kKv ?? 0,
+    reasoningTokens: options.reasoningTokens ?? 0,
+    toolCallRate: options.toolCallRate ?? 0,
     seed,
     model: options.model ?? "tokenstorm-emulator",
     ndjsonCompletions: options.ndjsonCompletions ?? false,
     warmUp: options.warmUp ?? true,
+    slowClientLimitMs: options.slowClientLimitMs ?? SLOW_CLIENT_LIMIT_MS,
     voice: resolveVoiceOptions(options.voice, { errorRate: options.errorRate ?? 0, disconnectRate: options.disconnectRate ?? 0, seed }),
   };
 }

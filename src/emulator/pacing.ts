@@ -1,10 +1,12 @@
-// Delays of one generation: the configured base, load-dependent slowdown, pipeline overhead, and
-// jitter. Jitter is an offset on a due time, never added to the schedule, so it cannot accumulate.
+// Delays of one generation: the configured base, load-dependent slowdown (the running batch, and the
+// KV-cache tokens held), pipeline overhead, and jitter. Jitter is an offset on a due time, never added to the schedule, so it cannot accumulate.
 
 export interface PacingConfig {
   jitter: number;
   slowdownUnderLoad: number;
   extraDelayPerTokenMs: number;
+  /** ms added to every inter-token gap per 1,000 KV-cache tokens held (--decode-ms-per-1k-kv). */
+  decodeMsPer1kKv: number;
 }
 
 export class Pacing {
@@ -12,13 +14,15 @@ export class Pacing {
     private readonly config: PacingConfig,
     private readonly random: () => number,
     private readonly running: () => number,
+    private readonly kvTokens: () => number = () => 0,
   ) {}
 
   /** The gap before the next token, given the load at the moment it is scheduled. */
   interTokenMs(itlMs: number): number {
-    const { slowdownUnderLoad, extraDelayPerTokenMs } = this.config;
+    const { slowdownUnderLoad, extraDelayPerTokenMs, decodeMsPer1kKv } = this.config;
     const others = Math.max(0, this.running() - 1);
-    return itlMs * (1 + slowdownUnderLoad * others) + extraDelayPerTokenMs;
+    const kv = decodeMsPer1kKv === 0 ? 0 : (decodeMsPer1kKv * this.kvTokens()) / 1000;
+    return itlMs * (1 + slowdownUnderLoad * others) + extraDelayPerTokenMs + kv;
   }
 
   /** Offset for one firing whose nominal delay is `baseMs`: uniform in ±jitter × base. */

@@ -12,14 +12,17 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Start `tokenstorm emulate --port 0 <args>`; rejects if it exits before listening. */
-export async function spawnEmulator(args: readonly string[]): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [CLI, "emulate", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * Start `tokenstorm emulate --port 0 <args>`; rejects if it exits before listening. `cli` is another
+ * build's entry point (a benchmark's baseline); by default this one's.
+ */
+export async function spawnEmulator(args: readonly string[], cli = CLI): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [cli, "emulate", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (data: Buffer) => {
       out += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (https?:\/\/\S+)/.exec(out);
       if (match) resolve(match[1]!);
     });
     child.on("exit", (code) => reject(new Error(`tokenstorm emulate exited with code ${code} before listening`)));

@@ -3,12 +3,15 @@
 // that leaves early cancels its schedule and frees its slot or its place in the queue.
 import type { ServerResponse } from "node:http";
 import { nowMs } from "../clock.js";
-import type { Cancellable, GenerationRequest } from "./generation.js";
-import { sendError } from "./http.js";
+import type { Cancellable, Delivery, GenerationRequest, ToolCall } from "./generation.js";
+import { InvalidRequest, sendError } from "./http.js";
+import type { Ticket } from "./admission.js";
+import type { FailurePlan } from "./failures.js";
 import type { GenerationEnv, Job } from "./job.js";
 import type { RequestOverrides } from "./overrides.js";
 import { streamTokens } from "./stream.js";
 import { pieceSource } from "./text.js";
+import { toolCallFor, toolCallTokens } from "./tool-call.js";
 import { respondWhole } from "./whole-response.js";
 
 export function serveGeneration(
@@ -19,26 +22,98 @@ export function serveGeneration(
   receivedAtMs: number,
 ): void {
   const { options, counters } = env;
-  const tokens = request.maxTokens ?? options.length;
+  const shape = shapeOf(env, request, overrides);
+  const { tokens } = shape;
+  if (tokens > options.maxRequestTokens) {
+    const asked = shape.reasoningTokens > 0 ? `${tokens - shape.reasoningTokens} and ${shape.reasoningTokens} reasoning tokens` : `${tokens}`;
+    throw new InvalidRequest(`max_tokens ${asked} exceeds this emulator's limit of ${options.maxRequestTokens} tokens per request (--max-request-tokens)`);
+  }
+  // With a KV cache, a request holds its prompt and its whole output while it runs.
+  const kvTokens = options.kvCacheTokens > 0 ? request.promptWords.length + tokens : 0;
+  if (kvTokens > options.kvCacheTokens && options.kvCacheTokens > 0) {
+    throw new InvalidRequest(`prompt and max_tokens need ${kvTokens} tokens of KV cache; this emulator holds ${options.kvCacheTokens} (--kv-cache-tokens)`);
+  }
   const failure = env.failures.plan(tokens, overrides.fail);
   if (failure.kind === "status") {
     counters.errorsInjected++;
-    sendError(res, failure.status, `injected failure: HTTP ${failure.status}`);
+    sendError(res, failure.status, `injected failure: HTTP ${failure.status}`, {}, request.errorBody);
     return;
   }
 
-  const ticket = env.admission.enter();
+  const entered = env.admission.enter(kvTokens);
+  if (entered instanceof Promise) {
+    // A fleet's shared admission answers from the primary; the client may be gone by then.
+    void entered.then((ticket) => {
+      if (res.destroyed) ticket?.leave();
+      else admitted(env, res, request, overrides, receivedAtMs, shape, failure, ticket);
+    });
+    return;
+  }
+  admitted(env, res, request, overrides, receivedAtMs, shape, failure, entered);
+}
+
+/** What one request generates: its reasoning, then its answer (content tokens, or a tool call). */
+interface GenerationShape {
+  tokens: number;
+  reasoningTokens: number;
+  toolCall: ToolCall | undefined;
+}
+
+/** Whether the request's delivery can carry reasoning (a renderer without a place for it gets none). */
+function takesReasoning(delivery: Delivery): boolean {
+  return delivery.kind === "stream" ? delivery.renderer.reasoning !== undefined : delivery.reasoning === true;
+}
+
+function shapeOf(env: GenerationEnv, request: GenerationRequest, overrides: RequestOverrides): GenerationShape {
+  const { options } = env;
+  const reasoningTokens = takesReasoning(request.delivery) ? (overrides.reasoningTokens ?? options.reasoningTokens) : 0;
+  const offer = request.toolOffer;
+  // The draw is taken only for requests offering tools, so other traffic does not shift the sequence.
+  const calls = offer !== undefined && (overrides.toolCall ?? (options.toolCallRate > 0 && env.toolCallDraw() < options.toolCallRate));
+  const toolCall = calls ? toolCallFor(offer, pieceSource(options.text, request.promptWords, false)) : undefined;
+  const answerTokens = toolCall ? toolCallTokens(toolCall) : (request.maxTokens ?? options.length);
+  return { tokens: reasoningTokens + answerTokens, reasoningTokens, toolCall };
+}
+
+/**
+ * At admission, as an engine schedules a request: the prefix cache is looked up (and takes the
+ * prompt's blocks), and the uncached tokens' prefill time joins the time to first token.
+ */
+function prefill(env: GenerationEnv, job: Job, promptWords: readonly string[]): void {
+  const { counters, prefixCache, options } = env;
+  counters.promptTokens += job.promptTokens;
+  if (prefixCache) {
+    job.cachedTokens = prefixCache.admit(promptWords).cachedTokens;
+    counters.prefixCacheQueries += job.promptTokens;
+    counters.prefixCacheHits += job.cachedTokens;
+  }
+  const prefillMs = (options.prefillMsPer1k * (job.promptTokens - job.cachedTokens)) / 1000;
+  job.ttftMs += prefillMs;
+  env.metrics.prefill.recordMs(prefillMs);
+}
+
+function admitted(
+  env: GenerationEnv,
+  res: ServerResponse,
+  request: GenerationRequest,
+  overrides: RequestOverrides,
+  receivedAtMs: number,
+  shape: GenerationShape,
+  failure: FailurePlan,
+  ticket: Ticket | undefined,
+): void {
+  const { options, counters } = env;
   if (!ticket) {
     counters.rejected++;
     const limits = `maxRunning ${options.maxRunning}, maxWaiting ${options.maxWaiting}`;
-    sendError(res, 429, `the emulator is at capacity (${limits})`, { "Retry-After": "1" });
+    sendError(res, 429, `the emulator is at capacity (${limits})`, { "Retry-After": "1" }, request.errorBody);
     return;
   }
-
   const job: Job = {
-    tokens,
-    finishReason: request.maxTokens === undefined ? "stop" : "length",
+    ...shape,
+    finishReason: shape.toolCall ? "tool_calls" : request.maxTokens === undefined ? "stop" : "length",
     promptTokens: request.promptWords.length,
+    cachedTokens: 0,
     ttftMs: overrides.ttftMs ?? options.ttftMs,
     itlMs: overrides.itlMs ?? options.itlMs,
     failure,
@@ -71,6 +146,7 @@ export function serveGeneration(
   ticket.whenAdmitted(() => {
     if (ended) return;
     const admittedAtMs = queued ? nowMs() : receivedAtMs;
+    prefill(env, job, request.promptWords);
     running =
       delivery.kind === "stream"
         ? streamTokens(env, res, job, delivery.renderer, admittedAtMs, onEnd)

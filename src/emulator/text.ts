@@ -39,10 +39,3 @@ function wordAt(mode: TextMode, promptWords: readonly string[]): PieceSource {
       return (index) => LOREM_WORDS[index % LOREM_WORDS.length]!;
   }
 }
-
-/** The whole text of a response of `tokens` pieces. */
-export function joinPieces(pieces: PieceSource, tokens: number): string {
-  let text = "";
-  for (let index = 0; index < tokens; index++) text += pieces(index);
-  return text;
-}

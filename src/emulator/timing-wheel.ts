@@ -17,6 +17,11 @@ const COST_SMOOTHING = 0.05;
 const PASS_SLICE_MS = 0.5;
 /** A timer is armed this much before the due time so that polling, not the timer, decides the firing. */
 const TIMER_LEAD_MS = 1.5;
+/**
+ * Longest delay Node's setTimeout takes (2^31 - 1 ms, about 24.8 days); a longer one is cut to 1 ms
+ * with a TimeoutOverflowWarning. A task due later is reached by waking at this limit and re-arming.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export type WheelCallback = (firedAtMs: number) => void;
 
@@ -123,11 +128,12 @@ export class TimingWheel {
       this.immediate = setImmediate(this.onImmediate);
       return;
     }
-    const wakeMs = dueMs - this.timerLeadMs;
+    const delayMs = Math.min(MAX_TIMER_DELAY_MS, deltaMs - this.timerLeadMs);
+    const wakeMs = dueMs - deltaMs + delayMs;
     if (this.timer !== undefined && this.timerWakeMs <= wakeMs) return;
     this.clearTimer();
     this.timerWakeMs = wakeMs;
-    this.timer = setTimeout(this.onTimer, deltaMs - this.timerLeadMs);
+    this.timer = setTimeout(this.onTimer, delayMs);
   }
 
   private disarm(): void {

@@ -2,9 +2,10 @@
 // loopback port serves a few hundred quick requests of every protocol: V8 then compiles the hot
 // paths before measured traffic arrives, so the first wave of real requests is not slowed by a cold
 // JIT (which would show up as false TTFT). The real emulator's counters and RNGs are untouched.
-import { request } from "undici";
+// The requests go through node:http, not undici: the emulator's own process (a worker thread, an
+// `emulate` worker) then never loads the HTTP client.
+import { Agent, request } from "node:http";
 import type { EmulatorOptions } from "./options.js";
-import type { RunningEmulator } from "./server.js";
 
 interface WarmUpTarget {
   path: string;
@@ -13,33 +14,45 @@ interface WarmUpTarget {
 }
 
 const TARGETS: WarmUpTarget[] = [
-  { path: "/v1/chat/completions", body: { model: "w", messages: [{ role: "user", content: "warm up" }], stream: true, max_tokens: 4, stream_options: { include_usage: true } } },
-  { path: "/v1/completions", body: { model: "w", prompt: "warm up", stream: true, max_tokens: 4 } },
-  { path: "/v1/completions", body: { model: "w", prompt: "warm up", stream: true, max_tokens: 4 }, headers: { accept: "application/x-ndjson" } },
-  { path: "/api/generate", body: { model: "w", prompt: "warm up", options: { num_predict: 4 } } },
-  { path: "/api/chat", body: { model: "w", messages: [{ role: "user", content: "warm up" }], options: { num_predict: 4 } } },
+  { path: "/v1/chat/completions", body: { model: "w", messages: [{ role: "user", content: "warm up" }], stream: true, max_tokens: 16, stream_options: { include_usage: true } } },
+  { path: "/v1/completions", body: { model: "w", prompt: "warm up", stream: true, max_tokens: 16 } },
+  { path: "/v1/embeddings", body: { model: "w", input: ["warm up", "warm up"] } },
+  { path: "/v1/responses", body: { model: "w", input: "warm up", stream: true, max_output_tokens: 16 } },
+  { path: "/v1/completions", body: { model: "w", prompt: "warm up", stream: true, max_tokens: 16 }, headers: { accept: "application/x-ndjson" } },
+  { path: "/api/generate", body: { model: "w", prompt: "warm up", options: { num_predict: 16 } } },
+  { path: "/api/chat", body: { model: "w", messages: [{ role: "user", content: "warm up" }], options: { num_predict: 16 } } },
 ];
-const ROUNDS = 40;
+const ROUNDS = 20;
 const CONCURRENCY = 8;
 
-async function exercise(url: string): Promise<void> {
-  const one = async (target: WarmUpTarget): Promise<void> => {
-    const response = await request(url + target.path, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...target.headers },
-      body: JSON.stringify(target.body),
+function post(url: string, target: WarmUpTarget, agent: Agent): Promise<void> {
+  const body = JSON.stringify(target.body);
+  return new Promise((resolve, reject) => {
+    const req = request(url + target.path, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...target.headers } }, (res) => {
+      res.on("data", () => undefined);
+      res.on("end", resolve);
+      res.on("error", reject);
     });
-    await response.body.text();
-  };
-  for (let round = 0; round < ROUNDS; round++) {
-    await Promise.all(TARGETS.flatMap((target) => Array.from({ length: CONCURRENCY / 4 }, () => one(target))));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function exercise(url: string): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      await Promise.all(TARGETS.flatMap((target) => Array.from({ length: CONCURRENCY / 4 }, () => post(url, target, agent))));
+    }
+  } finally {
+    agent.destroy();
   }
 }
 
 let warmedUp: Promise<void> | null = null;
 
 /** Warm this process once; concurrent and later callers share the first warm-up. */
-export function warmUpEmulatorCode(start: (options: EmulatorOptions) => Promise<RunningEmulator>): Promise<void> {
+export function warmUpEmulatorCode(start: (options: EmulatorOptions) => Promise<{ url: string; close(): Promise<void> }>): Promise<void> {
   warmedUp ??= (async () => {
     const scratch = await start({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false });
     try {

@@ -113,7 +113,10 @@ export class Runner {
     clearInterval(ticker);
     const endedAt = nowMs();
     // Close the last, partial second so the timeline covers the whole run.
-    if (endedAt - collector.lastTickAt > 50) collector.tick();
+    if (endedAt - collector.lastTickAt > 50) {
+      const point = collector.tick();
+      this.options.onTick?.(point);
+    }
     const stopReason = this.stopReason ?? "completed";
     return {
       collector,

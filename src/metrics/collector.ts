@@ -2,8 +2,7 @@
 // into raw records for the outputs, and builds the final report. Nothing per sample is kept.
 import { nowMs } from "../clock.js";
 import { ErrorClass, type ErrorClassName } from "../errors.js";
-import type { LiveSnapshot } from "../report/output.js";
-import type { LatencyBlock, RequestRecord, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
+import type { LatencyBlock, LiveSnapshot, RequestRecord, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
 import { ArrivalRecorder } from "./arrivals.js";
 import { LatencyHistogram } from "./histogram.js";
 import { MetricSet } from "./metric-set.js";
@@ -16,12 +15,26 @@ export type GoodputSlos = Partial<Record<LatencyMetricName, number>>;
 
 export interface CollectorOptions {
   goodput?: GoodputSlos;
+  /** --tokenizer: count output tokens in the received text where the server reports no usage. */
+  countTokens?: ((text: string) => number) | null;
 }
 
 function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * What outputs read of a run's metrics (k6's output shape: handed once, read when they sample): the
+ * figures and the report blocks built from them, never a way to record or change them.
+ */
+export type RunMetricsView = Readonly<
+  Pick<
+    Collector,
+    | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "started"
+    | "tokensReceived" | "cycles" | "connectionsOpened" | "connectionsFailed" | "summaryOf" | "byTypeBlock" | "encodedHistograms"
+  >
+> & { readonly errors: ReadonlyMap<ErrorClassName, number> };
 
 export class Collector {
   readonly overall = new MetricSet();
@@ -34,6 +47,8 @@ export class Collector {
   lastTickAt = this.startedAt;
   connectionsOpened = 0;
   connectionsFailed = 0;
+  /** Requests sent a second time because their kept-alive connection turned out closed by the server. */
+  requestsRetried = 0;
   cycles = 0;
   /** Tokens received so far, counted as they arrive (request totals are folded in at the end). */
   tokensReceived = 0;
@@ -44,9 +59,11 @@ export class Collector {
   private nextId = 0;
   private lastSnapshot = { at: this.startedAt, completed: 0, tokens: 0 };
   private readonly goodput: GoodputSlos;
+  private readonly countTokens: ((text: string) => number) | null;
 
   constructor(options: CollectorOptions = {}) {
     this.goodput = options.goodput ?? {};
+    this.countTokens = options.countTokens ?? null;
   }
 
   /** The metric set of one request type, created on first use. */
@@ -74,12 +91,16 @@ export class Collector {
     this.active++;
     this.started++;
     timeline.started++;
-    return new RequestTrace(this.nextId++, type, client, cycle, intendedAt, sinks);
+    const trace = new RequestTrace(this.nextId++, type, client, cycle, intendedAt, sinks);
+    if (this.countTokens !== null) trace.receivedText = "";
+    return trace;
   }
 
-  recordConnect(ms: number): void {
+  /** A new connection: its TCP set-up, and its TLS handshake when the driver measured one apart. */
+  recordConnect(ms: number, tlsMs?: number): void {
     this.connectionsOpened++;
     this.overall.latency.connect.recordMs(ms);
+    if (tlsMs !== undefined) this.overall.latency.tls.recordMs(tlsMs);
   }
 
   /** An open-model arrival found the concurrency cap full and was not sent. */
@@ -91,6 +112,10 @@ export class Collector {
     this.connectionsFailed++;
   }
 
+  recordRetry(): void {
+    this.requestsRetried++;
+  }
+
   /** Close a trace: fold it into the metrics and return its raw record. */
   finish(trace: RequestTrace): RequestRecord {
     if (trace.endAt === 0) trace.endAt = nowMs();
@@ -100,18 +125,22 @@ export class Collector {
     const queueMs = sent ? Math.max(0, trace.sentAt - trace.intendedAt) : null;
     const ttfbMs = trace.headersAt > 0 ? trace.headersAt - trace.sentAt : null;
     const ttftMs = trace.chunks > 0 ? trace.firstTokenAt - trace.sentAt : null;
+    const ttfcMs = trace.firstAnswerAt > 0 ? trace.firstAnswerAt - trace.sentAt : null;
     const e2eMs = sent ? trace.endAt - trace.sentAt : null;
     // A request that never reached a connection (refused, connect timeout) still took this long to fail.
     const elapsedMs = trace.endAt - (trace.dispatchedAt || trace.intendedAt);
     const tpotMs =
       trace.chunks > 1 && ttftMs !== null ? (trace.lastTokenAt - trace.firstTokenAt) / (trace.chunks - 1) : null;
     const ok = trace.ok;
+    if (this.countTokens !== null && trace.usageCompletionTokens === null && trace.receivedText !== null && trace.chunks > 0) {
+      trace.textTokens = this.countTokens(trace.receivedText);
+    }
     const tokens = trace.tokens;
     const lost = trace.tokensLost;
 
     let good = ok;
     if (good) {
-      const observed: Partial<Record<LatencyMetricName, number | null>> = { ttft: ttftMs, tpot: tpotMs, e2e: e2eMs, ttfb: ttfbMs, queue: queueMs, itl: trace.meanGapMs };
+      const observed: Partial<Record<LatencyMetricName, number | null>> = { ttft: ttftMs, ttfc: ttfcMs, tpot: tpotMs, e2e: e2eMs, ttfb: ttfbMs, queue: queueMs, itl: trace.meanGapMs };
       if (trace.measures !== null) for (const [name, ms] of trace.measures) observed[name] = ms;
       for (const [metric, limit] of Object.entries(this.goodput) as [LatencyMetricName, number][]) {
         const value = observed[metric];
@@ -125,6 +154,8 @@ export class Collector {
     const cancelled = trace.errorClass === ErrorClass.cancelled;
     for (const set of sets) {
       set.tokens += tokens;
+      set.reasoningTokens += trace.reasoningTokens ?? 0;
+      set.toolCalls += trace.toolCallCount ?? 0;
       if (cancelled) {
         set.cancelled++;
         continue;
@@ -134,12 +165,15 @@ export class Collector {
       else set.failed++;
       if (good) set.good++;
       set.tokensLost += lost;
-      if (trace.usageCompletionTokens !== null) set.usageCounted++;
+      const source = trace.tokensSource;
+      if (source === "usage") set.usageCounted++;
+      else if (source === "tokenizer") set.tokenizerCounted++;
       else set.chunkCounted++;
       if (queueMs !== null) set.latency.queue.recordMs(queueMs);
       if (ok) {
         if (ttfbMs !== null) set.latency.ttfb.recordMs(ttfbMs);
         if (ttftMs !== null) set.latency.ttft.recordMs(ttftMs);
+        if (ttfcMs !== null) set.latency.ttfc.recordMs(ttfcMs);
         if (tpotMs !== null) set.latency.tpot.recordMs(tpotMs);
         if (e2eMs !== null) set.latency.e2e.recordMs(e2eMs);
         if (trace.measures !== null) for (const [name, ms] of trace.measures) set.latency[name].recordMs(ms);
@@ -170,16 +204,19 @@ export class Collector {
       queue_ms: queueMs === null ? null : round(queueMs),
       ttfb_ms: ttfbMs === null ? null : round(ttfbMs),
       ttft_ms: ttftMs === null ? null : round(ttftMs),
+      ttfc_ms: ttfcMs === null ? null : round(ttfcMs),
       e2e_ms: e2eMs === null ? null : round(e2eMs),
       elapsed_ms: round(elapsedMs),
       tpot_ms: tpotMs === null ? null : round(tpotMs),
       itl_mean_ms: trace.meanGapMs === null ? null : round(trace.meanGapMs),
       tokens,
       chunks: trace.chunks,
-      tokens_source: trace.usageCompletionTokens !== null ? "usage" : "chunks",
+      tokens_source: trace.tokensSource,
       tokens_expected: trace.expectedTokens,
       tokens_lost: lost,
       prompt_tokens: trace.usagePromptTokens,
+      reasoning_tokens: trace.reasoningTokens,
+      tool_call_count: trace.toolCallCount,
       ...(trace.measures !== null ? { measures: Object.fromEntries([...trace.measures].map(([name, ms]) => [name, round(ms)])) } : {}),
     };
   }
@@ -221,8 +258,13 @@ export class Collector {
 
   summaryOf(set: MetricSet, durationS: number, interrupted: boolean): RunSummary {
     const d = durationS > 0 ? durationS : 1e-9;
-    const source =
-      set.usageCounted > 0 && set.chunkCounted > 0 ? "mixed" : set.usageCounted > 0 ? "usage" : set.chunkCounted > 0 ? "chunks" : "none";
+    const kinds = [
+      ["usage", set.usageCounted],
+      ["tokenizer", set.tokenizerCounted],
+      ["chunks", set.chunkCounted],
+    ] as const;
+    const used = kinds.filter(([, count]) => count > 0);
+    const source = used.length > 1 ? "mixed" : used.length === 1 ? used[0]![0] : "none";
     return {
       requests: set.requests,
       successful: set.successful,
@@ -240,6 +282,8 @@ export class Collector {
       interrupted,
       cancelled: set.cancelled,
       dropped: set.dropped,
+      ...(set.reasoningTokens > 0 ? { reasoning_tokens_total: set.reasoningTokens } : {}),
+      ...(set.toolCalls > 0 ? { tool_calls_total: set.toolCalls } : {}),
       ...Collector.outcomeRates(set),
     };
   }

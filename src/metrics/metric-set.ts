@@ -12,9 +12,14 @@ export class MetricSet {
   dropped = 0;
   tokens = 0;
   tokensLost = 0;
+  /** Reasoning tokens and tool calls of the responses, where the driver tells them apart (openai-chat). */
+  reasoningTokens = 0;
+  toolCalls = 0;
   /** Successful requests that met every goodput SLO. */
   good = 0;
   usageCounted = 0;
+  /** Requests whose output tokens the --tokenizer counted in the received text (no usage figure). */
+  tokenizerCounted = 0;
   chunkCounted = 0;
   /** Driver-judged outcomes (trace.outcome) by name: attempts and how many succeeded. */
   readonly outcomes = new Map<OutcomeMetricName, { attempts: number; succeeded: number }>();

@@ -3,10 +3,12 @@
 
 /** Latency metrics recorded per request (or per token for ITL), in milliseconds. */
 export const LATENCY_METRICS = {
-  connect: "TCP connection establishment, per new connection",
+  connect: "TCP connection establishment, per new connection (WebSocket and gRPC: the whole dial)",
+  tls: "TLS handshake after the TCP connect, per new https:// connection of the HTTP streaming protocols",
   queue: "intended start to the request's bytes being written: concurrency cap, connection pool, TCP connect",
   ttfb: "request written to response headers",
   ttft: "request written to first token",
+  ttfc: "request written to first answer token (content or tool call; after any reasoning), for drivers that tell them apart",
   itl: "gap between consecutive token arrivals",
   tpot: "per request: (last token - first token) / (tokens - 1)",
   e2e: "request written to the end of the response",
@@ -51,7 +53,27 @@ export const SUMMARY_METRICS = {
   cycles_per_sec: "finished client cycles per second",
   tokens_lost: "tokens the server reported or was asked for but that never arrived",
   goodput_per_sec: "successful requests per second that met every latency SLO",
+  reasoning_tokens_total: "reasoning tokens among the output tokens (openai-chat; absent when none arrived)",
+  tool_calls_total: "tool calls the responses made (openai-chat; absent when none were made)",
   ...OUTCOME_METRICS,
 } as const;
 
 export type SummaryMetricName = keyof typeof SUMMARY_METRICS;
+
+/**
+ * Live traffic (`tokenstorm proxy`): the upstream gate and the traffic by model and route, exported
+ * as tokenstorm_proxy_<name> beside the run metrics above (which the proxy fills from the streams
+ * passing through it).
+ */
+export const PROXY_METRICS = {
+  queue_depth: "requests waiting at the proxy for an upstream slot now",
+  queue_depth_max: "the most requests that waited at the proxy at once since it started",
+  upstream_in_flight: "requests holding an upstream slot now",
+  max_upstream: "the upstream slot limit (--max-upstream; 0: none)",
+  rejected_total: "requests answered 429 because the proxy's queue was full",
+  unmeasured_total: "requests outside the streaming routes (model lists, health...), passed through",
+  requests_by_route_total: "measured requests by API path",
+  in_flight_by_model: "requests at the proxy (waiting or upstream) by model",
+  queue_wait_seconds: "time an admitted request waited for an upstream slot (seconds)",
+} as const;
+export type ProxyMetricName = keyof typeof PROXY_METRICS;

@@ -22,6 +22,8 @@ export class RequestTrace {
   sentAt = 0;
   headersAt = 0;
   firstTokenAt = 0;
+  /** First answer token (content or tool call, not reasoning); 0 if none came or the driver does not tell them apart. */
+  firstAnswerAt = 0;
   lastTokenAt = 0;
   endAt = 0;
   /** Last time any byte arrived; the idle-timeout sweeper reads it. */
@@ -31,6 +33,22 @@ export class RequestTrace {
   chunks = 0;
   usageCompletionTokens: number | null = null;
   usagePromptTokens: number | null = null;
+  /**
+   * Reasoning tokens: the server's usage figure when it gave one, else the reasoning chunks counted;
+   * null for drivers that do not tell reasoning from answer.
+   */
+  reasoningTokens: number | null = null;
+  /** Tool calls the response made; null for drivers that do not look for them. */
+  toolCallCount: number | null = null;
+  private reasoningChunks = 0;
+  private usageReasoningTokens: number | null = null;
+  /**
+   * The response's text as received, kept only when the run has a tokenizer (--tokenizer) to count
+   * output tokens from it where the server gives no usage figure; null otherwise (nothing kept).
+   */
+  receivedText: string | null = null;
+  /** Output tokens the tokenizer counted in receivedText (set when the request finishes). */
+  textTokens: number | null = null;
   /** Tokens the protocol or the server promised, when that is known exactly. */
   expectedTokens: number | null = null;
   errorClass: ErrorClassName | null = null;
@@ -83,6 +101,36 @@ export class RequestTrace {
     this.sinks.onTokens(1);
   }
 
+  /** The driver tells reasoning, answer and tool calls apart: their counts start at 0 instead of null. */
+  tellsKinds(): void {
+    this.reasoningTokens ??= 0;
+    this.toolCallCount ??= 0;
+  }
+
+  /** A reasoning token arrived at `at`: a token for TTFT and ITL, but not the answer. */
+  reasoning(at: number): void {
+    this.token(at);
+    this.reasoningChunks++;
+    if (this.usageReasoningTokens === null) this.reasoningTokens = this.reasoningChunks;
+  }
+
+  /** An answer token (content or tool call) arrived at `at`; the first sets the time to first content. */
+  answer(at: number): void {
+    this.token(at);
+    if (this.firstAnswerAt === 0) this.firstAnswerAt = at;
+  }
+
+  /** `count` tool calls began (a delta opening each with its id). */
+  toolCallsStarted(count: number): void {
+    this.toolCallCount = (this.toolCallCount ?? 0) + count;
+  }
+
+  /** The server's reasoning-token figure (OpenAI's usage.completion_tokens_details.reasoning_tokens). */
+  usageReasoning(tokens: number): void {
+    this.usageReasoningTokens = tokens;
+    this.reasoningTokens = tokens;
+  }
+
   /** A token's publish-to-receive delay, ms (session: the payload's publish time against its arrival). */
   delivered(ms: number): void {
     const sinks = this.sinks.delivery;
@@ -123,9 +171,19 @@ export class RequestTrace {
     return this.errorClass === null;
   }
 
-  /** Tokens of this response: the server's usage figure when it gave one, else counted chunks. */
+  /** Text of the response, where the run keeps it (receivedText not null). */
+  text(piece: string): void {
+    if (this.receivedText !== null) this.receivedText += piece;
+  }
+
+  /** Tokens of this response: the server's usage figure, else the tokenizer's count, else counted chunks. */
   get tokens(): number {
-    return this.usageCompletionTokens ?? this.chunks;
+    return this.usageCompletionTokens ?? this.textTokens ?? this.chunks;
+  }
+
+  /** Where `tokens` came from. */
+  get tokensSource(): "usage" | "tokenizer" | "chunks" {
+    return this.usageCompletionTokens !== null ? "usage" : this.textTokens !== null ? "tokenizer" : "chunks";
   }
 
   get tokensLost(): number {

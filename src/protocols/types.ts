@@ -1,12 +1,10 @@
 // The one interface every protocol driver implements, and what the runner hands it.
-import type { RunConfig } from "../config/run-config.js";
+import type { RunConfig } from "../config/run-types.js";
 import type { RequestTrace } from "../metrics/trace.js";
+import type { ClientTls } from "./tls.js";
+import type { ChatMessage } from "../workload/dataset.js";
 
-/** One message of a conversation (datasets in the OpenAI messages style). */
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+export type { ChatMessage };
 
 /** One request the workload asks for. */
 export interface RequestSpec {
@@ -17,6 +15,8 @@ export interface RequestSpec {
   messages?: ChatMessage[] | null;
   /** Output tokens asked for; null leaves it to the server. */
   maxTokens: number | null;
+  /** --ignore-eos: ask for exactly maxTokens (OpenAI-style bodies: min_tokens and ignore_eos, as vLLM and TGI honour). */
+  ignoreEos?: boolean;
 }
 
 /** Everything a driver needs to know about the target, fixed for the whole run. */
@@ -33,15 +33,33 @@ export interface DriverOptions {
   idleTimeoutMs: number;
   /** TCP connect limit, ms. */
   connectTimeoutMs: number;
-  /** Upper bound on open connections to the target. */
+  /** WebSocket opening handshake limit, ms (from the dial to the upgrade's answer); default DEFAULT_HANDSHAKE_TIMEOUT_MS. */
+  handshakeTimeoutMs?: number;
+  /** Upper bound on open connections to the target (per origin). */
   maxConnections: number;
+  /** CA, client certificate and verification for https:// and wss:// targets (src/protocols/tls.ts); absent: Node's defaults. */
+  tls?: ClientTls;
+  /** HTTP streaming protocols: HTTP/2, streams multiplexed on the `maxConnections` connections. */
+  http2?: boolean;
   /** Ask for a usage figure at the end of the stream where the protocol allows it. */
   includeUsage: boolean;
   /** The server sends exactly one token per chunk, so usage - chunks is token loss. */
   exactTokens: boolean;
-  /** Called once per new TCP connection with its setup time, or null when it failed. */
-  onConnect(ms: number | null): void;
+  /** The longest line (NDJSON) or event (SSE) a response may send, bytes; longer fails as `malformed`. Default 8 MiB. */
+  maxLineBytes?: number;
+  /** Called for each request sent again because its kept-alive connection turned out closed (HTTP streaming). */
+  onRetry?(): void;
+  /**
+   * Called once per new connection with its TCP setup time, or null when it failed; `tlsMs`: the TLS
+   * handshake after it, where the driver tells the two apart (HTTP streaming).
+   */
+  onConnect(ms: number | null, tlsMs?: number): void;
+  /** Drivers with one connection per virtual client (voice) also say whose it was (`--verbose`). */
+  onClientConnected?(client: number, ms: number): void;
 }
+
+/** A WebSocket upgrade left unanswered this long fails as `timeout_handshake` (`run --handshake-timeout`). */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface ProtocolDriver {
   /**
@@ -62,11 +80,13 @@ export interface EmbeddedTarget {
   close(): Promise<void>;
 }
 
-export interface ProtocolDefinition {
+export interface ProtocolDefinition<Settings = unknown> {
   readonly name: string;
   readonly description: string;
-  /** `config` is the run's whole configuration when `run` creates the driver (absent in the conformance suite). */
-  create(options: DriverOptions, config?: RunConfig): ProtocolDriver;
+  /** The protocol's own settings, taken from the run's (absent: it has none beyond DriverOptions). */
+  settingsOf?(config: RunConfig): Settings;
+  /** `settings` are this protocol's own (settingsOf) when `run` creates the driver; absent: its defaults. */
+  create(options: DriverOptions, settings?: Settings): ProtocolDriver;
   /**
    * Conversation protocols (voice) decide what each request is: its type is the scenario. When
    * present, `run` takes requests from here instead of the prompt sets.

@@ -4,28 +4,9 @@
 // verdict in the report JSON (`assessment`) and the console prints it.
 import type { LatencySummary } from "../metrics/histogram.js";
 import { VOICE_PROTOCOLS } from "../voice/run-options.js";
-import type { Report, TimelinePoint } from "./types.js";
+import type { Assessment, AssessmentCheck, CheckName, Report, TimelinePoint } from "./types.js";
 
-export type CheckName = "p95_latency" | "error_rate" | "latency_vs_users" | "tail_latency";
-
-export interface AssessmentCheck {
-  name: CheckName;
-  /** good / warning, or not_assessed when the run lacks the data (no successful request, users never varied). */
-  status: "good" | "warning" | "not_assessed";
-  /** The figure the check looked at (ms, a ratio, or the relative growth); null when not assessed. */
-  value: number | null;
-  /** The limit it was held against, in the value's unit. */
-  limit: number;
-  message: string;
-}
-
-export interface Assessment {
-  /** warning when any check is a warning; good when every assessed check passed. */
-  verdict: "good" | "warning";
-  /** The latency metric the checks read (seed 002 reads e2e). */
-  metric: string;
-  checks: AssessmentCheck[];
-}
+export type { Assessment, AssessmentCheck, CheckName };
 
 /** Seed 002's limits, and our reading of its two qualitative ones. */
 export const ASSESSMENT_LIMITS = {

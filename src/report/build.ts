@@ -32,7 +32,7 @@ export function buildReport(inputs: ReportInputs): Report {
     errors: Object.fromEntries(collector.errors),
     thresholds: [],
     timeline: collector.timeline.points,
-    connections: { opened: collector.connectionsOpened, failed: collector.connectionsFailed },
+    connections: { opened: collector.connectionsOpened, failed: collector.connectionsFailed, retried: collector.requestsRetried },
     histograms: collector.encodedHistograms(),
     merge: mergeDataOf(collector, inputs.segment ?? null, inputs.startedAtUnixMs),
   };

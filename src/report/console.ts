@@ -97,6 +97,8 @@ function seedBlock(report: Report, paint: Palette): string[] {
       ["successful", report.connections.opened],
       ["failed", failedConnections > 0 ? paint.red(String(failedConnections)) : failedConnections],
       ["total_errors", totalErrors > 0 ? paint.red(String(totalErrors)) : totalErrors],
+      // Only when it happened: requests sent again on a new connection after the server closed a kept-alive one.
+      ...(report.connections.retried ? [["retried", report.connections.retried] as [string, number]] : []),
     ]),
     RULE,
   ];
@@ -148,13 +150,14 @@ function arrivalsSection(report: Report, paint: Palette): string[] {
   ];
 }
 
-/** Prompt lengths sent: characters always, usage prompt tokens when the server reported them. */
+/** Prompt lengths sent: characters always; tokens by the --tokenizer, else usage prompt tokens when the server reported them. */
 function promptsSection(report: Report, paint: Palette): string[] {
   const prompts = report.prompts;
   if (!prompts?.chars) return [];
   const measures = [["chars", prompts.chars], ["tokens", prompts.tokens]] as const;
   const lines = measures.flatMap(([name, s]) => (s ? [`  ${`${name}:`.padEnd(8)}${bracket([["min", s.min], ["mean", s.mean], ["p50", s.p50], ["p95", s.p95], ["max", s.max]]).trim()}`] : []));
-  return [paint.bold(`PROMPTS (${prompts.source}, ${prompts.chars.count} sent):`), ...lines];
+  const countedBy = prompts.tokens_counted_by !== undefined && prompts.tokens_counted_by !== "usage" ? `; tokens by ${prompts.tokens_counted_by}` : "";
+  return [paint.bold(`PROMPTS (${prompts.source}, ${prompts.chars.count} sent${countedBy}):`), ...lines];
 }
 
 function errorsSection(report: Report, paint: Palette): string[] {

@@ -22,6 +22,7 @@ const COLUMNS: Record<keyof Omit<RequestRecord, "measures">, true> = {
   queue_ms: true,
   ttfb_ms: true,
   ttft_ms: true,
+  ttfc_ms: true,
   e2e_ms: true,
   elapsed_ms: true,
   tpot_ms: true,
@@ -32,6 +33,8 @@ const COLUMNS: Record<keyof Omit<RequestRecord, "measures">, true> = {
   tokens_expected: true,
   tokens_lost: true,
   prompt_tokens: true,
+  reasoning_tokens: true,
+  tool_call_count: true,
 };
 
 export const CSV_COLUMNS = Object.keys(COLUMNS) as Array<keyof Omit<RequestRecord, "measures">>;

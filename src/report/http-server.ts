@@ -2,7 +2,7 @@
 // before the run starts (a taken port is a clear error, not a silent gap in the data) and never keeps
 // the process alive on its own.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { RunError } from "../errors.js";
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void;
@@ -32,9 +32,29 @@ export async function lingerThenClose(server: LiveServer, seconds: number): Prom
   await server.close();
 }
 
-/** Listen on host:port (0: a free port); `what` names the flag in the error when the port is taken. */
-export async function startLiveServer(what: string, host: string, port: number, handle: RequestHandler): Promise<LiveServer> {
+/**
+ * Whether a request's Host header names this server as a browser on this machine would: an IP
+ * address, `localhost`, or a name the user allowed (`*`: any). A page from another site whose name
+ * was rebound to 127.0.0.1 (DNS rebinding) sends its own name, and is turned away.
+ */
+export function hostAllowed(hostHeader: string | undefined, allowedHosts: readonly string[]): boolean {
+  if (allowedHosts.includes("*")) return true;
+  if (hostHeader === undefined) return false;
+  const name = hostHeader.startsWith("[") ? hostHeader.slice(1, hostHeader.indexOf("]")) : hostHeader.replace(/:\d*$/, "");
+  const lower = name.toLowerCase();
+  return isIP(lower) !== 0 || lower === "localhost" || allowedHosts.some((allowed) => allowed.toLowerCase() === lower);
+}
+
+/**
+ * Listen on host:port (0: a free port); `what` names the flag in the error when the port is taken.
+ * Requests whose Host is not this machine's (see hostAllowed) get 403.
+ */
+export async function startLiveServer(what: string, host: string, port: number, handle: RequestHandler, allowedHosts: readonly string[] = []): Promise<LiveServer> {
   const server: Server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, allowedHosts)) {
+      sendText(res, 403, "text/plain; charset=utf-8", `host not allowed: ${JSON.stringify(req.headers.host ?? "")} (run with --allowed-host NAME to serve it)\n`);
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET" }).end();

@@ -60,20 +60,29 @@ export function readReportFile(path: string): Report {
     errors: {},
     thresholds: [],
     timeline: [],
-    connections: { opened: 0, failed: 0 },
+    connections: { opened: 0, failed: 0, retried: 0 },
     histograms: {},
   };
   // The checks above cover what every reader needs; the rest of the shape is trusted as written.
   return { ...defaults, ...(data as Pick<Report, "tokenstorm" | "summary" | "latency">) };
 }
 
-/** Writes the final (or partial) report to a path when the run finishes. */
+/** The `--out` path that means standard output. */
+export const STDOUT_PATH = "-";
+
+/** Writes to standard output, resolved once the text is handed to the OS (so the exit does not cut it). */
+function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Writes the final (or partial) report to a path, or to standard output for `-`, when the run finishes. */
 export class JsonReportOutput implements Output {
   readonly name = "json";
 
   constructor(private readonly path: string) {}
 
   finish(report: Report): Promise<void> {
+    if (this.path === STDOUT_PATH) return writeStdout(`${JSON.stringify(report, null, 2)}\n`);
     return writeReportFile(this.path, report);
   }
 }

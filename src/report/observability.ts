@@ -14,6 +14,7 @@ export interface ObservabilityFlags {
   webPort?: string;
   webHost?: string;
   linger?: string;
+  allowedHost?: string[];
 }
 
 export interface ObservabilityOptions {
@@ -26,6 +27,8 @@ export interface ObservabilityOptions {
   web: { port: number; host: string } | null;
   /** Seconds the exporter and the web view keep serving the final figures after the run. */
   lingerS: number;
+  /** Host names, besides IP addresses and localhost, the exporter and the web view answer (`*`: any). */
+  allowedHosts: string[];
 }
 
 export const LOOPBACK = "127.0.0.1";
@@ -40,6 +43,7 @@ export function resolveObservability(flags: ObservabilityFlags, problems: Proble
     prometheusHost: flags.prometheusHost || LOOPBACK,
     web: flags.web === true || webPort !== undefined ? { port: webPort ?? 0, host: flags.webHost || LOOPBACK } : null,
     lingerS: problems.number(flags.linger, "nonNegative", { flag: "--linger" }) ?? 0,
+    allowedHosts: flags.allowedHost ?? [],
   };
 }
 
@@ -60,14 +64,14 @@ export async function startLiveOutputs(
     if (options.prometheusPort !== null) {
       const info: Record<string, string> = {};
       for (const key of ["protocol", "target"]) if (typeof reportConfig[key] === "string") info[key] = reportConfig[key] as string;
-      const exporter = await PrometheusOutput.start({ host: options.prometheusHost, port: options.prometheusPort, lingerS: options.lingerS, info });
+      const exporter = await PrometheusOutput.start({ host: options.prometheusHost, port: options.prometheusPort, lingerS: options.lingerS, info, allowedHosts: options.allowedHosts });
       started.push(exporter);
       announce(`tokenstorm: Prometheus metrics at ${exporter.url}${options.lingerS > 0 ? ` (served ${options.lingerS}s after the run)` : " (during the run; --linger to keep them up after it)"}`);
     }
     if (options.web) {
       // An open page polls each second: staying up two polls past the end lets it show the final figures.
       const lingerS = Math.max(options.lingerS, (2 * WEB_POLL_INTERVAL_MS) / 1000);
-      const view = await WebViewOutput.start({ ...options.web, lingerS, config: reportConfig });
+      const view = await WebViewOutput.start({ ...options.web, lingerS, config: reportConfig, allowedHosts: options.allowedHosts });
       started.push(view);
       announce(`tokenstorm: live view at ${view.url}`);
     }

@@ -2,7 +2,7 @@
 // the run goes on. Everything is read from the run's collector when scraped (histogram buckets from
 // the HDR histograms), so the hot path pays nothing; after the run the final figures stay up for
 // --prometheus-linger seconds so a scrape can catch them.
-import type { Collector } from "../metrics/collector.js";
+import type { RunMetricsView } from "../metrics/collector.js";
 import type { LatencyHistogram } from "../metrics/histogram.js";
 import { LATENCY_METRICS, LATENCY_METRIC_NAMES } from "../metrics/registry.js";
 import { VERSION } from "../version.js";
@@ -22,10 +22,16 @@ export interface PrometheusOptions {
   lingerS: number;
   /** Labels on tokenstorm_run_info (protocol, target...). */
   info?: Record<string, string>;
+  /** The flag named when the port is taken (default --prometheus-port). */
+  flag?: string;
+  /** More families appended to each scrape (the proxy's queue and per-model figures). */
+  extra?: () => string;
+  /** Host names answered besides IP addresses and localhost (`*`: any). */
+  allowedHosts?: string[];
 }
 
 /** The exposition of a run in progress (or finished), as scraped. */
-export function renderRunMetrics(collector: Collector, finished: boolean, info: Record<string, string> = {}): string {
+export function renderRunMetrics(collector: RunMetricsView, finished: boolean, info: Record<string, string> = {}): string {
   const overall = collector.overall;
   const text = new Exposition()
     .gauge(`${METRIC_PREFIX}run_info`, "The run being measured (value is always 1)", 1, { version: VERSION, ...info })
@@ -67,7 +73,7 @@ export function renderRunMetrics(collector: Collector, finished: boolean, info: 
 
 export class PrometheusOutput implements Output {
   readonly name = "prometheus";
-  private collector: Collector | null = null;
+  private collector: RunMetricsView | null = null;
   private finished = false;
 
   private constructor(
@@ -78,13 +84,13 @@ export class PrometheusOutput implements Output {
   /** Listen now, so a taken port fails the command before any load is sent. */
   static async start(options: PrometheusOptions): Promise<PrometheusOutput> {
     let output: PrometheusOutput | null = null;
-    const server = await startLiveServer("--prometheus-port", options.host, options.port, (_req, res, path) => {
+    const server = await startLiveServer(options.flag ?? "--prometheus-port", options.host, options.port, (_req, res, path) => {
       if (path !== "/metrics") return sendNotFound(res, path);
       const collector = output?.collector;
       // Scraped before the run began: nothing to say yet beyond the metric being up.
-      const body = collector ? renderRunMetrics(collector, output!.finished, options.info) : "";
+      const body = collector ? renderRunMetrics(collector, output!.finished, options.info) + (options.extra?.() ?? "") : "";
       sendText(res, 200, EXPOSITION_CONTENT_TYPE, body);
-    });
+    }, options.allowedHosts);
     output = new PrometheusOutput(server, options);
     return output;
   }
@@ -93,7 +99,7 @@ export class PrometheusOutput implements Output {
     return `${this.server.url}/metrics`;
   }
 
-  attach(collector: Collector): void {
+  attach(collector: RunMetricsView): void {
     this.collector = collector;
   }
 

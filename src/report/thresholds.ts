@@ -114,7 +114,7 @@ export function parseMetric(path: string, options: ParseOptions = {}): MetricRef
   try {
     return resolvePath(path, latencySet(options));
   } catch (err) {
-    throw new UsageError(`metric "${path}": ${(err as Error).message}`);
+    throw new UsageError(`metric ${JSON.stringify(path)}: ${oneLine((err as Error).message)}`);
   }
 }
 
@@ -157,8 +157,13 @@ function parseWith(expression: string, latency: ReadonlySet<string>): Threshold 
   return { expression: expression.trim(), metric, op: parts[2] as ComparisonOp, value };
 }
 
+/** One line, whatever the expression holds: control characters are shown escaped. */
 function thresholdError(expression: string, err: unknown): string {
-  return `--threshold "${expression}": ${(err as Error).message}`;
+  return `--threshold ${JSON.stringify(expression)}: ${oneLine((err as Error).message)}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, " ");
 }
 
 export function parseThreshold(expression: string, options: ParseOptions = {}): Threshold {

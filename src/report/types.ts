@@ -1,8 +1,8 @@
 // The report's shape (PRODUCT.md contract): what --out writes and every output reads.
 import type { LatencySummary } from "../metrics/histogram.js";
 import type { ErrorClassName } from "../errors.js";
-import type { Assessment } from "./assessment.js";
 import type { MeasuredMetricName, OutcomeMetricName } from "../metrics/registry.js";
+import type { ClientBlock } from "../metrics/self-watch.js";
 
 export interface RunSummary {
   requests: number;
@@ -18,7 +18,7 @@ export interface RunSummary {
   tokens_lost: number;
   goodput_per_sec: number;
   /** Where token counts came from: server usage figures, counted chunks, or both across requests. */
-  tokens_source: "usage" | "chunks" | "mixed" | "none";
+  tokens_source: "usage" | "tokenizer" | "chunks" | "mixed" | "none";
   /** The run was stopped early (Ctrl-C, SIGTERM, crash): the figures cover what had finished. */
   interrupted: boolean;
   /**
@@ -28,6 +28,10 @@ export interface RunSummary {
   cancelled: number;
   /** Open-model arrivals never sent: --max-concurrent requests were in flight, or still queued for a slot at the stop. */
   dropped: number;
+  /** Reasoning tokens among tokens_total (openai-chat), present only when some arrived. */
+  reasoning_tokens_total?: number;
+  /** Tool calls the responses made (openai-chat), present only when some were made. */
+  tool_calls_total?: number;
   /** Voice outcome rates (0..1), present only when such outcomes were recorded. */
   false_alarm_resume_rate?: number;
   tool_call_success_rate?: number;
@@ -66,6 +70,19 @@ export interface TimelinePoint {
   itl_p95: number | null;
   e2e_p50: number | null;
   e2e_p95: number | null;
+  /** `tokenstorm proxy` sessions only: requests waiting at the proxy at the end of the second. */
+  queue_depth?: number;
+  /** `tokenstorm proxy`: the most requests waiting at once during the second. */
+  queue_depth_max?: number;
+  /** `tokenstorm proxy`: requests holding an upstream slot at the end of the second. */
+  upstream_in_flight?: number;
+  /** `tokenstorm proxy`: wait for an upstream slot of the requests admitted in the second, ms. */
+  queue_wait_p50?: number | null;
+  queue_wait_p95?: number | null;
+  /** The generator's own event-loop delay p99 that second, ms (absent in merged and older reports). */
+  client_loop_delay_p99_ms?: number;
+  /** The generator's process CPU that second, percent of one core. */
+  client_cpu_percent?: number;
 }
 
 /** Distribution of prompt lengths (characters, or usage prompt tokens). */
@@ -95,8 +112,26 @@ export interface PromptsBlock {
   /** Where prompts came from: `built-in short,medium` or `dataset FILE`. */
   source: string;
   chars: PromptLengthStats | null;
-  /** From the server's usage figures; null when none arrived. */
+  /** Counted by the --tokenizer on what was sent, else from the server's usage figures; null when neither. */
   tokens: PromptLengthStats | null;
+  /** Who counted `tokens`: "usage", or the tokenizer's name (absent in older reports: usage). */
+  tokens_counted_by?: string;
+}
+
+/** `tokenstorm proxy` sessions: the upstream gate and what passed through unmeasured. */
+export interface ProxyBlock {
+  max_upstream: number;
+  max_queue: number;
+  /** The most requests that waited at the proxy at once. */
+  queue_depth_max: number;
+  /** Requests answered 429 because the queue was full. */
+  rejected: number;
+  /** Requests outside the measured routes (model lists...), passed through. */
+  unmeasured: number;
+  /** Measured requests by API path. */
+  by_route: Record<string, number>;
+  /** Wait for an upstream slot of every admitted request, ms. */
+  queue_wait: LatencySummary | null;
 }
 
 export interface Report {
@@ -112,15 +147,31 @@ export interface Report {
   arrivals?: ArrivalsBlock;
   /** Prompt length statistics (absent in reports from before it existed). */
   prompts?: PromptsBlock;
-  connections: { opened: number; failed: number };
+  /** `retried`: requests sent again after their kept-alive connection turned out closed (absent in older reports). */
+  connections: { opened: number; failed: number; retried?: number };
   /** Encoded HDR histograms per latency metric, so reports can be merged without losing accuracy. */
   histograms: Record<string, string>;
   /** Exact counts and histograms `tokenstorm merge` needs beyond the figures above (docs/distributed.md). */
   merge?: MergeData;
   /** A merged run: its segments, and any that never reported (a worker died). */
   segments?: { count: number; merged: string[]; missing: string[] };
+  /** A `tokenstorm proxy` session: its upstream gate and routes. */
+  proxy?: ProxyBlock;
   /** Voice runs: good / warning by seed 002's "Interpreting results" (src/report/assessment.ts). */
   assessment?: Assessment;
+  /** The load generator's own load: saturated or not (src/metrics/self-watch.ts). */
+  client?: ClientBlock;
+  /** When the target is a tokenstorm emulator: its own timing error, so its lag is not read as the system's. */
+  emulator?: EmulatorBlock;
+}
+
+export interface EmulatorBlock {
+  /** The emulator's |fired - due| over its firings since it started or was last reset (GET /stats). */
+  lateness: LatencySummary;
+  /** Tokens it sent during this run. */
+  tokens_sent: number;
+  /** Worker processes of an `emulate --workers` target. */
+  workers?: number;
 }
 
 /** Counts of one slice of a run that its rates and sources alone would lose. */
@@ -128,6 +179,8 @@ export interface MergeCounts {
   good: number;
   usage_counted: number;
   chunk_counted: number;
+  /** Requests whose output tokens a --tokenizer counted (absent in older reports). */
+  tokenizer_counted?: number;
 }
 
 export interface MergeData {
@@ -150,6 +203,7 @@ export interface MergeData {
 /** Prompt length histograms, encoded (HDR; one unit is one character or one token); null when empty. */
 export interface PromptsMergeData {
   source: string;
+  tokens_counted_by?: string;
   chars: string | null;
   tokens: string | null;
 }
@@ -169,6 +223,8 @@ export interface RequestRecord {
   queue_ms: number | null;
   ttfb_ms: number | null;
   ttft_ms: number | null;
+  /** Time to the first answer token (content or tool call, after any reasoning); null where the driver does not tell them apart. */
+  ttfc_ms: number | null;
   e2e_ms: number | null;
   /** Dispatch to the end, also for requests that never reached a connection. */
   elapsed_ms: number;
@@ -176,10 +232,57 @@ export interface RequestRecord {
   itl_mean_ms: number | null;
   tokens: number;
   chunks: number;
-  tokens_source: "usage" | "chunks";
+  tokens_source: "usage" | "tokenizer" | "chunks";
   tokens_expected: number | null;
   tokens_lost: number;
   prompt_tokens: number | null;
+  /** Reasoning tokens of the response (server usage, else reasoning chunks); null where the driver does not tell them apart. */
+  reasoning_tokens: number | null;
+  /** Tool calls the response made; null where the driver does not look for them. */
+  tool_call_count: number | null;
   /** Driver-measured latencies of this request (voice: ttfa, barge_in...), ms; absent for HTTP requests. */
   measures?: Partial<Record<MeasuredMetricName, number>>;
+}
+
+// Seed 002's verdict on a finished voice run (computed in src/report/assessment.ts).
+export type CheckName = "p95_latency" | "error_rate" | "latency_vs_users" | "tail_latency";
+
+export interface AssessmentCheck {
+  name: CheckName;
+  /** good / warning, or not_assessed when the run lacks the data (no successful request, users never varied). */
+  status: "good" | "warning" | "not_assessed";
+  /** The figure the check looked at (ms, a ratio, or the relative growth); null when not assessed. */
+  value: number | null;
+  /** The limit it was held against, in the value's unit. */
+  limit: number;
+  message: string;
+}
+
+export interface Assessment {
+  /** warning when any check is a warning; good when every assessed check passed. */
+  verdict: "good" | "warning";
+  /** The latency metric the checks read (seed 002 reads e2e). */
+  metric: string;
+  checks: AssessmentCheck[];
+}
+
+/** What the live view sees once a second. Rates are over the last second. */
+export interface LiveSnapshot {
+  elapsed_s: number;
+  active: number;
+  started: number;
+  completed: number;
+  failed: number;
+  tokens: number;
+  requests_per_sec: number;
+  tokens_per_sec: number;
+  ttft_p50: number | null;
+  ttft_p95: number | null;
+  itl_p50: number | null;
+  e2e_p95: number | null;
+  /** Planned total requests when known (for a progress percentage). */
+  planned: number | null;
+  /** Staged model: users running now (absent or null for other load models). */
+  active_users?: number | null;
+  errors: Record<string, number>;
 }

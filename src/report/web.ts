@@ -2,7 +2,7 @@
 // on. The page polls /data?from=N and gets the run's current figures plus the timeline seconds it
 // does not have yet; everything is computed from the collector only when asked.
 import { nowMs, wallClockIso } from "../clock.js";
-import type { Collector } from "../metrics/collector.js";
+import type { RunMetricsView } from "../metrics/collector.js";
 import { lingerThenClose, sendNotFound, sendText, startLiveServer, type LiveServer } from "./http-server.js";
 import type { Output } from "./output.js";
 import { pageRunFromCollector, pageRunFromReport, type PageData, type PageRun } from "./page/model.js";
@@ -18,11 +18,15 @@ export interface WebViewOptions {
   lingerS: number;
   /** Shown on the page (protocol, target...). */
   config?: Record<string, unknown>;
+  /** The page title (default "tokenstorm · live run"). */
+  title?: string;
+  /** Host names answered besides IP addresses and localhost (`*`: any). */
+  allowedHosts?: string[];
 }
 
 export class WebViewOutput implements Output {
   readonly name = "web";
-  private collector: Collector | null = null;
+  private collector: RunMetricsView | null = null;
   private startedAtIso = wallClockIso();
   /** Once the run ended, the page shows the report itself (thresholds included). */
   private finalReport: Report | null = null;
@@ -38,7 +42,7 @@ export class WebViewOutput implements Output {
       if (path === "/") return sendText(res, 200, "text/html; charset=utf-8", output!.page());
       if (path === "/data") return sendText(res, 200, "application/json", output!.data(Number(query.get("from") ?? 0)));
       sendNotFound(res, path);
-    });
+    }, options.allowedHosts);
     output = new WebViewOutput(server, options);
     return output;
   }
@@ -47,7 +51,7 @@ export class WebViewOutput implements Output {
     return `${this.server.url}/`;
   }
 
-  attach(collector: Collector): void {
+  attach(collector: RunMetricsView): void {
     this.collector = collector;
     this.startedAtIso = wallClockIso();
   }
@@ -55,7 +59,7 @@ export class WebViewOutput implements Output {
   /** The page starts empty and fills itself from /data. */
   private page(): string {
     const data: PageData = {
-      title: "tokenstorm · live run",
+      title: this.options.title ?? "tokenstorm · live run",
       mode: "live",
       runs: [],
       live: { dataPath: "/data", intervalMs: WEB_POLL_INTERVAL_MS },

@@ -52,6 +52,39 @@ function pacingLines(report: Report): string[] {
   return lines;
 }
 
+/** What the opening lines of a voice run need to know. */
+export interface VoiceRunFacts {
+  target: string;
+  /** Clients, or users for the staged model. */
+  concurrency: number;
+  /** Turns per client session; null when the run is bounded by time instead. */
+  requestsPerClient: number | null;
+  totalRequests: number | null;
+  weights: Readonly<Record<string, number>>;
+}
+
+/** The opening lines of a voice run, in the layout of the voice load test users know (seed 003). */
+export function voiceRunHeader(facts: VoiceRunFacts): string {
+  const weights = Object.entries(facts.weights)
+    .filter(([, weight]) => weight > 0)
+    .map(([name, weight]) => `'${name}': ${weight}`)
+    .join(", ");
+  return [
+    "🚀 Starting load test:",
+    `  Server: ${facts.target}`,
+    `  Concurrency: ${facts.concurrency}`,
+    `  Requests per client: ${facts.requestsPerClient ?? "until the run ends"}`,
+    `  Total requests: ${facts.totalRequests ?? "until the run ends"}`,
+    `  Scenarios: {${weights}}`,
+    "",
+  ].join("\n");
+}
+
+/** `[Client 0] ✓ Connected in 23.4 ms`: one line per client connection with --verbose. */
+export function connectedLine(client: number, ms: number): string {
+  return `[Client ${client}] ✓ Connected in ${ms.toFixed(1)} ms`;
+}
+
 /** True when the report holds any voice measurement. */
 export function isVoiceReport(report: Report): boolean {
   return MEASURED_METRIC_NAMES.some((name) => (report.latency[name]?.count ?? 0) > 0);

@@ -33,6 +33,10 @@ export class VoiceDriver implements ProtocolDriver {
   /** Requests in flight: their session, and their speech (which may still be going out). */
   private readonly active = new Map<VoiceClientSession, Speaker>();
   private cancelled = false;
+  /** Stops dials still under way when the run is stopped, so that the report need not wait for them. */
+  private readonly stopDials = new AbortController();
+  /** Sessions dialed and not yet started (waiting for session.created). */
+  private readonly starting = new Set<VoiceClientSession>();
 
   constructor(
     private readonly dialer: VoiceDialer,
@@ -88,6 +92,8 @@ export class VoiceDriver implements ProtocolDriver {
 
   cancelAll(): void {
     this.cancelled = true;
+    this.stopDials.abort();
+    for (const session of this.starting) session.interrupt(ErrorClass.cancelled, "the run was stopped");
     for (const [session, speaker] of this.active) {
       session.interrupt(ErrorClass.cancelled, "the run was stopped");
       speaker.cancel(new RequestFailure(ErrorClass.cancelled, "the run was stopped"));
@@ -115,9 +121,9 @@ export class VoiceDriver implements ProtocolDriver {
     let pending = this.sessions.get(client);
     if (pending) {
       const existing = pending;
-      pending = existing.then((session) => (session.open ? session : this.open()));
+      pending = existing.then((session) => (session.open ? session : this.open(client)));
     } else {
-      pending = this.open();
+      pending = this.open(client);
     }
     this.sessions.set(client, pending);
     // A failed dial is not kept: the next request dials again.
@@ -125,11 +131,11 @@ export class VoiceDriver implements ProtocolDriver {
     return pending;
   }
 
-  private async open(): Promise<VoiceClientSession> {
+  private async open(client: number): Promise<VoiceClientSession> {
     let connectMs: number;
     let session: VoiceClientSession;
     try {
-      const dialed = await this.dialer.dial();
+      const dialed = await this.dialer.dial(this.stopDials.signal);
       connectMs = dialed.connectMs;
       session = new VoiceClientSession(dialed.connection);
     } catch (err) {
@@ -137,14 +143,18 @@ export class VoiceDriver implements ProtocolDriver {
       throw err;
     }
     this.options.onConnect(connectMs);
+    this.options.onClientConnected?.(client, connectMs);
     const limit = setTimeout(() => session.interrupt(ErrorClass.timeoutHeaders, `no session within ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs);
+    this.starting.add(session);
     try {
+      if (this.cancelled) session.interrupt(ErrorClass.cancelled, "the run was stopped");
       await session.start({ inputSampleRate: this.settings.audio.sampleRate, serverVad: this.settings.serverVad, tools: [TOOL_NAME] });
     } catch (err) {
       session.close();
       throw err;
     } finally {
       clearTimeout(limit);
+      this.starting.delete(session);
     }
     return session;
   }

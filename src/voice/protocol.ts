@@ -29,26 +29,52 @@ function requestsPerSession(config: RunConfig): number | null {
   return config.pattern !== null ? 1 : cyclesOf(config);
 }
 
-function audioFor(config: RunConfig | undefined, rate: number): AudioLibrary {
-  const dir = config?.voice.audioDir ?? null;
+/** What a voice driver takes from the run: the voice settings and how requests map to sessions. */
+export interface VoiceDriverSettings {
+  audioDir: string | null;
+  /** Notes about the audio files are not printed. */
+  quiet: boolean;
+  turnDetection: RunConfig["voice"]["turnDetection"];
+  toolLatencyMs: number;
+  speechPacing: RunConfig["voice"]["speechPacing"];
+  seed: number | null;
+  /** Requests (turns) each client's session carries; null: unknown in advance. */
+  requestsPerSession: number | null;
+}
+
+export function voiceDriverSettings(config: RunConfig): VoiceDriverSettings {
+  return {
+    audioDir: config.voice.audioDir ?? null,
+    quiet: config.quiet,
+    turnDetection: config.voice.turnDetection,
+    toolLatencyMs: config.voice.toolLatencyMs,
+    speechPacing: config.voice.speechPacing,
+    seed: config.seed,
+    requestsPerSession: requestsPerSession(config),
+  };
+}
+
+function audioFor(settings: VoiceDriverSettings | undefined, rate: number): AudioLibrary {
+  const dir = settings?.audioDir ?? null;
   if (dir === null) return generatedAudio(rate);
   const library = loadAudioDir(dir, rate);
-  if (!config?.quiet) for (const note of library.notes) process.stderr.write(`tokenstorm: note: ${note}\n`);
+  if (!settings?.quiet) for (const note of library.notes) process.stderr.write(`tokenstorm: note: ${note}\n`);
   return library;
 }
 
-export function voiceProtocol(transport: VoiceTransport): ProtocolDefinition {
+export function voiceProtocol(transport: VoiceTransport): ProtocolDefinition<VoiceDriverSettings> {
   return {
     name: transport.name,
     description: transport.description,
-    create: (options, config) =>
+    settingsOf: voiceDriverSettings,
+    create: (options, settings) =>
       new VoiceDriver(transport.dialer(options), options, {
-        audio: audioFor(config, transport.inputSampleRate),
-        serverVad: (config?.voice.turnDetection ?? "server_vad") === "server_vad",
-        toolLatencyMs: config?.voice.toolLatencyMs ?? 0,
-        speechPacing: config?.voice.speechPacing ?? "burst",
-        seed: config?.seed ?? 1,
-        requestsPerSession: transport.sessionPerRequest ? 1 : config ? requestsPerSession(config) : null,
+        audio: audioFor(settings, transport.inputSampleRate),
+        serverVad: (settings?.turnDetection ?? "server_vad") === "server_vad",
+        toolLatencyMs: settings?.toolLatencyMs ?? 0,
+        speechPacing: settings?.speechPacing ?? "burst",
+        seed: settings?.seed ?? 1,
+        requestsPerSession: transport.sessionPerRequest ? 1 : settings ? settings.requestsPerSession : null,
       }),
     requests: (config) => {
       const planner = scenarioPlanner(config.voice.weights ?? DEFAULT_WEIGHTS, config.seed ?? 1, config.clients, cyclesOf(config));

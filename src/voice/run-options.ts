@@ -46,17 +46,17 @@ export interface VoiceRunConfig {
 
 export function addVoiceRunOptions(command: Command): Command {
   command
-    .option("--concurrency <n>", "same as --clients (seed 003's name)")
-    .option("--server <url>", "same as --target (seed 003's name, e.g. ws://localhost:8000/ws)")
+    .option("--concurrency <n>", "same as --clients")
+    .option("--server <url>", "same as --target (e.g. ws://localhost:8000/ws)")
     .option("--simple <w>", "voice: weight of simple queries (default 0.6)")
     .option("--tools <w>", "voice: weight of tool-call queries (default 0.2)")
     .option("--interruptions <w>", "voice: weight of real interruptions (default 0.1)")
     .option("--false-alarms <w>", "voice: weight of false alarms (default 0.1)")
     .option("-a, --audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
-    .option("--targets <set>", `voice: seed 003's performance targets as thresholds (${TARGET_SET_NAMES.join("|")})`)
+    .option("--targets <set>", `voice: performance targets for low or high load as thresholds (${TARGET_SET_NAMES.join("|")})`)
     .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
     .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)")
-    .option("--speech-pacing <mode>", "voice: burst (each utterance sent at once, as seed 003) or realtime (each 100 ms append when it would have been spoken) (default burst)");
+    .option("--speech-pacing <mode>", "voice: burst (each utterance sent at once) or realtime (each 100 ms append when it would have been spoken) (default burst)");
   return addVoiceEmulatorOptions(command);
 }
 

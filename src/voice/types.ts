@@ -169,5 +169,6 @@ export interface VoiceConnection {
 
 /** Opens connections for a transport; `connectMs` feeds the `connect` metric. */
 export interface VoiceDialer {
-  dial(): Promise<{ connection: VoiceConnection; connectMs: number }>;
+  /** Open a connection; `signal` aborts a dial still under way (the run was stopped), rejecting it as `cancelled`. */
+  dial(signal?: AbortSignal): Promise<{ connection: VoiceConnection; connectMs: number }>;
 }

@@ -4,8 +4,14 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Problems } from "../config/values.js";
-import type { ChatMessage } from "../protocols/types.js";
+import { parseDocument } from "yaml";
 import { parseCsv } from "./csv.js";
+
+/** One message of a conversation (datasets in the OpenAI messages style). */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
 
 export interface DatasetEntry {
   /** The prompt text; for a conversation, its messages' contents one per line (completion-style protocols send this). */
@@ -29,6 +35,10 @@ export class PromptDataset {
   constructor(
     readonly file: string,
     readonly entries: readonly DatasetEntry[],
+    /** "file": requests take entries in turn; "arrival": arrival i takes entry i (a trace: src/workload/trace.ts). */
+    readonly order: "file" | "arrival" = "file",
+    /** Entries of the file left out as unusable (ShareGPT conversations without an answered human turn). */
+    readonly skipped = 0,
   ) {}
 
   /** Entries in file order, wrapping around, so every prompt is used before any repeats. */
@@ -47,7 +57,7 @@ export class PromptDataset {
   toJSON(): Record<string, unknown> {
     const types: Record<string, number> = {};
     for (const entry of this.entries) types[entry.type] = (types[entry.type] ?? 0) + 1;
-    return { file: this.file, prompts: this.entries.length, types };
+    return { file: this.file, prompts: this.entries.length, types, ...(this.skipped > 0 ? { skipped: this.skipped } : {}) };
   }
 }
 
@@ -60,6 +70,11 @@ class LineProblems {
 
   add(line: number, message: string): void {
     if (++this.count <= MAX_LINE_PROBLEMS) this.lines.push(`${this.file}:${line}: ${message}`);
+  }
+
+  /** A problem placed by what it names rather than by line (an item of a JSON file). */
+  addAt(where: string, message: string): void {
+    if (++this.count <= MAX_LINE_PROBLEMS) this.lines.push(`${this.file}: ${where}: ${message}`);
   }
 
   flushInto(problems: Problems): boolean {
@@ -169,17 +184,84 @@ function csvEntries(text: string, bad: LineProblems): DatasetEntry[] {
   return entries;
 }
 
-const READERS: Record<string, (text: string, bad: LineProblems) => DatasetEntry[]> = {
+/** ShareGPT's speakers, as chat roles. */
+const SHAREGPT_ROLES: Record<string, string> = { human: "user", user: "user", gpt: "assistant", chatgpt: "assistant", bing: "assistant", bard: "assistant", system: "system" };
+export const SHAREGPT_TYPE = "sharegpt";
+
+/**
+ * Where JSON that JSON.parse refused goes wrong: Node 20's message gives no position, so the text is
+ * read again by the YAML parser (JSON is YAML), whose errors carry line and column.
+ */
+function jsonErrorAt(text: string): { line: number; col: number } {
+  const at = parseDocument(text).errors[0]?.linePos?.[0];
+  return at ? { line: at.line, col: at.col } : { line: 1, col: 1 };
+}
+
+/**
+ * ShareGPT JSON: a list of `{"conversations": [{"from": "human"|"gpt"|"system", "value"}...]}`. As
+ * vLLM's benchmark reads it, a conversation gives its first human turn as the prompt (after any system
+ * turn) and the length of the reply that follows as the output length (in words); a conversation with
+ * no human turn answered is left out and counted.
+ */
+function shareGptEntries(text: string, bad: LineProblems, skipped: { count: number }): DatasetEntry[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch {
+    const { line, col } = jsonErrorAt(text);
+    bad.add(line, `not valid JSON (at column ${col})`);
+    return [];
+  }
+  if (!Array.isArray(parsed)) {
+    bad.add(1, `expected a JSON list of {"conversations": [{"from", "value"}...]} (ShareGPT)`);
+    return [];
+  }
+  const entries: DatasetEntry[] = [];
+  for (const [index, item] of parsed.entries()) {
+    const conversation = (item as Record<string, unknown> | null)?.conversations;
+    if (!Array.isArray(conversation)) {
+      bad.addAt(`conversation ${index + 1}`, `needs "conversations", a list of {"from", "value"}`);
+      continue;
+    }
+    const turns: ChatMessage[] = [];
+    let broken = false;
+    for (const [turn, raw] of conversation.entries()) {
+      const { from, value } = (raw ?? {}) as Record<string, unknown>;
+      const role = typeof from === "string" ? SHAREGPT_ROLES[from.toLowerCase()] : undefined;
+      if (role === undefined || typeof value !== "string") {
+        bad.addAt(`conversation ${index + 1}, turn ${turn + 1}`, `needs "from" (human, gpt or system) and a string "value"`);
+        broken = true;
+        break;
+      }
+      turns.push({ role, content: value });
+    }
+    if (broken) continue;
+    const asked = turns.findIndex((t) => t.role === "user" && t.content.trim() !== "");
+    const reply = asked < 0 ? undefined : turns[asked + 1];
+    const replyWords = reply?.role === "assistant" ? reply.content.split(/\s+/).filter(Boolean).length : 0;
+    if (asked < 0 || replyWords === 0) {
+      skipped.count++;
+      continue;
+    }
+    const system = turns.slice(0, asked).filter((t) => t.role === "system");
+    const messages = [...system, turns[asked]!];
+    entries.push({ prompt: messages.map((m) => m.content).join("\n"), messages, maxTokens: replyWords, type: SHAREGPT_TYPE });
+  }
+  return entries;
+}
+
+const READERS: Record<string, (text: string, bad: LineProblems, skipped: { count: number }) => DatasetEntry[]> = {
   ".jsonl": jsonlEntries,
   ".ndjson": jsonlEntries,
   ".csv": csvEntries,
+  ".json": shareGptEntries,
 };
 
 /** Read and check a dataset file; every problem goes to `problems` and the result is then null. */
 export function loadDataset(file: string, problems: Problems): PromptDataset | null {
   const read = READERS[extname(file).toLowerCase()];
   if (!read) {
-    problems.add(`--dataset ${file}: unsupported file type (use .jsonl or .csv)`);
+    problems.add(`--dataset ${file}: unsupported file type (use .jsonl, .csv or ShareGPT .json)`);
     return null;
   }
   let text: string;
@@ -190,11 +272,12 @@ export function loadDataset(file: string, problems: Problems): PromptDataset | n
     return null;
   }
   const bad = new LineProblems(file);
-  const entries = read(text, bad);
+  const skipped = { count: 0 };
+  const entries = read(text, bad, skipped);
   if (bad.flushInto(problems)) return null;
   if (entries.length === 0) {
     problems.add(`${file}: no prompts in the file`);
     return null;
   }
-  return new PromptDataset(file, entries);
+  return new PromptDataset(file, entries, "file", skipped.count);
 }

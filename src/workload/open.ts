@@ -134,12 +134,20 @@ export class OpenModel implements LoadModel {
     let admitted = 0;
     const start = nowMs();
     let index = 0;
+    let overdueInARow = 0;
     for (const offset of this.options.plan.schedule(this.window)) {
       // Every offset counts from the start, so a late wake-up issues the overdue arrivals at once
       // with their intended times, and later arrivals keep their places.
       const intendedAt = start + offset;
       // A timer may fire a fraction of a millisecond early; never send before the intended time.
+      if (intendedAt > nowMs()) overdueInARow = 0;
       for (let wait = intendedAt - nowMs(); wait > 0 && !ctx.stopping; wait = intendedAt - nowMs()) await ctx.sleep(Math.ceil(wait));
+      // A rate beyond what the machine can issue leaves every arrival overdue, and dropping them
+      // never waits: yield now and then, or the duration timer and Ctrl-C would never run.
+      if (++overdueInARow >= OVERDUE_BEFORE_YIELD) {
+        overdueInARow = 0;
+        await yieldToEventLoop();
+      }
       if (ctx.stopping) break;
       const takenAt = nowMs();
       const client = index++;
@@ -168,6 +176,13 @@ export class OpenModel implements LoadModel {
     }
     await Promise.all(unfinished);
   }
+}
+
+/** Overdue arrivals taken off the schedule in a row before the loop lets timers and signals run. */
+const OVERDUE_BEFORE_YIELD = 256;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function countUpTo(arrivals: Iterable<number>, limit: number): number | null {

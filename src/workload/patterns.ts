@@ -1,6 +1,6 @@
 // The open-model arrival patterns by name, and turning `--pattern` with its flags into a plan:
 // every problem (unknown pattern, a flag the pattern does not use, a bad value) is collected.
-import type { Problems } from "../config/values.js";
+import type { Problems, ValueKind } from "../config/values.js";
 import { burstPattern } from "./burst.js";
 import { chaosPattern } from "./chaos.js";
 import { constantPattern } from "./constant.js";
@@ -39,6 +39,21 @@ const PATTERNS: Record<string, PatternEntry> = {
 export const PATTERN_NAMES = Object.keys(PATTERNS);
 
 /**
+ * The loosest kind any pattern accepts for each numeric flag: with no known pattern to judge them by,
+ * the values are still checked, so a bad one is reported with the unknown pattern, not after it is fixed.
+ */
+const LOOSEST_KIND: Partial<Record<OpenPatternFlag, ValueKind>> = {
+  rps: "nonNegative",
+  burstiness: "positive",
+  rpsStart: "nonNegative",
+  burstSize: "positiveInt",
+  burstEvery: "positive",
+  spikeMultiplier: "positive",
+  spikeEvery: "positive",
+  spikeDuration: "positive",
+};
+
+/**
  * The arrival plan for `--pattern` (null: no pattern, the closed model runs). An open model needs
  * an end: --duration, --requests, or stages of its own.
  */
@@ -56,6 +71,10 @@ export function resolvePattern(
   const pattern = PATTERNS[name];
   if (pattern === undefined) {
     problems.add(`--pattern: unknown pattern "${name}" (known: ${PATTERN_NAMES.join(", ")})`);
+    for (const flag of given) {
+      const kind = LOOSEST_KIND[flag];
+      if (kind) problems.number(flags[flag], kind, { flag: OPEN_FLAG_NAMES[flag] });
+    }
     return null;
   }
   for (const flag of given) {

@@ -1,15 +1,30 @@
-// What each request asks: its prompt (a built-in set or the --dataset file), its max output tokens
-// (the dataset entry's, else --length) and its type for the by_type breakdown.
+// What each request asks: its prompt (a built-in set, the --dataset file, or a synthetic prompt of
+// --input-tokens), its max output tokens (--output-tokens' draw, the dataset entry's, else --length)
+// and its type for the by_type breakdown.
 import type { RequestSpec } from "../protocols/types.js";
 import type { PromptDataset } from "./dataset.js";
 import { PromptStatsRecorder } from "./prompt-stats.js";
 import { pickPrompt } from "./prompts.js";
+import { groupOf, PrefixTexts, type SharedPrefix } from "./shared-prefix.js";
+import { syntheticRequest, type SyntheticLengths } from "./synthetic.js";
+import { loadTokenizer, WordTokenizer, type Tokenizer } from "./tokenizer.js";
 
 export interface RequestSourceConfig {
   prompts: readonly string[];
   dataset: PromptDataset | null;
   length: number | null;
+  sharedPrefix: SharedPrefix | null;
+  seed: number | null;
+  /** --tokenizer: an encoding name or a tokenizer.json path; null counts words. */
+  tokenizer?: string | null;
+  /** --input-tokens / --output-tokens and their spread; null keeps prompts and --length. */
+  synthetic?: SyntheticLengths | null;
+  /** The protocol: whether it sends the messages or the prompt decides what the tokenizer counts. */
+  protocol?: string;
 }
+
+/** Protocols that send a conversation's messages (the others send `prompt`, its contents joined). */
+const MESSAGE_PROTOCOLS = new Set(["openai-chat", "ollama-chat", "anthropic-messages", "openai-responses"]);
 
 export interface RequestSource {
   next(client: number, cycle: number): RequestSpec;
@@ -17,23 +32,55 @@ export interface RequestSource {
   readonly stats: PromptStatsRecorder;
 }
 
+function statsSource(config: RequestSourceConfig): string {
+  const synthetic = config.synthetic;
+  if (synthetic?.inputTokens != null) return `synthetic ${synthetic.inputTokens} tokens`;
+  return config.dataset ? `dataset ${config.dataset.file}` : `built-in ${config.prompts.join(",")}`;
+}
+
 /**
  * `requestNumber`: a segment of a larger run numbers its requests as the whole run does, and takes
  * the dataset entry of that number, so that the segments together send the entries one process sends.
+ * Synthetic prompts and prefix groups depend on (client, cycle, seed) alone, so segments draw them too.
  */
 export function requestSource(config: RequestSourceConfig, requestNumber?: (client: number, cycle: number) => number): RequestSource {
   const { dataset, length } = config;
-  const stats = new PromptStatsRecorder(dataset ? `dataset ${dataset.file}` : `built-in ${config.prompts.join(",")}`);
+  const tokenizer: Tokenizer | null = config.tokenizer ? loadTokenizer(config.tokenizer) : null;
+  const synthetic = config.synthetic ?? null;
+  // Without a tokenizer, synthetic prompts are words: one word is one token, as the emulator counts.
+  const generator = synthetic ? (tokenizer ?? new WordTokenizer()) : null;
+  const prefixes = config.sharedPrefix ? new PrefixTexts(config.sharedPrefix, tokenizer) : null;
+  const stats = new PromptStatsRecorder(statsSource(config), tokenizer);
+  const seed = config.seed ?? 0;
+  const sendsMessages = MESSAGE_PROTOCOLS.has(config.protocol ?? "openai-chat");
   const next = (client: number, cycle: number): RequestSpec => {
     let spec: RequestSpec;
     if (dataset) {
-      const entry = requestNumber ? dataset.at(requestNumber(client, cycle)) : dataset.take();
+      // A trace's arrival i asks for its line i (the open model numbers arrivals as clients).
+      const entry = requestNumber ? dataset.at(requestNumber(client, cycle)) : dataset.order === "arrival" ? dataset.at(client) : dataset.take();
       spec = { type: entry.type, prompt: entry.prompt, messages: entry.messages, maxTokens: entry.maxTokens ?? length };
     } else {
       spec = { ...pickPrompt(config.prompts, client, cycle), maxTokens: length };
     }
-    stats.recordPrompt(spec.prompt);
+    if (synthetic && generator) {
+      const drawn = syntheticRequest(synthetic, generator, client, cycle, seed);
+      if (drawn.prompt !== null) spec = { type: "synthetic", prompt: drawn.prompt, maxTokens: spec.maxTokens };
+      if (drawn.maxTokens !== null) spec.maxTokens = drawn.maxTokens;
+      if (synthetic.ignoreEos) spec.ignoreEos = true;
+    }
+    if (prefixes) spec = withPrefix(spec, prefixes, groupOf(prefixes.prefix, client, cycle, seed));
+    stats.recordPrompt(spec.prompt, tokenizer !== null && sendsMessages && spec.messages ? spec.messages.map((m) => m.content) : undefined);
     return spec;
   };
   return { next, stats };
+}
+
+/**
+ * The request behind its group's shared prefix: a system message first for chat (the dataset's own
+ * messages after it), the prefix text first for a plain prompt. Its type is the group, for by_type.
+ */
+function withPrefix(spec: RequestSpec, prefixes: PrefixTexts, group: number): RequestSpec {
+  const prefix = prefixes.of(group);
+  const messages = spec.messages ?? [{ role: "user", content: spec.prompt }];
+  return { ...spec, type: `prefix-${group}`, prompt: `${prefix}\n\n${spec.prompt}`, messages: [{ role: "system", content: prefix }, ...messages] };
 }

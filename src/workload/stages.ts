@@ -4,7 +4,6 @@
 // until then). Like the closed model, a user's next request waits for its previous one, so the load
 // follows the server's speed.
 import { nowMs } from "../clock.js";
-import type { RawRunFlags } from "../config/run-config.js";
 import type { Problems } from "../config/values.js";
 import { Semaphore } from "./semaphore.js";
 import type { LoadModel, WorkloadContext } from "./types.js";
@@ -20,13 +19,14 @@ export interface StagePlan {
 /** Seed 002's default pause between a user's requests, seconds. */
 export const STAGED_THINK_TIME_S = 1;
 
-type StageFlags = Pick<RawRunFlags, "users" | "rampUp" | "hold" | "rampDown" | "pattern" | "clients" | "cycles">;
+/** The run flags (as commander hands them over) that choose and shape the staged model. */
+type StageFlags = Partial<Record<"users" | "rampUp" | "hold" | "rampDown" | "pattern" | "clients" | "cycles", string>>;
 
 /**
- * The stage plan for --users (null: not the staged model), every problem added. Without --hold the
- * users hold until --duration ends; a plan with no length at all is a problem.
+ * The stage plan for --users (null: not the staged model), every problem added (--duration has
+ * become --hold by now: `durationAsHold`); a plan with no length at all is a problem.
  */
-export function resolveStages(flags: StageFlags, problems: Problems, durationS: number | null): StagePlan | null {
+export function resolveStages(flags: StageFlags, problems: Problems): StagePlan | null {
   const stageFlags: Array<[string, string | undefined]> = [["--ramp-up", flags.rampUp], ["--hold", flags.hold], ["--ramp-down", flags.rampDown]];
   if (flags.users === undefined) {
     for (const [flag, value] of stageFlags) if (value !== undefined) problems.add(`${flag} needs --users (the staged model)`);
@@ -42,19 +42,42 @@ export function resolveStages(flags: StageFlags, problems: Problems, durationS: 
   let holdS = flags.hold === undefined ? undefined : problems.number(flags.hold, "nonNegative", { flag: "--hold" });
   if (users === undefined || rampUpS === undefined || rampDownS === undefined || (flags.hold !== undefined && holdS === undefined)) return null;
   if (holdS === undefined) {
-    if (durationS === null && rampUpS + rampDownS === 0) {
+    if (rampUpS + rampDownS === 0) {
       problems.add("--users needs --hold, --ramp-up, --ramp-down or --duration (how long the users run)");
       return null;
     }
-    holdS = durationS === null ? 0 : Math.max(0, durationS - rampUpS - rampDownS);
-  } else if (rampUpS + holdS + rampDownS === 0 && durationS === null) {
+    holdS = 0;
+  } else if (rampUpS + holdS + rampDownS === 0) {
     problems.add("--users: --ramp-up, --hold and --ramp-down add up to 0 s");
     return null;
   }
   return { users, rampUpS, holdS, rampDownS };
 }
 
-/** The stages' whole length, seconds: the run's duration unless --duration says otherwise. */
+/**
+ * In the staged model `--duration` is the hold between ramp-up and ramp-down (what `-d` means on
+ * seed 002's command line), so `-u 6 --ramp-up 6 -d 14` holds 6 users for 14 s and runs 20 s in all.
+ * `flags` has the scenario applied; `given` is what the user typed, where a --hold of its own must
+ * agree. A duration that came with an open-model scenario the user replaced by --users is dropped.
+ */
+/** The flags `durationAsHold` reads, as typed (strings). */
+interface HoldFlags {
+  users?: string;
+  hold?: string;
+  duration?: string;
+}
+
+export function durationAsHold<T extends HoldFlags>(flags: T, given: Pick<HoldFlags, "hold" | "duration">, problems: Problems): T {
+  if (flags.users === undefined || flags.duration === undefined) return flags;
+  const typed = given.duration;
+  if (typed === undefined) return { ...flags, duration: undefined };
+  // A --duration that is not a number stays one, for its own one-line problem.
+  if (typed.trim() === "" || !Number.isFinite(Number(typed))) return flags;
+  if (given.hold !== undefined && given.hold !== typed) problems.add("--hold and --duration are the same setting with --users (the hold between ramp-up and ramp-down): give one of them");
+  return { ...flags, hold: given.hold ?? typed, duration: undefined };
+}
+
+/** The stages' whole length, seconds: the run's duration. */
 export function stagesLengthS(plan: StagePlan): number {
   return plan.rampUpS + plan.holdS + plan.rampDownS;
 }

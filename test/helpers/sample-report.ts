@@ -99,6 +99,7 @@ export function sampleRecord(fields: Partial<RequestRecord> = {}): RequestRecord
     queue_ms: 0.02,
     ttfb_ms: 5.1,
     ttft_ms: 170.1,
+    ttfc_ms: 170.1,
     e2e_ms: 1480.7,
     elapsed_ms: 1480.8,
     tpot_ms: 10.3,
@@ -109,6 +110,8 @@ export function sampleRecord(fields: Partial<RequestRecord> = {}): RequestRecord
     tokens_expected: 100,
     tokens_lost: 0,
     prompt_tokens: 12,
+    reasoning_tokens: 0,
+    tool_call_count: 0,
     ...fields,
   };
 }

@@ -6,10 +6,11 @@
 import type * as grpc from "@grpc/grpc-js";
 import { nowMs } from "../../clock.js";
 import type { RunConfig } from "../../config/run-config.js";
-import { RequestFailure } from "../../errors.js";
-import { voiceProtocol } from "../../voice/protocol.js";
+import { ErrorClass, RequestFailure } from "../../errors.js";
+import { voiceDriverSettings, voiceProtocol, type VoiceDriverSettings } from "../../voice/protocol.js";
 import type { VoiceDialer } from "../../voice/types.js";
-import type { DriverOptions } from "../types.js";
+import type { ClientTls } from "../tls.js";
+import type { DriverOptions, ProtocolDefinition } from "../types.js";
 import { GrpcVoiceConnection } from "./connection.js";
 import { startEmbeddedGateway } from "./emulator.js";
 import { grpcJs } from "./grpc-modules.js";
@@ -50,11 +51,11 @@ class ChannelPool {
   }
 }
 
-function serviceSource(config: RunConfig | undefined): VoiceServiceSource {
-  const grpcVoice = config?.grpcVoice;
+function serviceSource(config: RunConfig): VoiceServiceSource {
+  const grpcVoice = config.grpcVoice;
   return {
-    ...(grpcVoice?.protoPath ? { protoPath: grpcVoice.protoPath } : {}),
-    ...(grpcVoice?.service ? { service: grpcVoice.service } : {}),
+    ...(grpcVoice.protoPath ? { protoPath: grpcVoice.protoPath } : {}),
+    ...(grpcVoice.service ? { service: grpcVoice.service } : {}),
   };
 }
 
@@ -62,6 +63,12 @@ function metadataOf(headers: Record<string, string>): grpc.Metadata {
   const metadata = new (grpcJs().Metadata)();
   for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
   return metadata;
+}
+
+/** grpcs:// credentials from the run's TLS settings: --cacert, --cert / --key, --insecure. */
+function sslCredentials(grpc: ReturnType<typeof grpcJs>, tls: ClientTls | undefined): grpc.ChannelCredentials {
+  const pem = (text: string | undefined): Buffer | null => (text === undefined ? null : Buffer.from(text));
+  return grpc.credentials.createSsl(pem(tls?.ca), pem(tls?.key), pem(tls?.cert), tls?.insecure ? { rejectUnauthorized: false } : {});
 }
 
 /**
@@ -72,25 +79,33 @@ function metadataOf(headers: Record<string, string>): grpc.Metadata {
  */
 export function grpcVoiceDialer(options: DriverOptions, service: LoadedVoiceService): VoiceDialer {
   const grpc = grpcJs();
-  const credentials = options.target.protocol === "grpcs:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+  const credentials = options.target.protocol === "grpcs:" ? sslCredentials(grpc, options.tls) : grpc.credentials.createInsecure();
   const address = grpcAddress(options.target);
   const channels = new ChannelPool(() => new service.Client(address, credentials, { "grpc.use_local_subchannel_pool": 1 }));
   const metadata = metadataOf(options.headers);
   return {
-    dial: () =>
+    dial: (signal) =>
       new Promise((resolve, reject) => {
+        if (signal?.aborted) return reject(new RequestFailure(ErrorClass.cancelled, "the run was stopped while connecting"));
         const startedAt = nowMs();
         const client = channels.take();
         const method = (client as unknown as Record<string, (m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<WireEvent, WireEvent>>)[service.methodName]!;
         const call = method.call(client, metadata.clone(), { deadline: Date.now() + options.timeoutMs });
         let answered = false;
         const connection = new GrpcVoiceConnection(call, (ok) => channels.give(client, ok));
+        // Stopping the run cancels a call the gateway has not answered yet; its CANCELLED status rejects the dial.
+        const onAbort = (): void => call.cancel();
+        signal?.addEventListener("abort", onAbort, { once: true });
         call.once("metadata", () => {
           answered = true;
+          signal?.removeEventListener("abort", onAbort);
           resolve({ connection, connectMs: nowMs() - startedAt });
         });
         call.on("status", (status: grpc.StatusObject) => {
-          if (!answered) reject(new RequestFailure(classifyGrpcError(status, false), `${grpcStatusName(status.code)}: ${status.details}`));
+          signal?.removeEventListener("abort", onAbort);
+          if (answered) return;
+          if (signal?.aborted) reject(new RequestFailure(ErrorClass.cancelled, "the run was stopped while connecting"));
+          else reject(new RequestFailure(classifyGrpcError(status, false), `${grpcStatusName(status.code)}: ${status.details}`));
         });
       }),
   };
@@ -111,7 +126,16 @@ function grpcVoiceFor(source: VoiceServiceSource): ReturnType<typeof voiceProtoc
 
 const ourProto = grpcVoiceFor({});
 
-export const grpcVoice: ReturnType<typeof voiceProtocol> = {
+/** A grpc-voice driver's settings: a voice driver's, and the .proto in force (--proto / --service). */
+export interface GrpcVoiceDriverSettings extends VoiceDriverSettings {
+  service: VoiceServiceSource;
+}
+
+export const grpcVoice: ProtocolDefinition<GrpcVoiceDriverSettings> = {
   ...ourProto,
-  create: (options, config) => (config?.grpcVoice.protoPath || config?.grpcVoice.service ? grpcVoiceFor(serviceSource(config)) : ourProto).create(options, config),
+  settingsOf: (config) => ({ ...voiceDriverSettings(config), service: serviceSource(config) }),
+  create: (options, settings) => {
+    const custom = settings !== undefined && (settings.service.protoPath !== undefined || settings.service.service !== undefined);
+    return (custom ? grpcVoiceFor(settings.service) : ourProto).create(options, settings);
+  },
 };

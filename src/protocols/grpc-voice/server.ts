@@ -5,6 +5,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { RunError } from "../../errors.js";
 import type { VoiceMetrics } from "../../emulator/metrics.js";
+import type { EmulatorTls } from "../../emulator/options.js";
 import { TimingWheel } from "../../emulator/timing-wheel.js";
 import { mulberry32 } from "../../random.js";
 import { VoiceAgent } from "../../voice/agent.js";
@@ -14,6 +15,9 @@ import { grpcJs } from "./grpc-modules.js";
 import { dropConnection, forcedFailureOf } from "./failures.js";
 import { loadVoiceService, type VoiceServiceSource } from "./proto.js";
 import { clientEventFromWire, serverEventToWire, WIRE_SAMPLE_RATE, type WireEvent } from "./wire.js";
+import type { GrpcGatewayStats } from "./gateway-stats.js";
+
+export type { GrpcGatewayStats };
 
 export interface GrpcGatewayOptions {
   /** Default "127.0.0.1". */
@@ -30,26 +34,12 @@ export interface GrpcGatewayOptions {
   wheel?: TimingWheel;
   /** Where the agents and refusals are counted for the emulator's /metrics (its `grpc-voice` transport); default: nowhere. */
   metrics?: VoiceMetrics;
-}
-
-export interface GrpcGatewayStats {
-  /** Converse calls received. */
-  calls: number;
-  /** Calls refused before any event: UNAVAILABLE by --grpc-unavailable-rate, or a status forced by x-tokenstorm-fail. */
-  refused: number;
-  /** Calls the client half-closed and the gateway ended with OK. */
-  completed: number;
-  /** Calls the agent dropped (failure injection) or the client cancelled. */
-  dropped: number;
-  cancelledByClient: number;
-  /** Calls open now. */
-  active: number;
-  /** Distinct client connections (peer addresses) the calls came over. */
-  connections: number;
+  /** Serve grpcs:// with the emulator's certificate (`emulate --tls-cert`); a client CA demands client certificates. */
+  tls?: EmulatorTls;
 }
 
 export interface RunningGrpcGateway {
-  /** `grpc://host:port`, what --target takes. */
+  /** `grpc://host:port` (`grpcs://` with TLS), what --target takes. */
   url: string;
   host: string;
   port: number;
@@ -62,10 +52,17 @@ export interface RunningGrpcGateway {
 /** Details of the injected refusal, so a reader of the raw results knows it was the emulator's. */
 export const INJECTED_UNAVAILABLE_DETAILS = "voice gateway overloaded (tokenstorm emulator failure injection)";
 
-function bind(server: grpc.Server, host: string, port: number): Promise<number> {
+function credentialsOf(tls: EmulatorTls | undefined): grpc.ServerCredentials {
+  const { ServerCredentials } = grpcJs();
+  if (!tls) return ServerCredentials.createInsecure();
+  const clientCa = tls.clientCa === undefined ? null : Buffer.from(tls.clientCa);
+  return ServerCredentials.createSsl(clientCa, [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }], clientCa !== null);
+}
+
+function bind(server: grpc.Server, host: string, port: number, tls: EmulatorTls | undefined): Promise<number> {
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpcJs().ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(address, credentialsOf(tls), (err, bound) => {
       if (err) reject(new RunError(`cannot listen on ${address} (gRPC voice gateway): ${err.message}`));
       else resolve(bound);
     });
@@ -155,11 +152,11 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
   const server = new (grpcJs().Server)();
   const service = loadVoiceService(options.source);
   server.addService(service.definition, { [service.methodName]: converse });
-  const port = await bind(server, host, options.port ?? 50051);
+  const port = await bind(server, host, options.port ?? 50051, options.tls);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `grpc://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    url: `${options.tls ? "grpcs" : "grpc"}://${host.includes(":") ? `[${host}]` : host}:${port}`,
     host,
     port,
     stats: () => ({ ...stats }),

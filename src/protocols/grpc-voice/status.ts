@@ -11,6 +11,10 @@ import { grpcJs } from "./grpc-modules.js";
 const REFUSED = /ECONNREFUSED/;
 const DNS = /ENOTFOUND|EAI_AGAIN|DNS resolution failed|Name resolution failed/i;
 const DROPPED = /ECONNRESET|EPIPE|Connection dropped|GOAWAY|Stream refused|RST_STREAM/i;
+/** grpc-js passes on Node's TLS messages (grpcs://): the certificate not trusted, naming another host, a failed handshake. */
+const TLS_UNTRUSTED = /self[- ]signed certificate|unable to verify|unable to get (local )?issuer|certificate has expired|certificate is not yet valid/i;
+const TLS_HOSTNAME = /does not match certificate's altnames/i;
+const TLS_HANDSHAKE = /ssl routines|alert|handshake|certificate required|wrong version number/i;
 
 export function grpcStatusName(code: number): string {
   return (grpcJs().status as unknown as Record<number, string>)[code] ?? `CODE_${code}`;
@@ -29,6 +33,9 @@ export function classifyGrpcError(err: Pick<ServiceError, "code" | "details">, m
     case GrpcStatus.UNAVAILABLE:
       if (REFUSED.test(details)) return ErrorClass.refused;
       if (DNS.test(details)) return ErrorClass.dns;
+      if (TLS_UNTRUSTED.test(details)) return ErrorClass.tlsUntrusted;
+      if (TLS_HOSTNAME.test(details)) return ErrorClass.tlsHostname;
+      if (TLS_HANDSHAKE.test(details)) return ErrorClass.tlsHandshake;
       if (DROPPED.test(details)) return midStream ? ErrorClass.streamAborted : ErrorClass.reset;
       return grpcErrorClass(grpcStatusName(err.code));
     case GrpcStatus.INTERNAL:

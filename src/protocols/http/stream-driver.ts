@@ -1,12 +1,23 @@
 // The shared HTTP streaming driver: a bounded pool of kept-alive connections, requests dispatched
 // with a raw handler so that each chunk is timestamped the moment undici hands it over, and one
 // sweeper enforcing idle / header / total timeouts for all requests (no timer per request).
+// A request that finds its kept-alive connection already closed by the server goes out again, once.
+// HTTP/2 (--http2) multiplexes the streams on a few connections instead (MultiplexedPool).
 // Protocols plug in only what differs: path, body and a decoder for the response stream.
-import { Client, buildConnector, type Dispatcher } from "undici";
+import type { Client, Dispatcher } from "undici";
 import type { IncomingHttpHeaders } from "node:http";
 import { arrivalMs, nowMs } from "../../clock.js";
-import { ErrorClass, RequestFailure, classifyError, httpErrorClass } from "../../errors.js";
+import { ErrorClass, RequestFailure, classifyError, httpErrorClass, type ErrorClassName } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
+import {
+  ConnectionPool,
+  errorCode,
+  HTTP2_MAX_STREAMS_PER_CONNECTION,
+  measuredConnector,
+  MultiplexedPool,
+  type Connections,
+  type SocketState,
+} from "./connections.js";
 import type { DriverOptions, ProtocolDriver, RequestSpec } from "../types.js";
 
 /** Turns response bytes into token events on the trace. Throws RequestFailure on bad payloads. */
@@ -38,6 +49,8 @@ export function endMarkedDecoder(splitter: MessageSplitter, ended: () => boolean
 export interface HttpStreamProtocol {
   path: string;
   accept: string;
+  /** Headers the protocol always sends (an API version); --header and the API key come after them. */
+  headers?: Record<string, string>;
   body(spec: RequestSpec, options: DriverOptions): unknown;
   decoder(trace: RequestTrace, spec: RequestSpec, options: DriverOptions): StreamDecoder;
 }
@@ -45,8 +58,14 @@ export interface HttpStreamProtocol {
 const ERROR_BODY_LIMIT = 2048;
 const SWEEP_INTERVAL_MS = 50;
 
+/** The class of a socket or HTTP-layer error: after the response started, a broken stream whatever the socket said. */
+export function classifyStreamError(error: unknown, responseStarted: boolean): ErrorClassName {
+  const cls = classifyError(error);
+  return responseStarted && (cls === ErrorClass.reset || cls === ErrorClass.other) ? ErrorClass.streamAborted : cls;
+}
+
 /** Pull a readable message out of an error body (OpenAI / Ollama shapes), else its text. */
-function errorMessageOf(status: number, body: string): string {
+export function errorMessageOf(status: number, body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: { message?: string } | string; message?: string };
     const inner = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? parsed.message;
@@ -70,29 +89,52 @@ function pathUnder(target: URL, protocolPath: string): string {
   return prefix + protocolPath;
 }
 
+/**
+ * Socket errors that say the server closed a connection. On a kept-alive connection that carried
+ * an earlier request, they mean the server closed it idle while the next request was on its way.
+ */
+const CLOSED_SOCKET_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
 class StreamHandler implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | null = null;
   private decoder: StreamDecoder | null = null;
   private errorBody = "";
   private settled = false;
+  private socket: SocketState | null = null;
+  /** The request went out on a socket that had carried an earlier request. */
+  private reusedSocket = false;
+  private receivedBytes = false;
 
   constructor(
     private readonly trace: RequestTrace,
     private readonly makeDecoder: () => StreamDecoder,
     private readonly done: (handler: StreamHandler) => void,
+    /** Send the request again after its kept-alive connection turned out closed; false when that is not allowed. */
+    private readonly retry: () => boolean,
   ) {}
 
   get request(): RequestTrace {
     return this.trace;
   }
 
-  /** Called right before undici writes the request: the moment latencies are measured from. */
+  /** The connection's socket state, set before the request is dispatched on it. */
+  useSocket(socket: SocketState): void {
+    this.socket = socket;
+  }
+
+  /**
+   * Called right before undici writes the request: the moment latencies are measured from. A
+   * request sent again (the kept-alive connection was found closed) keeps its first send time.
+   */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    this.trace.sent(nowMs());
+    if (this.socket) this.reusedSocket = this.socket.written++ > 0;
+    if (this.trace.sentAt === 0) this.trace.sent(nowMs());
+    else this.trace.lastActivityAt = nowMs();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, _headers: IncomingHttpHeaders): void {
+    this.receivedBytes = true;
     this.trace.headers(arrivalMs(), statusCode);
     if (statusCode < 200 || statusCode >= 300) return;
     this.decoder = this.makeDecoder();
@@ -100,6 +142,7 @@ class StreamHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const at = arrivalMs();
+    this.receivedBytes = true;
     this.trace.lastActivityAt = at;
     if (this.settled) return;
     if (this.decoder === null) {
@@ -123,7 +166,12 @@ class StreamHandler implements Dispatcher.DispatchHandler {
       try {
         this.decoder.end(at);
       } catch (err) {
-        const failure = err instanceof RequestFailure ? err : new RequestFailure(ErrorClass.malformed, String(err));
+        let failure = err instanceof RequestFailure ? err : new RequestFailure(ErrorClass.malformed, String(err));
+        // undici ends a response delimited by the connection's close as complete also when the
+        // close was a reset: a stream cut by a reset was aborted, not truncated by its server.
+        if (failure.errorClass === ErrorClass.truncated && this.socket?.reset) {
+          failure = new RequestFailure(ErrorClass.streamAborted, `connection reset by the server before the stream's end (${failure.message})`);
+        }
         this.trace.fail(failure.errorClass, failure.message);
       }
     }
@@ -139,13 +187,21 @@ class StreamHandler implements Dispatcher.DispatchHandler {
     if (this.settled) return;
     const at = nowMs();
     const failure = error instanceof RequestFailure ? error : null;
+    const tlsError = this.socket?.tlsError ?? null;
     if (failure) this.trace.fail(failure.errorClass, failure.message);
-    else {
-      let cls = classifyError(error);
-      // A socket error after the response started is a broken stream, whatever the socket said.
-      if (this.trace.headersAt > 0 && (cls === ErrorClass.reset || cls === ErrorClass.other)) cls = ErrorClass.streamAborted;
-      this.trace.fail(cls, error.message || String(error));
-    }
+    else if (tlsError !== null && !this.receivedBytes) {
+      this.trace.fail(classifyError(tlsError), `${error.message || String(error)}: ${tlsError.message.split("\n")[0]}`);
+    } else if (!this.receivedBytes && this.reusedSocket && CLOSED_SOCKET_CODES.has(errorCode(error)) && this.retry()) {
+      // The server had closed the kept-alive connection before reading this request: it never
+      // saw it, so it goes out again on a new connection, as HTTP clients do.
+      this.settled = true;
+      return;
+    } else if (this.trace.headersAt > 0 && this.decoder === null) {
+      // The server answered with an error status and the connection broke inside its body: the
+      // answer is the status, whatever became of the socket.
+      const status = this.trace.status ?? 0;
+      this.trace.fail(httpErrorClass(status), `${errorMessageOf(status, this.errorBody)} (then ${error.message || String(error)})`);
+    } else this.trace.fail(classifyStreamError(error, this.trace.headersAt > 0), error.message || String(error));
     this.settle(at);
   }
 
@@ -164,71 +220,14 @@ class StreamHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/**
- * The driver's connections to its one origin: an undici Client each, carrying one request at a time,
- * at most `max` of them. undici's own Pool hands a connection back only an event-loop turn after its
- * response ended (undici waits that turn before writing on a reused socket), so a closed-model client
- * whose next request follows at once found its connection still taken and opened another one: 10
- * clients reached 16-20 connections. Here a connection is free the moment its response has ended; a
- * request given to it then waits inside the Client for that same turn and goes out on the kept-alive
- * socket. A Client whose socket closed (server keep-alive timeout, an aborted request) connects again.
- */
-class ConnectionPool {
-  /** Free connections, the most recently used last: it is the least likely to have been timed out. */
-  private readonly idle: Client[] = [];
-  private readonly all: Client[] = [];
-  /** Requests waiting for a connection, in arrival order. */
-  private readonly waiting = new Set<(client: Client) => void>();
-
-  constructor(
-    private readonly origin: string,
-    private readonly max: number,
-    private readonly clientOptions: Client.Options,
-  ) {}
-
-  /** Hand a free connection to `use` now, or when one frees up; the returned function withdraws a wait. */
-  acquire(use: (client: Client) => void): () => void {
-    const client = this.idle.pop() ?? this.open();
-    if (client) {
-      use(client);
-      return () => undefined;
-    }
-    this.waiting.add(use);
-    return () => this.waiting.delete(use);
-  }
-
-  /** The connection's request has ended: the oldest waiting request takes it, else it idles. */
-  release(client: Client): void {
-    for (const next of this.waiting) {
-      this.waiting.delete(next);
-      // Not from inside the callback that ended the last request, which may be undici's parser.
-      queueMicrotask(() => next(client));
-      return;
-    }
-    this.idle.push(client);
-  }
-
-  async close(): Promise<void> {
-    this.waiting.clear();
-    this.idle.length = 0;
-    await Promise.all(this.all.map((client) => client.destroy().catch(() => undefined)));
-  }
-
-  private open(): Client | undefined {
-    if (this.all.length >= this.max) return undefined;
-    const client = new Client(this.origin, this.clientOptions);
-    this.all.push(client);
-    return client;
-  }
-}
-
 export class HttpStreamDriver implements ProtocolDriver {
-  private readonly connections: ConnectionPool;
+  private readonly connections: Connections;
   private readonly inFlight = new Set<StreamHandler>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly origin: string;
   private readonly path: string;
   private readonly headers: Record<string, string>;
+  private readonly multiplexed: boolean;
 
   constructor(
     private readonly protocol: HttpStreamProtocol,
@@ -236,32 +235,18 @@ export class HttpStreamDriver implements ProtocolDriver {
   ) {
     this.origin = options.target.origin;
     this.path = pathUnder(options.target, protocol.path);
-    const baseConnect = buildConnector({ timeout: options.connectTimeoutMs });
-    // Called once per TCP connect attempt (a kept-alive connection is not connected again): its
-    // set-up time when it succeeded, null when it failed, also when it failed before it began.
-    const connect: buildConnector.connector = (connectOptions, callback) => {
-      const startedAt = nowMs();
-      try {
-        baseConnect(connectOptions, (...args: buildConnector.CallbackArgs) => {
-          options.onConnect(args[0] === null ? nowMs() - startedAt : null);
-          callback(...args);
-        });
-      } catch (err) {
-        options.onConnect(null);
-        throw err;
-      }
-    };
-    this.connections = new ConnectionPool(this.origin, Math.max(1, options.maxConnections), {
-      pipelining: 1,
-      // Our sweeper owns every timeout, so that each is classified and measured the same way.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
-      connect,
-    });
+    this.multiplexed = options.http2 === true;
+    const connect = measuredConnector(options);
+    const maxConnections = Math.max(1, options.maxConnections);
+    // Our sweeper owns every timeout, so that each is classified and measured the same way.
+    const timeouts = { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 };
+    this.connections = options.http2
+      ? new MultiplexedPool(this.origin, maxConnections, { ...timeouts, allowH2: true, pipelining: HTTP2_MAX_STREAMS_PER_CONNECTION, maxConcurrentStreams: HTTP2_MAX_STREAMS_PER_CONNECTION }, connect)
+      : new ConnectionPool(this.origin, maxConnections, { ...timeouts, pipelining: 1 }, connect);
     this.headers = {
       "content-type": "application/json",
       accept: protocol.accept,
+      ...protocol.headers,
       ...options.headers,
     };
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
@@ -273,34 +258,57 @@ export class HttpStreamDriver implements ProtocolDriver {
     return new Promise<void>((resolve) => {
       let connection: Client | null = null;
       let ended = false;
+      let retried = false;
       let withdraw = (): void => undefined;
-      const handler = new StreamHandler(
-        trace,
-        () => this.protocol.decoder(trace, spec, this.options),
-        (finished) => {
-          ended = true;
-          this.inFlight.delete(finished);
-          // The response has ended (or the request was aborted, which closes its socket): the
-          // connection is free for the next request before this one's caller even resumes.
-          if (connection) this.connections.release(connection);
-          else withdraw();
-          resolve();
-        },
-      );
-      this.inFlight.add(handler);
-      trace.dispatched(nowMs());
-      withdraw = this.connections.acquire((client) => {
-        // Cancelled while the connection was on its way to it: pass the connection on.
-        if (ended) {
-          this.connections.release(client);
-          return;
-        }
-        connection = client;
+      const dispatch = (handler: StreamHandler): void => {
+        if (ended) return;
+        handler.useSocket(this.connections.socketOf(connection!));
         try {
-          client.dispatch({ path: this.path, method: "POST", headers: this.headers, body }, handler);
+          // A POST is not idempotent, and undici puts no second one on a connection already busy:
+          // over HTTP/2 each goes on a stream of its own, so they may share it.
+          connection!.dispatch({ path: this.path, method: "POST", headers: this.headers, body, idempotent: this.multiplexed }, handler);
         } catch (err) {
           handler.error(err as Error);
         }
+      };
+      const attempt = (): StreamHandler => {
+        const handler = new StreamHandler(
+          trace,
+          () => this.protocol.decoder(trace, spec, this.options),
+          (finished) => {
+            ended = true;
+            this.inFlight.delete(finished);
+            // The response has ended (or the request was aborted, which closes its socket): the
+            // connection is free for the next request before this one's caller even resumes.
+            if (connection) this.connections.release(connection);
+            else withdraw();
+            resolve();
+          },
+          // Once per request, on the same connection: its client opens a new socket for it.
+          () => {
+            if (retried) return false;
+            retried = true;
+            this.options.onRetry?.();
+            this.inFlight.delete(handler);
+            const again = attempt();
+            // Not from inside undici's error callback for the socket that just closed.
+            queueMicrotask(() => dispatch(again));
+            return true;
+          },
+        );
+        this.inFlight.add(handler);
+        return handler;
+      };
+      const first = attempt();
+      trace.dispatched(nowMs());
+      withdraw = this.connections.acquire((free) => {
+        // Cancelled while the connection was on its way to it: pass the connection on.
+        if (ended) {
+          this.connections.release(free);
+          return;
+        }
+        connection = free;
+        dispatch(first);
       });
     });
   }

@@ -6,19 +6,19 @@ import { startEmulator } from "../../emulator/index.js";
 import { exerciseDriver } from "../exercise.js";
 import type { ProtocolDefinition } from "../types.js";
 
-const REQUESTS = 300;
+const REQUESTS = 100;
 const CONCURRENCY = 25;
 const warmed = new Map<string, Promise<void>>();
 
 async function warmUpOnce(protocol: ProtocolDefinition): Promise<void> {
-  const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, ndjsonCompletions: protocol.name === "ndjson" });
+  const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, ndjsonCompletions: protocol.name === "ndjson" });
   try {
     await exerciseDriver(protocol, scratch.url, {
       requests: REQUESTS,
       concurrency: CONCURRENCY,
       includeUsage: true,
       exactTokens: true,
-      request: () => ({ type: "warm-up", prompt: "warm up", maxTokens: 8 }),
+      request: () => ({ type: "warm-up", prompt: "warm up", maxTokens: 24 }),
     });
   } finally {
     await scratch.close();

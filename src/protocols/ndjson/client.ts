@@ -5,18 +5,25 @@ import type { RequestTrace } from "../../metrics/trace.js";
 import { LineSplitter, parseJsonPayload } from "../http/lines.js";
 import { PayloadTemplate } from "../http/payload-template.js";
 import { HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
-import type { ProtocolDefinition, RequestSpec } from "../types.js";
+import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 
-function ndjsonDecoder(trace: RequestTrace, spec: RequestSpec): StreamDecoder {
+function ndjsonDecoder(trace: RequestTrace, spec: RequestSpec, options: DriverOptions): StreamDecoder {
   trace.expectedTokens = spec.maxTokens;
   const template = new PayloadTemplate(`"text":"`);
+  // A run with a tokenizer keeps the text to count its tokens (these streams carry no usage).
+  const keepText = trace.receivedText !== null;
   const lines = new LineSplitter((text, at) => {
-    if (template.match(text) === undefined) {
+    let piece = template.match(text);
+    if (piece === undefined) {
       const chunk = parseJsonPayload<{ text?: unknown }>(text, "NDJSON chunk");
-      if (typeof chunk.text === "string") template.learn(text, chunk.text);
+      if (typeof chunk.text === "string") {
+        template.learn(text, chunk.text);
+        piece = chunk.text;
+      }
     }
     trace.token(at);
-  });
+    if (keepText && piece !== undefined) trace.text(piece);
+  }, options.maxLineBytes);
   return {
     push: (chunk, at) => lines.push(chunk, at),
     end(at) {
@@ -28,7 +35,7 @@ function ndjsonDecoder(trace: RequestTrace, spec: RequestSpec): StreamDecoder {
   };
 }
 
-const protocol: HttpStreamProtocol = {
+export const ndjsonProtocol: HttpStreamProtocol = {
   path: "/v1/completions",
   accept: "application/x-ndjson",
   body: (spec, options) => ({
@@ -37,11 +44,11 @@ const protocol: HttpStreamProtocol = {
     stream: true,
     ...(spec.maxTokens !== null ? { max_tokens: spec.maxTokens } : {}),
   }),
-  decoder: (trace, spec) => ndjsonDecoder(trace, spec),
+  decoder: (trace, spec, options) => ndjsonDecoder(trace, spec, options),
 };
 
 export const ndjsonCompletions: ProtocolDefinition = {
   name: "ndjson",
   description: "POST /v1/completions streaming NDJSON {\"text\":\"token_i\"}, exactly max_tokens chunks",
-  create: (options) => new HttpStreamDriver(protocol, options),
+  create: (options) => new HttpStreamDriver(ndjsonProtocol, options),
 };

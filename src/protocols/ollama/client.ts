@@ -33,7 +33,7 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
       done = true;
       trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens);
     }
-  });
+  }, options.maxLineBytes);
   return endMarkedDecoder(lines, () => done, "done:true");
 }
 
@@ -43,14 +43,14 @@ function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, u
   return body;
 }
 
-const generateProtocol: HttpStreamProtocol = {
+export const generateProtocol: HttpStreamProtocol = {
   path: "/api/generate",
   accept: "application/x-ndjson",
   body: (spec, options) => ({ ...commonBody(spec, options), prompt: spec.prompt }),
   decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
 };
 
-const chatProtocol: HttpStreamProtocol = {
+export const chatProtocol: HttpStreamProtocol = {
   path: "/api/chat",
   accept: "application/x-ndjson",
   body: (spec, options) => ({ ...commonBody(spec, options), messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }),

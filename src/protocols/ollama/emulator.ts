@@ -27,7 +27,8 @@ function doneFields(result: GenerationResult): OllamaDoneFields {
   // Queue wait reads as model loading, time to first token as prompt evaluation; the parts sum to the total.
   return {
     done: true,
-    done_reason: result.finishReason,
+    // Ollama's endpoints offer no tool calls here (no ToolOffer), so a generation ends on stop or length.
+    done_reason: result.finishReason === "length" ? "length" : "stop",
     total_duration: nanoseconds(endedAtMs - receivedAtMs),
     load_duration: nanoseconds(admittedAtMs - receivedAtMs),
     prompt_eval_count: result.promptTokens,

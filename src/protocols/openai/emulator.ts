@@ -1,8 +1,9 @@
 // Emulator side of the OpenAI-compatible protocol: validates chat / completions request bodies and
 // frames the generation as SSE chunks (role on the first, finish chunk, optional usage, [DONE]) or
-// as one chat.completion / text_completion object.
+// as one chat.completion / text_completion object. Chat also carries reasoning (`reasoning_content`)
+// and tool calls; completions has no place for either.
 import { randomUUID } from "node:crypto";
-import type { GenerationRequest, GenerationResult, StreamRenderer } from "../../emulator/generation.js";
+import type { GenerationRequest, GenerationResult, StreamRenderer, ToolOffer, WholeExtras } from "../../emulator/generation.js";
 import { SLOT, template1 } from "../../emulator/json-template.js";
 import { wordsOf } from "../../emulator/text.js";
 import {
@@ -23,6 +24,7 @@ import {
   SSE_DONE,
   SSE_FRAMING,
   sseEvent,
+  type ToolCallDelta,
   type Usage,
   usageOf,
 } from "./wire.js";
@@ -38,7 +40,7 @@ function identity(idPrefix: string, model: string): ResponseIdentity {
 }
 
 function usageFor(result: GenerationResult): Usage {
-  return usageOf(result.promptTokens, result.completionTokens);
+  return usageOf(result.promptTokens, result.completionTokens, result.cachedTokens, result.reasoningTokens);
 }
 
 /** Frames after the last token, common to both endpoints. */
@@ -57,6 +59,11 @@ function includeUsage(body: JsonObject): boolean {
   return streamOptions ? optionalBoolean(streamOptions, "include_usage") === true : false;
 }
 
+/**
+ * Chat chunks: reasoning as `reasoning_content` deltas, then content deltas or a tool call (its
+ * opening delta with id, type and name, then its arguments in pieces). The first chunk of the
+ * stream, whatever it carries, also carries the role.
+ */
 function chatStream(who: ResponseIdentity, withUsage: boolean): StreamRenderer {
   const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"]): ChatCompletionChunk => ({
     id: who.id,
@@ -65,11 +72,33 @@ function chatStream(who: ResponseIdentity, withUsage: boolean): StreamRenderer {
     model: who.model,
     choices: [{ index: 0, delta, finish_reason: null }],
   });
-  const first = template1(chunk({ role: "assistant", content: SLOT }), SSE_FRAMING);
-  const next = template1(chunk({ content: SLOT }), SSE_FRAMING);
+  /** A frame template with and without the role, for a delta shape holding one slot. */
+  const framed = (delta: ChatCompletionChunk["choices"][number]["delta"]): [first: (value: string) => string, next: (value: string) => string] => [
+    template1(chunk({ role: "assistant", ...delta }), SSE_FRAMING),
+    template1(chunk(delta), SSE_FRAMING),
+  ];
+  const content = framed({ content: SLOT });
+  const reasoning = framed({ reasoning_content: SLOT });
+  const toolArguments = template1(chunk({ tool_calls: [{ index: 0, function: { arguments: SLOT } }] }), SSE_FRAMING);
+  let started = false;
+  const frame = ([first, next]: [(value: string) => string, (value: string) => string], piece: string): string => {
+    if (started) return next(piece);
+    started = true;
+    return first(piece);
+  };
   return {
     contentType: "text/event-stream",
-    token: (index, piece) => (index === 0 ? first(piece) : next(piece)),
+    token: (_index, piece) => frame(content, piece),
+    reasoning: (_index, piece) => frame(reasoning, piece),
+    toolCall: {
+      start: (call) => {
+        const opening: ToolCallDelta[] = [{ index: 0, id: call.id, type: "function", function: { name: call.name, arguments: "" } }];
+        const delta = started ? { tool_calls: opening } : { role: "assistant" as const, tool_calls: opening };
+        started = true;
+        return sseEvent(chunk(delta));
+      },
+      arguments: (_index, piece) => toolArguments(piece),
+    },
     end: endFrames(
       (result): ChatCompletionChunk => ({ ...chunk({}), choices: [{ index: 0, delta: {}, finish_reason: result.finishReason }] }),
       (result) => (withUsage ? { ...chunk({}), choices: [], usage: usageFor(result) } : undefined),
@@ -103,7 +132,11 @@ interface Endpoint {
   /** Fields that may carry the response length, in order of precedence. */
   maxTokensKeys: string[];
   stream(who: ResponseIdentity, withUsage: boolean): StreamRenderer;
-  whole(who: ResponseIdentity, text: string, result: GenerationResult): ChatCompletion | Completion;
+  whole(who: ResponseIdentity, text: string, result: GenerationResult, extras: WholeExtras): ChatCompletion | Completion;
+  /** Whether the whole body has a place for reasoning text (chat's message.reasoning_content). */
+  wholeReasoning: boolean;
+  /** The tool a request offers, for endpoints that can answer with a tool call. */
+  toolOffer?(body: JsonObject): ToolOffer | undefined;
 }
 
 function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): GenerationRequest {
@@ -113,14 +146,44 @@ function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): Generati
   for (const key of endpoint.maxTokensKeys) maxTokens ??= optionalPositiveInteger(body, key);
   const who = identity(endpoint.idPrefix, model);
   const stream = optionalBoolean(body, "stream") === true;
+  const toolOffer = endpoint.toolOffer?.(body);
   return {
     promptWords,
     maxTokens,
     leadingSpace: true,
     delivery: stream
       ? { kind: "stream", renderer: endpoint.stream(who, includeUsage(body)) }
-      : { kind: "whole", render: (text, result) => JSON.stringify(endpoint.whole(who, text, result)) },
+      : { kind: "whole", render: (text, result, extras) => JSON.stringify(endpoint.whole(who, text, result, extras)), reasoning: endpoint.wholeReasoning },
+    ...(toolOffer ? { toolOffer } : {}),
   };
+}
+
+/**
+ * The first of a chat request's `tools` (`{type: "function", function: {name, parameters}}`): its
+ * name and its parameters' property names. No `tools`, or an empty list, offers none.
+ */
+function chatToolOffer(body: JsonObject): ToolOffer | undefined {
+  const tools = body["tools"];
+  if (tools === undefined || tools === null) return undefined;
+  if (!Array.isArray(tools)) throw new InvalidRequest("'tools' must be an array");
+  if (tools.length === 0) return undefined;
+  const tool = requireObject(tools[0], "tools[0]");
+  const fn = requireObject(tool["function"], "tools[0].function");
+  const name = fn["name"];
+  if (typeof name !== "string" || name === "") throw new InvalidRequest("tools[0].function.name must be a non-empty string");
+  const parameters = optionalObject(fn, "parameters");
+  const properties = parameters ? optionalObject(parameters, "properties") : undefined;
+  return { name, argumentNames: properties ? Object.keys(properties) : [] };
+}
+
+function chatMessage(text: string, extras: WholeExtras): ChatCompletion["choices"][number]["message"] {
+  const message: ChatCompletion["choices"][number]["message"] = { role: "assistant", content: extras.toolCall ? null : text };
+  if (extras.reasoning !== undefined) message.reasoning_content = extras.reasoning;
+  if (extras.toolCall) {
+    const { id, name, argumentPieces } = extras.toolCall;
+    message.tool_calls = [{ id, type: "function", function: { name, arguments: argumentPieces.join("") } }];
+  }
+  return message;
 }
 
 /** A completions prompt is a string or a list of strings; token-id arrays count one token per id. */
@@ -139,14 +202,16 @@ const CHAT: Endpoint = {
   promptText: (body) => messagesText(requireNonEmptyArray(body, "messages")),
   maxTokensKeys: ["max_completion_tokens", "max_tokens"],
   stream: chatStream,
-  whole: (who, text, result) => ({
+  whole: (who, text, result, extras) => ({
     id: who.id,
     object: "chat.completion",
     created: who.created,
     model: who.model,
-    choices: [{ index: 0, message: { role: "assistant", content: text }, finish_reason: result.finishReason }],
+    choices: [{ index: 0, message: chatMessage(text, extras), finish_reason: result.finishReason }],
     usage: usageFor(result),
   }),
+  wholeReasoning: true,
+  toolOffer: chatToolOffer,
 };
 
 const COMPLETIONS: Endpoint = {
@@ -154,6 +219,7 @@ const COMPLETIONS: Endpoint = {
   promptText: completionPromptText,
   maxTokensKeys: ["max_tokens"],
   stream: completionStream,
+  wholeReasoning: false,
   whole: (who, text, result) => ({
     id: who.id,
     object: "text_completion",

@@ -1,12 +1,33 @@
 // OpenAI-compatible wire format, shared by the client driver and the emulator: request, chunk,
 // response, usage and error shapes of /v1/chat/completions and /v1/completions, plus SSE framing.
 
-export type FinishReason = "stop" | "length";
+export type FinishReason = "stop" | "length" | "tool_calls";
 
 export interface Usage {
   prompt_tokens: number;
+  /** Reasoning tokens included, as OpenAI and vLLM count them. */
   completion_tokens: number;
   total_tokens: number;
+  prompt_tokens_details?: { cached_tokens: number };
+  completion_tokens_details?: { reasoning_tokens: number };
+}
+
+/** A function call in a whole response's message. */
+export interface ToolCallMessage {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/**
+ * A streamed tool-call delta: the first carries id, type and name (with empty arguments), the
+ * following ones only pieces of the arguments string, all under the same `index`.
+ */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function: { name?: string; arguments: string };
 }
 
 export interface StreamOptions {
@@ -44,7 +65,8 @@ export interface ChatCompletionChunk {
   model: string;
   choices: Array<{
     index: number;
-    delta: { role?: "assistant"; content?: string };
+    /** `reasoning_content`: a reasoning model's thinking (vLLM's and DeepSeek's field), before the answer. */
+    delta: { role?: "assistant"; content?: string; reasoning_content?: string; tool_calls?: ToolCallDelta[] };
     finish_reason: FinishReason | null;
   }>;
   /** Present only on the final usage chunk (stream_options.include_usage), whose choices are empty. */
@@ -65,7 +87,11 @@ export interface ChatCompletion {
   object: "chat.completion";
   created: number;
   model: string;
-  choices: Array<{ index: number; message: { role: "assistant"; content: string }; finish_reason: FinishReason }>;
+  choices: Array<{
+    index: number;
+    message: { role: "assistant"; content: string | null; reasoning_content?: string; tool_calls?: ToolCallMessage[] };
+    finish_reason: FinishReason;
+  }>;
   usage: Usage;
 }
 
@@ -97,8 +123,15 @@ export function sseEvent(payload: unknown): string {
   return SSE_FRAMING.before + JSON.stringify(payload) + SSE_FRAMING.after;
 }
 
-export function usageOf(promptTokens: number, completionTokens: number): Usage {
-  return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+/**
+ * Usage; with a prefix cache, `prompt_tokens_details.cached_tokens` says how many prompt tokens it
+ * served; with reasoning, `completion_tokens_details.reasoning_tokens` how many completion tokens were reasoning.
+ */
+export function usageOf(promptTokens: number, completionTokens: number, cachedTokens?: number, reasoningTokens = 0): Usage {
+  const usage: Usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  if (cachedTokens !== undefined) usage.prompt_tokens_details = { cached_tokens: cachedTokens };
+  if (reasoningTokens > 0) usage.completion_tokens_details = { reasoning_tokens: reasoningTokens };
+  return usage;
 }
 
 /** Error body in OpenAI's shape; the type follows the status the way OpenAI's API reports it. */

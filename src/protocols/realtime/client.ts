@@ -9,7 +9,9 @@ import { INSTANT_VOICE, warmUpVoiceClient } from "../../voice/warm-up.js";
 import { VOICE_AGENT_DEFAULTS } from "../../voice/host.js";
 import { voiceProtocol } from "../../voice/protocol.js";
 import type { VoiceClientEvent, VoiceConnection, VoiceConnectionEnd, VoiceDialer, VoiceServerEvent } from "../../voice/types.js";
-import type { DriverOptions, ProtocolDefinition } from "../types.js";
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, type DriverOptions, type ProtocolDefinition } from "../types.js";
+import { DEFAULT_MAX_LINE_BYTES } from "../http/lines.js";
+import { tlsConnectOptions } from "../tls.js";
 import { decodeServerEvent, encodeClientEvent, REALTIME_PATH } from "./wire.js";
 
 /** The WebSocket URL of a target: http(s) becomes ws(s); a bare host gets /v1/realtime?model=. */
@@ -24,8 +26,9 @@ export function realtimeUrl(target: URL, model: string): URL {
   return url;
 }
 
-/** A refused upgrade names its HTTP status; anything else is a socket error like any other. */
+/** A refused upgrade names its HTTP status; a message over the cap is malformed; anything else is a socket error like any other. */
 function classifySocketError(err: Error & { code?: string }): ErrorClassName {
+  if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") return ErrorClass.malformed;
   const status = /Unexpected server response: (\d{3})/.exec(err.message);
   return status ? (`http_${status[1]}` as ErrorClassName) : classifyError(err);
 }
@@ -94,13 +97,38 @@ class RealtimeConnection implements VoiceConnection {
 export function realtimeDialer(options: DriverOptions): VoiceDialer {
   const url = realtimeUrl(options.wsTarget ?? options.target, options.model);
   return {
-    dial: () =>
+    dial: (signal) =>
       new Promise((resolve, reject) => {
         const startedAt = nowMs();
-        const socket = new WebSocket(url, { headers: options.headers, perMessageDeflate: false, handshakeTimeout: options.connectTimeoutMs });
-        const onError = (err: Error): void => reject(new RequestFailure(classifySocketError(err), `cannot connect to ${url.href}: ${err.message}`));
+        const handshakeTimeoutMs = Math.min(options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, options.connectTimeoutMs);
+        // A message past the line cap fails like an over-long line of an HTTP stream.
+        const socket = new WebSocket(url, {
+          headers: options.headers,
+          perMessageDeflate: false,
+          maxPayload: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+          ...tlsConnectOptions(options.tls),
+        });
+        // The dial fails once: by a socket error, the handshake limit or the run being stopped.
+        const fail = (failure: RequestFailure): void => {
+          clearTimeout(limit);
+          signal?.removeEventListener("abort", onAbort);
+          socket.off("error", onError);
+          socket.on("error", () => undefined);
+          socket.terminate();
+          reject(failure);
+        };
+        const onError = (err: Error): void => fail(new RequestFailure(classifySocketError(err), `cannot connect to ${url.href}: ${err.message}`));
+        const onAbort = (): void => fail(new RequestFailure(ErrorClass.cancelled, "the run was stopped while connecting"));
+        const limit = setTimeout(
+          () => fail(new RequestFailure(ErrorClass.timeoutHandshake, `no answer to the WebSocket handshake with ${url.href} within ${handshakeTimeoutMs} ms`)),
+          handshakeTimeoutMs,
+        );
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener("abort", onAbort, { once: true });
         socket.once("error", onError);
         socket.once("open", () => {
+          clearTimeout(limit);
+          signal?.removeEventListener("abort", onAbort);
           socket.off("error", onError);
           const connectMs = nowMs() - startedAt;
           // Small JSON events must not wait for Nagle's algorithm.

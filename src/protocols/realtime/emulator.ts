@@ -10,6 +10,7 @@ import type { VoiceMetrics } from "../../emulator/metrics.js";
 import { VoiceAgent, type ForcedVoiceFailure } from "../../voice/agent.js";
 import { VoiceHost } from "../../voice/host.js";
 import type { VoiceAgentOptions } from "../../voice/types.js";
+import { openAIError } from "../openai/wire.js";
 import { decodeClientEvent, encodeServerEvent, REALTIME_PATH, WireError } from "./wire.js";
 
 export interface RealtimeEndpoint {
@@ -46,13 +47,31 @@ function serve(socket: WebSocket, host: VoiceHost, metrics: VoiceMetrics, forced
   socket.on("error", () => agent.close());
 }
 
-/** Serve /v1/realtime on `server`; other upgrade paths are left to other listeners. Its agents report to `metrics`. */
-export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions, metrics: VoiceMetrics): RealtimeEndpoint {
+/**
+ * The largest message a client may send, bytes: room for a 15 MiB audio append (the limit of the
+ * Realtime API) in its JSON. A larger one closes the connection with 1009 (message too big).
+ */
+export const MAX_REALTIME_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Answer an upgrade the emulator cannot take with an HTTP error, so that the client is not left waiting. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = JSON.stringify(openAIError(status, message));
+  socket.on("error", () => undefined);
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * Serve /v1/realtime on `server`: an upgrade on any path but it and `otherPaths` (served by other
+ * upgrade listeners of the same server) is answered 404. Its agents report to `metrics`.
+ */
+export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions, metrics: VoiceMetrics, otherPaths: readonly string[] = []): RealtimeEndpoint {
   const host = new VoiceHost(options, wheel);
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_REALTIME_MESSAGE_BYTES });
   const sockets = new Set<WebSocket>();
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? "/", "http://emulator").pathname !== REALTIME_PATH) return;
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    if (otherPaths.includes(path)) return;
+    if (path !== REALTIME_PATH) return refuseUpgrade(socket, 404, "Not Found", `unknown path: WebSocket upgrade on ${path} (the voice agent is on ${REALTIME_PATH})`);
     // x-tokenstorm-fail, as on the HTTP endpoints: a status refuses the upgrade; disconnect, stall
     // and malformed apply to every response of the session.
     const header = req.headers["x-tokenstorm-fail"];

@@ -8,6 +8,8 @@ export type BrokerListener = (message: string) => void;
 
 export interface Broker {
   readonly name: string;
+  /** Whether publishes reach the other nodes now (a node's /health says so, and it refuses runs while not). */
+  ready(): boolean;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: BrokerListener): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
@@ -44,6 +46,10 @@ export function decodeBrokerMessage(message: string): BrokerMessage | null {
 export class InProcessBroker implements Broker {
   readonly name = "in-process";
   private readonly listeners = new Map<string, BrokerListener>();
+
+  ready(): boolean {
+    return true;
+  }
 
   publish(channel: string, message: string): Promise<void> {
     this.listeners.get(channel)?.(message);

@@ -9,6 +9,11 @@ import { API_KEY_HEADER, PUBLISH_PATH } from "./wire.js";
 
 export class CentrifugoHttpBroker implements Broker {
   readonly name = "centrifugo";
+
+  /** Each publish is its own HTTP request: nothing to lose between them. */
+  ready(): boolean {
+    return true;
+  }
   private readonly agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
   private readonly chains = new Map<string, Promise<void>>();
   private readonly url: string;

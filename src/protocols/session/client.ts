@@ -8,11 +8,13 @@ import { arrivalMs, nowMs } from "../../clock.js";
 import { ErrorClass, RequestFailure, classifyError, httpErrorClass } from "../../errors.js";
 import { OVERRIDE_HEADERS } from "../../emulator/overrides.js";
 import type { RequestTrace } from "../../metrics/trace.js";
+import { tlsConnectOptions } from "../tls.js";
 import type { DriverOptions, ProtocolDefinition, ProtocolDriver, RequestSpec } from "../types.js";
 import { startEmbeddedSession } from "./embedded.js";
 import { ConnectionPool } from "./pool.js";
 import { SessionRequest } from "./request.js";
 import { warmUpSession } from "./warm-up.js";
+import { signConnectionToken } from "./auth.js";
 import { RUN_PATH, type RunRequest, type RunResponse, WEBSOCKET_PATH, sessionChannel } from "./wire.js";
 
 const SWEEP_INTERVAL_MS = 50;
@@ -41,9 +43,15 @@ class SessionDriver implements ProtocolDriver {
   private readonly postHeaders: Record<string, string>;
   private readonly delayS: number | undefined;
 
-  constructor(private readonly options: DriverOptions) {
-    this.agent = new Agent({ connections: options.maxConnections, connectTimeout: options.connectTimeoutMs, keepAliveTimeout: 30_000 });
-    this.pool = new ConnectionPool(gatewayUrl(options.target, options.wsTarget), options.connectTimeoutMs, options.maxConnections, options.onConnect);
+  constructor(
+    private readonly options: DriverOptions,
+    tokenSecret: string | null = null,
+  ) {
+    const tls = tlsConnectOptions(options.tls);
+    this.agent = new Agent({ connections: options.maxConnections, connectTimeout: options.connectTimeoutMs, keepAliveTimeout: 30_000, connect: tls });
+    // A fresh token for every connection, valid an hour (a connection outliving it keeps going, as in Centrifugo).
+    const token = tokenSecret === null ? undefined : () => signConnectionToken(tokenSecret, "tokenstorm", 3600);
+    this.pool = new ConnectionPool(gatewayUrl(options.target, options.wsTarget), options.connectTimeoutMs, options.maxConnections, options.onConnect, token, tls);
     this.runUrl = new URL(options.target.pathname.replace(/\/+$/, "") + RUN_PATH, options.target).toString();
     this.postHeaders = { "content-type": "application/json", ...options.headers };
     // Seed 000's API takes the token delay in the body; `run --delay` arrives here as the hint header.
@@ -158,10 +166,11 @@ class SessionDriver implements ProtocolDriver {
   }
 }
 
-export const sessionProtocol: ProtocolDefinition = {
+export const sessionProtocol: ProtocolDefinition<{ tokenSecret: string | null }> = {
   name: "session",
   description: "subscribe to session:{uuid} over WebSocket (Centrifugo JSON protocol), POST /api/run, tokens arrive as publications (seed 000)",
-  create: (options) => new SessionDriver(options),
+  settingsOf: (config) => ({ tokenSecret: config.sessionTokenSecret }),
+  create: (options, settings) => new SessionDriver(options, settings?.tokenSecret ?? null),
   startEmbedded: (config) => startEmbeddedSession(config),
   warmUp: () => warmUpSession(sessionProtocol),
 };

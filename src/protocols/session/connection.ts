@@ -1,6 +1,7 @@
 // The client side of one gateway WebSocket: the Centrifugo JSON protocol's connect handshake,
 // subscribe / unsubscribe calls matched to replies by id, pongs to server pings, and publications
 // handed to whoever listens on their channel, timestamped the moment the frame arrived.
+import type { ConnectionOptions } from "node:tls";
 import { WebSocket } from "ws";
 import { arrivalMs, nowMs } from "../../clock.js";
 import { ErrorClass, type ErrorClassName, RequestFailure, classifyError, httpErrorClass } from "../../errors.js";
@@ -39,21 +40,28 @@ export class GatewayConnection {
 
   /**
    * Open the WebSocket and complete the connect handshake. `onOpen` gets the time the WebSocket took
-   * to open (TCP + upgrade). Rejects with a classified RequestFailure.
+   * to open (TCP + upgrade). Rejects with a classified RequestFailure; `signal` gives up at once
+   * (the run was stopped), as `cancelled`.
    */
-  static open(url: string, timeoutMs: number, onOpen: (ms: number) => void): Promise<GatewayConnection> {
+  static open(url: string, timeoutMs: number, onOpen: (ms: number) => void, token?: string, signal?: AbortSignal, tls: ConnectionOptions = {}): Promise<GatewayConnection> {
     const startedAt = nowMs();
     return new Promise((resolve, reject) => {
       let settled = false;
+      const onAbort = (): void => fail(ErrorClass.cancelled, "the run was stopped while connecting to the gateway");
       const fail = (errorClass: ErrorClassName, message: string): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        // Ending a socket still connecting makes ws report an error: it is this failure, already told.
+        socket.on("error", () => undefined);
         socket.terminate();
         reject(new RequestFailure(errorClass, message));
       };
-      const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+      const socket = new WebSocket(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, ...tls });
       const timer = setTimeout(() => fail(ErrorClass.timeoutHeaders, `gateway connect exceeded ${timeoutMs} ms`), timeoutMs);
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
       socket.once("unexpected-response", (_req, res) => fail(httpErrorClass(res.statusCode ?? 0), `gateway answered the upgrade with HTTP ${res.statusCode}`));
       socket.once("error", (err) => {
         const cls = classifyError(err);
@@ -64,12 +72,13 @@ export class GatewayConnection {
         onOpen(nowMs() - startedAt);
         const connection = new GatewayConnection(socket);
         connection
-          .call({ connect: { name: "tokenstorm" } })
+          .call({ connect: { name: "tokenstorm", ...(token === undefined ? {} : { token }) } })
           .then((reply) => {
             clearTimeout(timer);
             if (settled) return;
             if (reply.error) return fail(ErrorClass.serverError, `connect rejected: ${reply.error.code} ${reply.error.message}`);
             settled = true;
+            signal?.removeEventListener("abort", onAbort);
             socket.removeAllListeners("unexpected-response");
             connection.sendPong = reply.connect?.pong === true;
             resolve(connection);

@@ -8,12 +8,15 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { VERSION } from "../../version.js";
 import { type Broker, decodeBrokerMessage } from "./broker.js";
+import { verifyConnectionToken } from "./auth.js";
 import { type ClientCommand, DisconnectCode, ReplyErrorCode, type ServerReply, WEBSOCKET_PATH } from "./wire.js";
 
 export interface GatewayOptions {
   broker: Broker;
   /** Seconds between server pings (Centrifugo's default is 25). */
   pingIntervalS: number;
+  /** HS256 secret connection tokens must be signed with; null: no token needed. */
+  tokenSecret?: string | null;
   onError(err: unknown): void;
 }
 
@@ -27,6 +30,13 @@ export interface GatewayStats {
 }
 
 const MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Channels one connection may be subscribed to at once (Centrifugo's default client channel limit);
+ * one more is refused with error 106, limit exceeded. A session client holds one at a time.
+ */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 128;
+/** The longest channel name, characters (Centrifugo's default); a longer one is a bad request. */
+export const MAX_CHANNEL_LENGTH = 255;
 const PING_FRAME = "{}";
 
 class GatewayClient {
@@ -124,6 +134,12 @@ export class Gateway {
     // An empty command (no id, no method) is the pong to our ping.
     if (id === undefined) return;
     if (command.connect !== undefined) {
+      if (this.options.tokenSecret) {
+        const check = verifyConnectionToken(command.connect?.token, this.options.tokenSecret);
+        // As Centrifugo: an expired token is an error the client may refresh; a bad one ends the connection.
+        if (!check.ok && check.expired) return client.reply({ id, error: { code: ReplyErrorCode.tokenExpired, message: "token expired" } });
+        if (!check.ok) return void client.socket.close(DisconnectCode.invalidToken, "invalid token");
+      }
       client.connected = true;
       client.reply({ id, connect: { client: client.id, version: VERSION, ping: this.options.pingIntervalS, pong: true } });
       return;
@@ -143,12 +159,16 @@ export class Gateway {
   }
 
   private async subscribe(client: GatewayClient, id: number, channel: unknown): Promise<void> {
-    if (typeof channel !== "string" || channel === "") {
+    if (typeof channel !== "string" || channel === "" || channel.length > MAX_CHANNEL_LENGTH) {
       client.reply({ id, error: { code: ReplyErrorCode.badRequest, message: "bad request" } });
       return;
     }
     if (client.channels.has(channel)) {
       client.reply({ id, error: { code: ReplyErrorCode.alreadySubscribed, message: "already subscribed" } });
+      return;
+    }
+    if (client.channels.size >= MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      client.reply({ id, error: { code: ReplyErrorCode.limitExceeded, message: "limit exceeded" } });
       return;
     }
     let state = this.channels.get(channel);

@@ -11,9 +11,9 @@ import { type ApiDefaults, type ApiStats, SessionApi } from "./api.js";
 import { type Broker, InProcessBroker, publicationMessage } from "./broker.js";
 import { CentrifugoHttpBroker } from "./centrifugo-broker.js";
 import { Gateway, type GatewayStats } from "./gateway.js";
-import { RedisBroker } from "./redis-broker.js";
 import { preciseScheduler, timerScheduler } from "./scheduler.js";
-import { API_KEY_HEADER, PUBLISH_PATH, RUN_PATH, WEBSOCKET_PATH } from "./wire.js";
+import { hasApiKey } from "./auth.js";
+import { PUBLISH_PATH, RUN_PATH, WEBSOCKET_PATH } from "./wire.js";
 
 export type NodeRole = "api" | "gateway" | "all";
 export const NODE_ROLES: readonly NodeRole[] = ["api", "gateway", "all"];
@@ -29,11 +29,15 @@ export interface SessionNodeOptions {
   role: NodeRole;
   broker: BrokerSpec;
   defaults: ApiDefaults;
-  /** Key /api/publish requires in X-API-Key; null accepts any caller. */
+  /** Key /api/publish and /api/run require (`Authorization: apikey KEY`, see auth.ts); null accepts any caller. */
   apiKey: string | null;
+  /** HS256 secret of the connection tokens the gateway requires; null: none required. */
+  tokenSecret?: string | null;
   pingIntervalS: number;
   /** Timing-wheel pacing (exact, polls); false: plain timers (cheap, ~1 ms late). */
   preciseTiming: boolean;
+  /** One line per HTTP request and WebSocket upgrade on stdout (`--log-level info`). */
+  logRequests?: boolean;
   onError?(err: unknown): void;
 }
 
@@ -61,6 +65,21 @@ function reportError(err: unknown): void {
   process.stderr.write(`tokenstorm node: ${err instanceof Error ? err.message : String(err)}\n`);
 }
 
+/**
+ * An access-log line: time, client, method, path, status, milliseconds to the response's end. Health
+ * checks are left out: a load balancer sends one every half second and they would bury the requests.
+ */
+function logRequest(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === "/health") return;
+  const started = performance.now();
+  const client = req.socket.remoteAddress ?? "-";
+  res.once("close", () => {
+    const ms = (performance.now() - started).toFixed(1);
+    const status = res.writableFinished ? String(res.statusCode) : "aborted";
+    process.stdout.write(`${new Date().toISOString()} ${client} ${req.method} ${req.url} ${status} ${ms}ms\n`);
+  });
+}
+
 async function openBroker(spec: BrokerSpec, role: NodeRole, onError: (err: unknown) => void): Promise<Broker> {
   switch (spec.kind) {
     case "in-process":
@@ -68,6 +87,8 @@ async function openBroker(spec: BrokerSpec, role: NodeRole, onError: (err: unkno
       return new InProcessBroker();
     case "redis":
       try {
+        // The Redis client (hundreds of modules) is loaded only by nodes that use it.
+        const { RedisBroker } = await import("./redis-broker.js");
         return await RedisBroker.connect(spec.url, { subscribe: role !== "api", onError });
       } catch (err) {
         throw new RunError(`cannot connect to Redis at ${spec.url}: ${err instanceof Error ? err.message : String(err)}`);
@@ -78,11 +99,8 @@ async function openBroker(spec: BrokerSpec, role: NodeRole, onError: (err: unkno
   }
 }
 
-async function handlePublish(req: IncomingMessage, res: ServerResponse, broker: Broker, apiKey: string | null): Promise<void> {
-  if (apiKey !== null && req.headers[API_KEY_HEADER] !== apiKey) {
-    sendJson(res, 401, { error: { code: 101, message: "unauthorized" } });
-    return;
-  }
+/** POST /api/publish of a gateway: a publication handed to the broker (the caller checks the API key). */
+export async function handlePublish(req: IncomingMessage, res: ServerResponse, broker: Broker): Promise<void> {
   const body = requireObject(await readJsonBody(req), "request body");
   const channel = body["channel"];
   if (typeof channel !== "string" || channel === "") throw new InvalidRequest("'channel' must be a non-empty string");
@@ -104,7 +122,7 @@ export async function startSessionNode(options: SessionNodeOptions): Promise<Run
   const broker = await openBroker(options.broker, role, onError);
   const scheduler = options.preciseTiming ? preciseScheduler(onError) : timerScheduler();
   const api = role !== "gateway" ? new SessionApi(broker, scheduler, options.defaults, onError) : null;
-  const gateway = role !== "api" ? new Gateway({ broker, pingIntervalS: options.pingIntervalS, onError }) : null;
+  const gateway = role !== "api" ? new Gateway({ broker, pingIntervalS: options.pingIntervalS, tokenSecret: options.tokenSecret ?? null, onError }) : null;
   const startedAt = Date.now();
 
   const stats = (): NodeStats => ({
@@ -117,15 +135,27 @@ export async function startSessionNode(options: SessionNodeOptions): Promise<Run
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://node").pathname;
-    if (req.method === "GET" && path === "/health") return sendJson(res, 200, { status: "ok", role, broker: broker.name });
+    // Without its broker a node publishes nothing: it says so (HAProxy's check takes it out) and takes no work.
+    const brokerDown = !broker.ready();
+    if (req.method === "GET" && path === "/health") {
+      if (brokerDown) return sendJson(res, 503, { status: "unavailable", role, broker: broker.name, reason: `the ${broker.name} broker is not connected` });
+      return sendJson(res, 200, { status: "ok", role, broker: broker.name });
+    }
     if (req.method === "GET" && path === "/stats") return sendJson(res, 200, stats());
+    if (brokerDown && req.method === "POST" && (path === RUN_PATH || path === PUBLISH_PATH)) {
+      return sendError(res, 503, `the ${broker.name} broker is not connected`, { "retry-after": "1" });
+    }
+    if (req.method === "POST" && (path === RUN_PATH || path === PUBLISH_PATH) && options.apiKey !== null && !hasApiKey(req, options.apiKey)) {
+      return sendJson(res, 401, { error: { code: 101, message: "unauthorized" } });
+    }
     if (req.method === "POST" && path === RUN_PATH && api) return api.handleRun(req, res);
-    if (req.method === "POST" && path === PUBLISH_PATH && gateway) return handlePublish(req, res, broker, options.apiKey);
+    if (req.method === "POST" && path === PUBLISH_PATH && gateway) return handlePublish(req, res, broker);
     if (path === WEBSOCKET_PATH && gateway) return sendError(res, 426, "WebSocket upgrade required");
     sendError(res, 404, `no route for ${req.method} ${path} on a ${role} node`);
   };
 
   const server = createServer({ noDelay: true }, (req, res) => {
+    if (options.logRequests) logRequest(req, res);
     route(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (err instanceof InvalidRequest) return sendError(res, err.status, err.message, err.headers);
@@ -134,7 +164,11 @@ export async function startSessionNode(options: SessionNodeOptions): Promise<Run
     });
   });
   server.on("upgrade", (req: IncomingMessage, socket, head: Buffer) => {
-    if (gateway && gateway.handleUpgrade(req, socket, head)) return;
+    const accepted = gateway !== null && gateway.handleUpgrade(req, socket, head);
+    if (options.logRequests) {
+      process.stdout.write(`${new Date().toISOString()} ${req.socket.remoteAddress ?? "-"} WEBSOCKET ${req.url} ${accepted ? 101 : 404}\n`);
+    }
+    if (accepted) return;
     // A plain answer, so the client can say what went wrong (an API node has no WebSockets).
     const body = gateway ? "no WebSocket endpoint here" : `a ${role} node has no WebSocket gateway`;
     socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

@@ -2,18 +2,25 @@
 // 000's clients do; a request of a client without one takes any idle connection before opening a
 // new one, so open-model arrivals (a new client index each) reuse sockets, and the number of
 // connections follows the concurrency actually reached. Idle connections beyond the cap are closed.
+import type { ConnectionOptions } from "node:tls";
 import { GatewayConnection } from "./connection.js";
 
 export class ConnectionPool {
   private readonly idle = new Map<number, GatewayConnection>();
   private readonly owned = new Map<GatewayConnection, number>();
   private readonly all = new Set<GatewayConnection>();
+  /** Gives up connections still opening when the pool closes (the run was stopped). */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly url: string,
     private readonly connectTimeoutMs: number,
     private readonly maxIdle: number,
     private readonly onConnect: (ms: number | null) => void,
+    /** The connection token each new connection sends, when the gateway wants one. */
+    private readonly token?: () => string,
+    /** CA, client certificate and verification for a wss:// gateway. */
+    private readonly tls: ConnectionOptions = {},
   ) {}
 
   async acquire(client: number): Promise<GatewayConnection> {
@@ -29,7 +36,7 @@ export class ConnectionPool {
     }
     let connection: GatewayConnection;
     try {
-      connection = await GatewayConnection.open(this.url, this.connectTimeoutMs, (ms) => this.onConnect(ms));
+      connection = await GatewayConnection.open(this.url, this.connectTimeoutMs, (ms) => this.onConnect(ms), this.token?.(), this.closing.signal, this.tls);
     } catch (err) {
       this.onConnect(null);
       throw err;
@@ -52,6 +59,7 @@ export class ConnectionPool {
   }
 
   closeAll(): void {
+    this.closing.abort();
     for (const connection of [...this.all]) connection.close();
     this.idle.clear();
   }

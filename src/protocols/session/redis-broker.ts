@@ -28,6 +28,11 @@ export class RedisBroker implements Broker {
     return new RedisBroker(publisher, subscriber);
   }
 
+  /** Both connections up (they reconnect on their own when Redis comes back). */
+  ready(): boolean {
+    return this.publisher.isReady && (this.subscriber?.isReady ?? true);
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     await this.publisher.publish(channel, message);
   }

@@ -2,7 +2,7 @@
 // the last two milliseconds before each firing); cluster nodes share two cores with their peers,
 // Redis and the load generator, so they use plain timers, which cost nothing while waiting.
 import { nowMs } from "../../clock.js";
-import { TimingWheel } from "../../emulator/timing-wheel.js";
+import { MAX_TIMER_DELAY_MS, TimingWheel } from "../../emulator/timing-wheel.js";
 
 export interface ScheduledTask {
   cancel(): void;
@@ -28,11 +28,18 @@ export function timerScheduler(): Scheduler {
   const pending = new Set<NodeJS.Timeout>();
   return {
     schedule(dueMs, callback) {
-      const timer = setTimeout(() => {
-        pending.delete(timer);
-        callback();
-      }, Math.max(0, dueMs - nowMs()));
-      pending.add(timer);
+      let timer: NodeJS.Timeout;
+      // Delays past setTimeout's limit wake at the limit and wait again, never overflow to 1 ms.
+      const arm = (): void => {
+        const delayMs = Math.max(0, dueMs - nowMs());
+        timer = setTimeout(() => {
+          pending.delete(timer);
+          if (delayMs > MAX_TIMER_DELAY_MS) arm();
+          else callback();
+        }, Math.min(MAX_TIMER_DELAY_MS, delayMs));
+        pending.add(timer);
+      };
+      arm();
       return {
         cancel: () => {
           clearTimeout(timer);

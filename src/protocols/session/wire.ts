@@ -67,7 +67,9 @@ export const ReplyErrorCode = {
   permissionDenied: 103,
   methodNotFound: 104,
   alreadySubscribed: 105,
+  limitExceeded: 106,
   badRequest: 107,
+  tokenExpired: 109,
 } as const;
 
 /** WebSocket close codes from Centrifugo's disconnect set. */
@@ -76,6 +78,8 @@ export const DisconnectCode = {
   shutdown: 3001,
   /** Broken command or a command before connect: no reconnect. */
   badRequest: 3501,
+  /** The connection token is missing, forged or unreadable: no reconnect. */
+  invalidToken: 3500,
   /** The client stopped answering pings. */
   noPong: 3012,
   /** Failure injection: the gateway drops a session's subscribers mid-stream. */

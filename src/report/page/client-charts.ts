@@ -40,6 +40,8 @@ interface Derived {
   active: Column;
   activeUsers: Column | null;
   latency: Record<string, Column>;
+  /** `tokenstorm proxy` sessions: the upstream gate each second; null for runs. */
+  queue: { depth: Column; depthMax: Column; upstream: Column; waitP50: Column; waitP95: Column } | null;
 }
 
 const MIN_RATE_SECONDS = 0.5;
@@ -56,6 +58,7 @@ function derive(run: PageRun): Derived {
   const hasUsers = points.some((p) => typeof (p as unknown as Record<string, unknown>)["active_users"] === "number");
   const latency: Record<string, Column> = {};
   for (const key of TIMELINE_LATENCIES) latency[key] = points.map((p) => p[key] ?? null);
+  const hasQueue = points.some((p) => typeof p.queue_depth === "number");
   return {
     t,
     requestsPerSec: rate((i) => points[i]!.completed + points[i]!.failed),
@@ -64,6 +67,15 @@ function derive(run: PageRun): Derived {
     active: points.map((p) => p.active),
     activeUsers: hasUsers ? points.map((p) => ((p as unknown as Record<string, number | undefined>)["active_users"] ?? null)) : null,
     latency,
+    queue: hasQueue
+      ? {
+          depth: points.map((p) => p.queue_depth ?? null),
+          depthMax: points.map((p) => p.queue_depth_max ?? null),
+          upstream: points.map((p) => p.upstream_in_flight ?? null),
+          waitP50: points.map((p) => p.queue_wait_p50 ?? null),
+          waitP95: points.map((p) => p.queue_wait_p95 ?? null),
+        }
+      : null,
   };
 }
 
@@ -208,11 +220,32 @@ function latencyDistribution(runs: PageRun[]): ChartSpec {
   };
 }
 
+/** The proxy's queue panel: depth and upstream in flight (counts, left), wait for a slot (ms, right). */
+function queuePanel(runs: PageRun[], derived: Derived[]): ChartSpec {
+  return timeChart(
+    "queue",
+    "Proxy queue",
+    "requests waiting for an upstream slot (at the end of each second, and the most during it), requests upstream, and the wait of those admitted in the second",
+    runs,
+    derived,
+    [
+      { label: "queue depth", color: COLORS.active, pick: (d) => d.queue?.depth ?? null },
+      { label: "queue depth max", color: COLORS.users, pick: (d) => d.queue?.depthMax ?? null },
+      { label: "upstream in flight", color: COLORS.requests, pick: (d) => d.queue?.upstream ?? null },
+      { label: "wait p50", color: COLORS.p50, scale: "ms", pick: (d) => d.queue?.waitP50 ?? null },
+      { label: "wait p95", color: COLORS.p95, scale: "ms", pick: (d) => d.queue?.waitP95 ?? null },
+    ],
+    [{ label: "requests", size: 60 }, { label: "wait ms", scale: "ms", side: 1, size: 70, grid: { show: false } }],
+  );
+}
+
 /** Every chart of the page, in display order. */
 export function chartSpecs(runs: PageRun[]): ChartSpec[] {
   const derived = runs.map(derive);
   const hasUsers = derived.some((d) => d.activeUsers !== null);
+  const hasQueue = derived.some((d) => d.queue !== null);
   return [
+    ...(hasQueue ? [queuePanel(runs, derived)] : []),
     timeChart(
       "throughput",
       "Throughput",

@@ -1,7 +1,7 @@
 // What the chart page draws, computed in Node: one or two runs (a report, a comparison, or the live
 // run), each with its summary, per-second timeline and latency distributions taken from the HDR
 // histograms. The HTML report, `compare --html` and the live web view all render this one shape.
-import { Collector } from "../../metrics/collector.js";
+import { Collector, type RunMetricsView } from "../../metrics/collector.js";
 import { LatencyHistogram } from "../../metrics/histogram.js";
 import type { LatencyBlock, Report, RunSummary, ThresholdResult, TimelinePoint, TypeBreakdown } from "../types.js";
 
@@ -103,7 +103,7 @@ export function pageRunFromReport(report: Report, label: string): PageRun {
 }
 
 export interface LiveRunInputs {
-  collector: Collector;
+  collector: RunMetricsView;
   label: string;
   startedAtIso: string;
   config: Record<string, unknown>;

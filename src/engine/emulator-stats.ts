@@ -1,0 +1,51 @@
+// When the target is a tokenstorm emulator, its own GET /stats: the report then carries the
+// emulator's timing error for the run, so that emulator lag is never read as the system's latency.
+import { Agent, request } from "undici";
+import type { EmulatorBlock } from "../report/types.js";
+import type { LatencySummary } from "../metrics/histogram.js";
+import { tlsConnectOptions, type ClientTls } from "../protocols/tls.js";
+
+const STATS_TIMEOUT_MS = 1_000;
+
+interface EmulatorStatsReply {
+  lateness: LatencySummary;
+  tokensSent: number;
+  workers?: number;
+}
+
+/**
+ * The target's /stats if it answers like a tokenstorm emulator; null for any other server. An
+ * https:// emulator is trusted as the run's drivers trust it (`tls`: --cacert, --insecure, --cert).
+ */
+export async function readEmulatorStats(target: string, tls?: ClientTls): Promise<EmulatorStatsReply | null> {
+  let url: URL;
+  try {
+    url = new URL("/stats", target);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  const dispatcher = new Agent({ connect: tlsConnectOptions(tls) });
+  try {
+    const response = await request(url, { dispatcher, signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
+    if (response.statusCode !== 200) {
+      await response.body.dump();
+      return null;
+    }
+    const body = (await response.body.json()) as Partial<EmulatorStatsReply>;
+    if (typeof body.tokensSent !== "number" || typeof body.lateness?.count !== "number") return null;
+    return body as EmulatorStatsReply;
+  } catch {
+    return null;
+  } finally {
+    await dispatcher.close().catch(() => undefined);
+  }
+}
+
+export function emulatorBlock(before: EmulatorStatsReply, after: EmulatorStatsReply): EmulatorBlock {
+  return {
+    lateness: after.lateness,
+    tokens_sent: after.tokensSent - before.tokensSent,
+    ...(after.workers !== undefined ? { workers: after.workers } : {}),
+  };
+}

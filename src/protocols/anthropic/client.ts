@@ -1,0 +1,124 @@
+// Client driver for Anthropic's Messages API: POST /v1/messages with stream:true. Every non-empty
+// content_block_delta (text, thinking or tool-input JSON) is one token chunk; input tokens come with
+// message_start, output tokens with message_delta; the stream must end with message_stop. An `error`
+// event fails the request: `overloaded` for overloaded_error, else server_error.
+import { ErrorClass, RequestFailure } from "../../errors.js";
+import type { RequestTrace } from "../../metrics/trace.js";
+import { parseJsonPayload } from "../http/lines.js";
+import { PayloadTemplate } from "../http/payload-template.js";
+import { SseSplitter } from "../http/sse.js";
+import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
+import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+import { ANTHROPIC_VERSION, type MessageParam, type MessagesRequest } from "./wire.js";
+
+/**
+ * The API requires max_tokens; a request that leaves the length to the server (no --length, no
+ * per-entry max_tokens in the dataset) asks for this much.
+ */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/** What the decoder reads of any event; every field optional, as a server may send less. */
+interface StreamEvent {
+  type?: string;
+  message?: { usage?: { input_tokens?: number | null } };
+  delta?: { type?: string; text?: string; thinking?: string; partial_json?: string };
+  usage?: { input_tokens?: number | null; output_tokens?: number | null };
+  error?: { type?: string; message?: string };
+}
+
+/** The streamed piece a delta carries; signature and citation deltas carry none. */
+function deltaPiece(delta: StreamEvent["delta"]): string | undefined {
+  switch (delta?.type) {
+    case "text_delta":
+      return delta.text;
+    case "thinking_delta":
+      return delta.thinking;
+    case "input_json_delta":
+      return delta.partial_json;
+    default:
+      return undefined;
+  }
+}
+
+function errorEventFailure(event: StreamEvent): RequestFailure {
+  const type = event.error?.type ?? "error";
+  const message = `${type}: ${event.error?.message ?? "error event"}`;
+  return new RequestFailure(type === "overloaded_error" ? ErrorClass.overloaded : ErrorClass.serverError, message);
+}
+
+function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
+  let stopped = false;
+  let inputTokens: number | null = null;
+  // Text deltas of one block differ only in their text: read them without JSON.parse.
+  const template = new PayloadTemplate(`"text":"`);
+  // Only a run with a tokenizer keeps the text; decided once, off the per-token path.
+  const keepText = trace.receivedText !== null;
+  const sse = new SseSplitter((data, at) => {
+    if (stopped) return;
+    const fast = template.match(data);
+    if (fast !== undefined) {
+      if (fast.length > 0) {
+        trace.token(at);
+        if (keepText) trace.text(fast);
+      }
+      return;
+    }
+    const event = parseJsonPayload<StreamEvent | null>(data, "SSE event");
+    switch (event?.type) {
+      case "content_block_delta": {
+        const piece = deltaPiece(event.delta);
+        if (event.delta?.type === "text_delta" && piece !== undefined) template.learn(data, piece);
+        if (piece) {
+          trace.token(at);
+          if (keepText) trace.text(piece);
+        }
+        return;
+      }
+      case "message_start":
+        inputTokens = event.message?.usage?.input_tokens ?? null;
+        trace.usage(inputTokens, null, options.exactTokens);
+        return;
+      case "message_delta":
+        // Its usage is cumulative; input_tokens, when present, is the whole message's.
+        trace.usage(event.usage?.input_tokens ?? inputTokens, event.usage?.output_tokens ?? null, options.exactTokens);
+        return;
+      case "message_stop":
+        stopped = true;
+        return;
+      case "error":
+        throw errorEventFailure(event);
+      default:
+        // ping, content_block_start / _stop, and event types the API may add later.
+        return;
+    }
+  }, options.maxLineBytes);
+  return endMarkedDecoder(sse, () => stopped, "message_stop");
+}
+
+/** The API takes the system prompt apart from the conversation, whose roles are user and assistant. */
+function requestBody(spec: RequestSpec, options: DriverOptions): MessagesRequest {
+  const conversation = spec.messages ?? [{ role: "user", content: spec.prompt }];
+  const system = conversation.filter((message) => message.role === "system").map((message) => message.content);
+  const body: MessagesRequest = {
+    model: options.model,
+    max_tokens: spec.maxTokens ?? DEFAULT_MAX_TOKENS,
+    stream: true,
+    messages: conversation.filter((message) => message.role !== "system") as MessageParam[],
+  };
+  if (system.length > 0) body.system = system.join("\n");
+  return body;
+}
+
+export const messagesProtocol: HttpStreamProtocol = {
+  path: "/v1/messages",
+  accept: "text/event-stream",
+  headers: { "anthropic-version": ANTHROPIC_VERSION },
+  body: requestBody,
+  decoder: (trace, _spec, options) => messagesDecoder(trace, options),
+};
+
+export const anthropicMessages: ProtocolDefinition = {
+  name: "anthropic-messages",
+  description: "Anthropic Messages API POST /v1/messages, SSE events",
+  create: (options) => new HttpStreamDriver(messagesProtocol, options),
+};

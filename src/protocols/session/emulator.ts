@@ -1,0 +1,44 @@
+// The session protocol inside `tokenstorm emulate --session`: the emulator's own HTTP server also
+// answers POST /api/run and /api/publish and WebSocket upgrades on /connection/websocket, as one
+// node that is API and gateway with an in-process broker — so one emulator serves every protocol
+// `run` speaks.
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Route } from "../../emulator/routes.js";
+import { type ApiDefaults, SessionApi } from "./api.js";
+import { InProcessBroker } from "./broker.js";
+import { DEFAULT_PING_INTERVAL_S } from "./embedded.js";
+import { Gateway } from "./gateway.js";
+import { handlePublish } from "./node.js";
+import { timerScheduler } from "./scheduler.js";
+import { PUBLISH_PATH, RUN_PATH, WEBSOCKET_PATH } from "./wire.js";
+
+export interface SessionEndpoint {
+  /** The HTTP routes to add to the emulator's. */
+  routes: ReadonlyArray<[path: string, route: Route]>;
+  /** The WebSocket path it takes upgrades on. */
+  upgradePath: string;
+  close(): void;
+}
+
+/** Serves the session protocol on `server`; other upgrade paths are left to other listeners. */
+export function attachSession(server: Server, defaults: ApiDefaults, onError: (err: unknown) => void): SessionEndpoint {
+  const broker = new InProcessBroker();
+  const scheduler = timerScheduler();
+  const api = new SessionApi(broker, scheduler, defaults, onError);
+  const gateway = new Gateway({ broker, pingIntervalS: DEFAULT_PING_INTERVAL_S, onError });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => void gateway.handleUpgrade(req, socket, head));
+  return {
+    upgradePath: WEBSOCKET_PATH,
+    routes: [
+      [RUN_PATH, { method: "POST", handle: (req, res) => api.handleRun(req, res) }],
+      [PUBLISH_PATH, { method: "POST", handle: (req, res) => handlePublish(req, res, broker) }],
+    ],
+    close: () => {
+      api.stop();
+      scheduler.stop();
+      gateway.close();
+      void broker.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// Start-up weight: `--version` and `--help` load only the command line itself, and every command
+// still describes itself at the top level the way its own module does.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { Command } from "commander";
+import { COMMANDS } from "../src/cli/commands.js";
+import { CLI, tempDir } from "./helpers/cli.js";
+
+const COUNTER = fileURLToPath(new URL("./helpers/load-counter.js", import.meta.url));
+/** The acceptance bound of issue 16 / 14: `--version` loads fewer files than this. */
+const MAX_FILES_FOR_VERSION = 150;
+const HEAVY = ["node_modules/redis", "node_modules/@redis/", "node_modules/@grpc/", "node_modules/undici/", "node_modules/ws/", "node_modules/yaml/", "node_modules/zod/"];
+
+async function loadedFiles(args: string[]): Promise<{ code: number | null; stdout: string; files: string[] }> {
+  const dir = tempDir();
+  const out = join(dir, "loaded.txt");
+  const child = spawn(process.execPath, ["--import", COUNTER, CLI, ...args], {
+    env: { ...process.env, TOKENSTORM_LOADED_FILES: out },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (data: Buffer) => (stdout += data.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  const lines = readFileSync(out, "utf8");
+  rmSync(dir, { recursive: true, force: true });
+  const files = [...new Set(lines.split("\n").filter((line) => line.endsWith(".js") || line.endsWith(".mjs") || line.endsWith(".cjs")))];
+  return { code, stdout, files };
+}
+
+describe("start-up weight", () => {
+  it(`--version loads under ${MAX_FILES_FOR_VERSION} JavaScript files and no protocol client, Redis or gRPC`, async () => {
+    const { code, stdout, files } = await loadedFiles(["--version"]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^\d+\.\d+\.\d+/);
+    // The hook itself counts: the CLI's own files are there, so the count is not vacuous.
+    assert.ok(files.some((file) => file.endsWith(join("src", "cli", "main.js"))), files.join("\n"));
+    assert.ok(files.length < MAX_FILES_FOR_VERSION, `${files.length} files:\n${files.join("\n")}`);
+    for (const heavy of HEAVY) assert.ok(!files.some((file) => file.includes(heavy)), `--version loaded ${heavy}`);
+  });
+
+  it("--help lists every visible command without loading them", async () => {
+    const { code, stdout, files } = await loadedFiles(["--help"]);
+    assert.equal(code, 0);
+    for (const entry of COMMANDS.filter((command) => !command.hidden)) assert.match(stdout, new RegExp(`^  ${entry.name}\\b`, "m"));
+    for (const heavy of HEAVY) assert.ok(!files.some((file) => file.includes(heavy)), `--help loaded ${heavy}`);
+    assert.ok(!files.some((file) => file.endsWith(join("src", "cli", "run.js"))), "--help loaded the run command");
+  });
+
+  it("a command loads its own module only when it runs", async () => {
+    const { code, files } = await loadedFiles(["scenarios"]);
+    assert.equal(code, 0);
+    assert.ok(files.some((file) => file.endsWith(join("src", "cli", "scenarios.js"))));
+    assert.ok(!files.some((file) => file.endsWith(join("src", "cli", "emulate.js"))));
+    assert.ok(!files.some((file) => file.includes("node_modules/@redis/")));
+  });
+
+  it("each command's top-level summary is the description its module gives it", async () => {
+    for (const entry of COMMANDS) {
+      const program = new Command();
+      (await entry.register())(program);
+      const command = program.commands.find((candidate) => candidate.name() === entry.name);
+      assert.ok(command, `${entry.name} registers a command of that name`);
+      assert.equal(command.description(), entry.summary, entry.name);
+    }
+  });
+});
