@@ -183,12 +183,13 @@ describe("the driver against a scripted SSE server", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  test("thinking, text and tool-input deltas are token chunks; usage from message_start and message_delta", async () => {
+  test("thinking, text and tool-input deltas and a tool_use opening are token chunks; usage from message_start and message_delta", async () => {
     script = MIXED_STREAM;
     const { records } = await runRequests(protocol, driverOptions(url, { exactTokens: false }), 1, 40);
     const record = records[0]!;
     assert.equal(record.ok, true, record.error ?? "");
-    assert.equal(record.chunks, 6);
+    assert.equal(record.chunks, 7, "2 thinking, 2 text, the tool_use opening and 2 non-empty input pieces");
+    assert.deepEqual([record.reasoning_tokens, record.tool_call_count], [2, 1]);
     assert.equal(record.tokens, 6);
     assert.equal(record.tokens_source, "usage");
     assert.equal(record.prompt_tokens, 11);

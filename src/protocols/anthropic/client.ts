@@ -1,7 +1,9 @@
 // Client driver for Anthropic's Messages API: POST /v1/messages with stream:true. Every non-empty
-// content_block_delta (text, thinking or tool-input JSON) is one token chunk; input tokens come with
-// message_start, output tokens with message_delta; the stream must end with message_stop. An `error`
-// event fails the request: `overloaded` for overloaded_error, else server_error.
+// content_block_delta (text, thinking or tool-input JSON) is one token chunk, and so is a tool_use
+// block's opening; thinking is told from the answer (the time to first content waits for the
+// answer). Input tokens come with message_start, output tokens with message_delta; the stream must
+// end with message_stop. An `error` event fails the request: `overloaded` for overloaded_error,
+// else server_error.
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { parseJsonPayload } from "../http/lines.js";
@@ -22,6 +24,7 @@ interface StreamEvent {
   type?: string;
   message?: { usage?: { input_tokens?: number | null } };
   delta?: { type?: string; text?: string; thinking?: string; partial_json?: string };
+  content_block?: { type?: string };
   usage?: { input_tokens?: number | null; output_tokens?: number | null };
   error?: { type?: string; message?: string };
 }
@@ -53,12 +56,13 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
   const template = new PayloadTemplate(`"text":"`);
   // Only a run with a tokenizer keeps the text; decided once, off the per-token path.
   const keepText = trace.receivedText !== null;
+  trace.tellsKinds();
   const sse = new SseSplitter((data, at) => {
     if (stopped) return;
     const fast = template.match(data);
     if (fast !== undefined) {
       if (fast.length > 0) {
-        trace.token(at);
+        trace.answer(at);
         if (keepText) trace.text(fast);
       }
       return;
@@ -69,11 +73,19 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
         const piece = deltaPiece(event.delta);
         if (event.delta?.type === "text_delta" && piece !== undefined) template.learn(data, piece);
         if (piece) {
-          trace.token(at);
+          if (event.delta?.type === "thinking_delta") trace.reasoning(at);
+          else trace.answer(at);
           if (keepText) trace.text(piece);
         }
         return;
       }
+      case "content_block_start":
+        // A tool_use block opening is the tool call's first answer token (its id and name).
+        if (event.content_block?.type === "tool_use") {
+          trace.toolCallsStarted(1);
+          trace.answer(at);
+        }
+        return;
       case "message_start":
         inputTokens = event.message?.usage?.input_tokens ?? null;
         trace.usage(inputTokens, null, options.exactTokens);
@@ -88,7 +100,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
       case "error":
         throw errorEventFailure(event);
       default:
-        // ping, content_block_start / _stop, and event types the API may add later.
+        // ping, content_block_stop, and event types the API may add later.
         return;
     }
   }, options.maxLineBytes);

@@ -2,13 +2,16 @@
 // does (`max_tokens` required, roles user / assistant, `system` apart) and frames the generation as
 // the API's named SSE events — message_start, content_block_start, ping, one content_block_delta
 // per token, content_block_stop, message_delta with the usage, message_stop — or as one `message`.
+// Reasoning streams first as a thinking block; a request offering tools may get a tool_use block
+// (its input as input_json_delta pieces, stop_reason tool_use) instead of the text.
 import { randomUUID } from "node:crypto";
-import type { FinishReason, GenerationRequest, GenerationResult, StreamRenderer } from "../../emulator/generation.js";
+import type { FinishReason, GenerationRequest, GenerationResult, StreamRenderer, ToolCall, ToolOffer, WholeExtras } from "../../emulator/generation.js";
 import { InvalidRequest } from "../../emulator/http.js";
 import { SLOT, template1 } from "../../emulator/json-template.js";
 import { wordsOf } from "../../emulator/text.js";
+import { toolOfferOf } from "../../emulator/tool-call.js";
 import { type JsonObject, isObject, messagesText, optionalBoolean, requireNonEmptyArray, requireObject } from "../../emulator/validate.js";
-import { anthropicError, type Message, sseEvent, sseFraming, type StopReason, type StreamEvent } from "./wire.js";
+import { anthropicError, type ContentBlock, type Message, sseEvent, sseFraming, type StopReason, type StreamEvent } from "./wire.js";
 
 /** The emulator's length is the request's max_tokens, so a generation that used it all stopped there. */
 function stopReasonOf(finishReason: FinishReason): StopReason {
@@ -55,36 +58,107 @@ function messageShell(model: string, inputTokens: number): Message {
   };
 }
 
+/** A tool_use block's id, made from the emulator's call id. */
+function toolUseId(call: ToolCall): string {
+  return "toolu_" + call.id.slice("call_".length);
+}
+
+/** What the thinking block's signature_delta carries: opaque to clients, which keep it whole. */
+function signatureOf(thinking: string): string {
+  return Buffer.from(`tokenstorm:${thinking.length}`).toString("base64");
+}
+
+/**
+ * The stream of one message. Its content blocks open in turn: a thinking block when the generation
+ * has reasoning (thinking deltas, then its signature), then the text block or a tool_use block
+ * whose input streams as partial JSON.
+ */
 function messageStream(shell: Message): StreamRenderer {
-  const opening =
-    sseEvent({ type: "message_start", message: shell }) +
-    sseEvent({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }) +
-    sseEvent({ type: "ping" });
-  const textDelta = template1(
-    { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: SLOT } } satisfies StreamEvent,
-    sseFraming("content_block_delta"),
-  );
+  let started = false;
+  /** The index of the block now streaming; -1 before the first. */
+  let block = -1;
+  let thinking: { text: string; closed: boolean } | null = null;
+  let toolCall: ToolCall | null = null;
+  let textDelta: ((piece: string) => string) | null = null;
+  const start = (): string => {
+    if (started) return "";
+    started = true;
+    return sseEvent({ type: "message_start", message: shell });
+  };
+  const openBlock = (contentBlock: ContentBlock): string => {
+    block++;
+    return sseEvent({ type: "content_block_start", index: block, content_block: contentBlock }) + (block === 0 ? sseEvent({ type: "ping" }) : "");
+  };
+  const closeThinking = (): string => {
+    if (thinking === null || thinking.closed) return "";
+    thinking.closed = true;
+    return (
+      sseEvent({ type: "content_block_delta", index: block, delta: { type: "signature_delta", signature: signatureOf(thinking.text) } }) +
+      sseEvent({ type: "content_block_stop", index: block })
+    );
+  };
   return {
     contentType: "text/event-stream",
-    token: (index, piece) => (index === 0 ? opening + textDelta(piece) : textDelta(piece)),
-    end: (result: GenerationResult) =>
-      sseEvent({ type: "content_block_stop", index: 0 }) +
-      sseEvent({
-        type: "message_delta",
-        delta: { stop_reason: stopReasonOf(result.finishReason), stop_sequence: null },
-        usage: { output_tokens: result.completionTokens },
-      }) +
-      sseEvent({ type: "message_stop" }),
+    reasoning(index, piece) {
+      let head = "";
+      if (index === 0) {
+        thinking = { text: "", closed: false };
+        head = start() + openBlock({ type: "thinking", thinking: "", signature: "" });
+      }
+      thinking!.text += piece;
+      return head + sseEvent({ type: "content_block_delta", index: block, delta: { type: "thinking_delta", thinking: piece } });
+    },
+    token(index, piece) {
+      let head = "";
+      if (index === 0) {
+        head = start() + closeThinking() + openBlock({ type: "text", text: "" });
+        textDelta = template1(
+          { type: "content_block_delta", index: block, delta: { type: "text_delta", text: SLOT } } satisfies StreamEvent,
+          sseFraming("content_block_delta"),
+        );
+      }
+      return head + textDelta!(piece);
+    },
+    toolCall: {
+      start(call) {
+        toolCall = call;
+        return start() + closeThinking() + openBlock({ type: "tool_use", id: toolUseId(call), name: call.name, input: {} });
+      },
+      arguments: (_index, piece) => sseEvent({ type: "content_block_delta", index: block, delta: { type: "input_json_delta", partial_json: piece } }),
+    },
+    end(result: GenerationResult) {
+      // A generation cut before its answer began (max_tokens spent on thinking) closes what it opened.
+      const closing = thinking !== null && !thinking.closed ? closeThinking() : block >= 0 ? sseEvent({ type: "content_block_stop", index: block }) : "";
+      return (
+        start() +
+        closing +
+        sseEvent({
+          type: "message_delta",
+          delta: { stop_reason: toolCall !== null && result.finishReason !== "length" ? "tool_use" : stopReasonOf(result.finishReason), stop_sequence: null },
+          usage: { output_tokens: result.completionTokens },
+        }) +
+        sseEvent({ type: "message_stop" })
+      );
+    },
   };
 }
 
-function wholeMessage(shell: Message, text: string, result: GenerationResult): Message {
+function wholeMessage(shell: Message, text: string, result: GenerationResult, extras: WholeExtras): Message {
+  const content: ContentBlock[] = [];
+  if (extras.reasoning !== undefined) content.push({ type: "thinking", thinking: extras.reasoning, signature: signatureOf(extras.reasoning) });
+  const call = extras.toolCall;
+  content.push(call ? { type: "tool_use", id: toolUseId(call), name: call.name, input: JSON.parse(call.argumentPieces.join("")) as unknown } : { type: "text", text });
   return {
     ...shell,
-    content: [{ type: "text", text }],
-    stop_reason: stopReasonOf(result.finishReason),
+    content,
+    stop_reason: call && result.finishReason !== "length" ? "tool_use" : stopReasonOf(result.finishReason),
     usage: { input_tokens: result.promptTokens, output_tokens: result.completionTokens },
   };
+}
+
+/** Anthropic's tools: `{name, description, input_schema}`. */
+function messagesToolOffer(body: JsonObject): ToolOffer | undefined {
+  return toolOfferOf(body, { holder: (tool) => tool, holderPath: "tools.0", schemaKey: "input_schema" });
 }
 
 export function parseMessagesRequest(rawBody: unknown, model: string): GenerationRequest {
@@ -92,6 +166,7 @@ export function parseMessagesRequest(rawBody: unknown, model: string): Generatio
   const promptWords = wordsOf(`${systemText(body)} ${conversationText(body)}`);
   const maxTokens = requireMaxTokens(body);
   const shell = messageShell(model, promptWords.length);
+  const toolOffer = messagesToolOffer(body);
   return {
     promptWords,
     maxTokens,
@@ -100,6 +175,7 @@ export function parseMessagesRequest(rawBody: unknown, model: string): Generatio
     delivery:
       optionalBoolean(body, "stream") === true
         ? { kind: "stream", renderer: messageStream(shell) }
-        : { kind: "whole", render: (text, result) => JSON.stringify(wholeMessage(shell, text, result)) },
+        : { kind: "whole", render: (text, result, extras) => JSON.stringify(wholeMessage(shell, text, result, extras)), reasoning: true },
+    ...(toolOffer ? { toolOffer } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   requireObject,
 } from "../../emulator/validate.js";
 import { InvalidRequest } from "../../emulator/http.js";
+import { toolOfferOf, type ToolShape } from "../../emulator/tool-call.js";
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -158,22 +159,15 @@ function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): Generati
   };
 }
 
-/**
- * The first of a chat request's `tools` (`{type: "function", function: {name, parameters}}`): its
- * name and its parameters' property names. No `tools`, or an empty list, offers none.
- */
+/** Chat's tools: `{type: "function", function: {name, parameters}}`. */
+const CHAT_TOOL: ToolShape = {
+  holder: (tool) => requireObject(tool["function"], "tools[0].function"),
+  holderPath: "tools[0].function",
+  schemaKey: "parameters",
+};
+
 function chatToolOffer(body: JsonObject): ToolOffer | undefined {
-  const tools = body["tools"];
-  if (tools === undefined || tools === null) return undefined;
-  if (!Array.isArray(tools)) throw new InvalidRequest("'tools' must be an array");
-  if (tools.length === 0) return undefined;
-  const tool = requireObject(tools[0], "tools[0]");
-  const fn = requireObject(tool["function"], "tools[0].function");
-  const name = fn["name"];
-  if (typeof name !== "string" || name === "") throw new InvalidRequest("tools[0].function.name must be a non-empty string");
-  const parameters = optionalObject(fn, "parameters");
-  const properties = parameters ? optionalObject(parameters, "properties") : undefined;
-  return { name, argumentNames: properties ? Object.keys(properties) : [] };
+  return toolOfferOf(body, CHAT_TOOL);
 }
 
 function chatMessage(text: string, extras: WholeExtras): ChatCompletion["choices"][number]["message"] {

@@ -1,16 +1,17 @@
 // Client driver for the OpenAI Responses API: POST /v1/responses with stream:true. Each delta event
 // of generated output (text, reasoning, reasoning summary, function-call arguments, refusal) is one
-// token chunk; the stream ends cleanly with response.completed, or response.incomplete when
-// max_output_tokens cut it short, both carrying usage. response.failed and `error` events are the
-// server's errors; a stream that closes before its closing event is truncated, as a chat stream
-// without [DONE] is.
+// token chunk, and so is a function_call item's opening; reasoning deltas are told from the answer
+// (the time to first content waits for the answer). The stream ends cleanly with
+// response.completed, or response.incomplete when max_output_tokens cut it short, both carrying
+// usage. response.failed and `error` events are the server's errors; a stream that closes before its
+// closing event is truncated, as a chat stream without [DONE] is.
 import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { parseJsonPayload } from "../http/lines.js";
 import { SseSplitter } from "../http/sse.js";
 import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
 import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
-import { DELTA_EVENTS, RESPONSE_EVENTS, type ResponsesRequest, type ResponseStreamEvent } from "./responses-wire.js";
+import { DELTA_EVENTS, REASONING_DELTA_EVENTS, RESPONSE_EVENTS, type ResponsesRequest, type ResponseStreamEvent } from "./responses-wire.js";
 
 function failureOf(event: ResponseStreamEvent): RequestFailure {
   if (event.type === RESPONSE_EVENTS.failed) {
@@ -24,6 +25,7 @@ function failureOf(event: ResponseStreamEvent): RequestFailure {
 
 function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
   let ended = false;
+  trace.tellsKinds();
   const sse = new SseSplitter((data, at) => {
     if (ended) return;
     const event = parseJsonPayload<ResponseStreamEvent>(data, "SSE event");
@@ -31,17 +33,30 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
     if (typeof type !== "string") throw new RequestFailure(ErrorClass.malformed, `SSE event without a type: ${data.slice(0, 80)}`);
     if (DELTA_EVENTS.has(type)) {
       if (event.delta) {
-        trace.token(at);
+        if (REASONING_DELTA_EVENTS.has(type)) trace.reasoning(at);
+        else trace.answer(at);
         trace.text(event.delta);
       }
       return;
     }
     switch (type) {
+      case RESPONSE_EVENTS.outputItemAdded:
+        // A function_call item opening is the tool call's first answer token (its id and name), as
+        // the opening delta of a chat tool call is.
+        if (event.item?.type === "function_call") {
+          trace.toolCallsStarted(1);
+          trace.answer(at);
+        }
+        return;
       case RESPONSE_EVENTS.completed:
       case RESPONSE_EVENTS.incomplete: {
         ended = true;
         const usage = event.response?.usage;
-        if (usage) trace.usage(usage.input_tokens ?? null, usage.output_tokens ?? null, options.exactTokens);
+        if (usage) {
+          trace.usage(usage.input_tokens ?? null, usage.output_tokens ?? null, options.exactTokens);
+          const reasoningTokens = usage.output_tokens_details?.reasoning_tokens;
+          if (typeof reasoningTokens === "number") trace.usageReasoning(reasoningTokens);
+        }
         return;
       }
       case RESPONSE_EVENTS.failed:

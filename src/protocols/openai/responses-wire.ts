@@ -43,6 +43,27 @@ export interface OutputMessage {
   content: OutputText[];
 }
 
+/** Reasoning the model did before its answer, as raw reasoning text (vLLM's shape for open models). */
+export interface ReasoningItem {
+  type: "reasoning";
+  id: string;
+  summary: Array<{ type: "summary_text"; text: string }>;
+  content: Array<{ type: "reasoning_text"; text: string }>;
+  status?: "in_progress" | "completed" | "incomplete";
+}
+
+/** A function call made instead of an answer; its arguments are JSON text. */
+export interface FunctionCallItem {
+  type: "function_call";
+  id: string;
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: "in_progress" | "completed" | "incomplete";
+}
+
+export type OutputItem = ReasoningItem | OutputMessage | FunctionCallItem;
+
 export interface ResponseObject {
   id: string;
   object: "response";
@@ -53,7 +74,7 @@ export interface ResponseObject {
   instructions: string | null;
   max_output_tokens: number | null;
   model: string;
-  output: OutputMessage[];
+  output: OutputItem[];
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
   temperature: number;
@@ -78,7 +99,9 @@ export const RESPONSE_EVENTS = {
   outputItemDone: "response.output_item.done",
   reasoningSummaryTextDelta: "response.reasoning_summary_text.delta",
   reasoningTextDelta: "response.reasoning_text.delta",
+  reasoningTextDone: "response.reasoning_text.done",
   functionCallArgumentsDelta: "response.function_call_arguments.delta",
+  functionCallArgumentsDone: "response.function_call_arguments.done",
   refusalDelta: "response.refusal.delta",
   completed: "response.completed",
   /** The response ended early but cleanly: max_output_tokens reached (a length-limited stream). */
@@ -96,11 +119,16 @@ export const DELTA_EVENTS: ReadonlySet<string> = new Set([
   RESPONSE_EVENTS.refusalDelta,
 ]);
 
+/** Delta events that carry reasoning rather than the answer (the time to first content waits for the answer). */
+export const REASONING_DELTA_EVENTS: ReadonlySet<string> = new Set([RESPONSE_EVENTS.reasoningSummaryTextDelta, RESPONSE_EVENTS.reasoningTextDelta]);
+
 /** Any streamed event, as far as the client reads it. */
 export interface ResponseStreamEvent {
   type: string;
   sequence_number?: number;
   delta?: string;
+  /** output_item.added / done: the item (a function_call item opens a tool call). */
+  item?: { type?: string };
   response?: Partial<ResponseObject>;
   /** `error` events carry their code and message at the top level. */
   code?: string | null;
@@ -112,13 +140,16 @@ export function responsesSseEvent(type: string, payload: unknown): string {
   return `event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
-/** `cachedTokens`: the prompt tokens the emulator's prefix cache served (0 without one). */
-export function responsesUsageOf(inputTokens: number, outputTokens: number, cachedTokens = 0): ResponsesUsage {
+/**
+ * `cachedTokens`: the prompt tokens the emulator's prefix cache served (0 without one);
+ * `reasoningTokens`: the part of the output that was reasoning.
+ */
+export function responsesUsageOf(inputTokens: number, outputTokens: number, cachedTokens = 0, reasoningTokens = 0): ResponsesUsage {
   return {
     input_tokens: inputTokens,
     input_tokens_details: { cached_tokens: cachedTokens },
     output_tokens: outputTokens,
-    output_tokens_details: { reasoning_tokens: 0 },
+    output_tokens_details: { reasoning_tokens: reasoningTokens },
     total_tokens: inputTokens + outputTokens,
   };
 }
