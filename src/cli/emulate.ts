@@ -18,6 +18,7 @@ import {
   type TextMode,
 } from "../emulator/options.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/options.js";
+import { loadTokenizer } from "../workload/tokenizer.js";
 
 interface EmulateFlags {
   host?: string;
@@ -42,6 +43,7 @@ interface EmulateFlags {
   kvCacheTokens?: string;
   decodeMsPer1kKv?: string;
   reasoningTokens?: string;
+  tokenizer?: string;
   toolCallRate?: string;
   seed?: string;
   model?: string;
@@ -149,11 +151,18 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
     if (TEXT_MODES.includes(flags.text as TextMode)) options.text = flags.text as TextMode;
     else problems.push(`--text must be one of ${TEXT_MODES.join(", ")} (got "${flags.text}")`);
   }
-  for (const [flag, key] of [["--host", "host"], ["--model", "model"]] as const) {
+  for (const [flag, key] of [["--host", "host"], ["--model", "model"], ["--tokenizer", "tokenizer"]] as const) {
     const raw = flags[key];
     if (raw === undefined) continue;
     if (raw.trim() === "") problems.push(`${flag} must not be empty (got "${raw}")`);
     else options[key] = raw;
+  }
+  if (options.tokenizer !== undefined) {
+    try {
+      loadTokenizer(options.tokenizer);
+    } catch (err) {
+      problems.push(`--tokenizer: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   if (flags.ndjson) options.ndjsonCompletions = true;
   if (flags.session) options.session = true;
@@ -257,8 +266,9 @@ export function registerEmulateCommand(program: Command): Command {
     .option("--block-size <tokens>", "tokens per prefix-cache block (default 16)")
     .option("--kv-cache-tokens <n>", "KV cache of n tokens: a running request holds its prompt + max output tokens; one that does not fit waits (default 0: no limit)")
     .option("--decode-ms-per-1k-kv <ms>", "decode cost: every inter-token gap grows by ms per 1,000 KV-cache tokens held (default 0; needs --kv-cache-tokens)")
-    .option("--reasoning-tokens <n>", "chat completions: n reasoning_content tokens before the answer, counted in completion_tokens (default 0; per request: x-tokenstorm-reasoning-tokens)")
-    .option("--tool-call-rate <fraction>", "chat requests offering tools: fraction answered with a streamed call to the first tool instead of content (default 0; per request: x-tokenstorm-tool-call: 1|0)")
+    .option("--reasoning-tokens <n>", "n reasoning tokens before the answer (chat reasoning_content, a Responses reasoning item, a Messages thinking block), counted in the output tokens (default 0; per request: x-tokenstorm-reasoning-tokens)")
+    .option("--tool-call-rate <fraction>", "requests offering tools: fraction answered with a streamed call to the first tool instead of content (default 0; per request: x-tokenstorm-tool-call: 1|0)")
+    .option("--tokenizer <name|path>", "count prompt tokens (usage, prefill, prefix and KV cache) with o200k_base, cl100k_base or a tokenizer.json, as run --tokenizer does (default: words)")
     .option("--seed <n>", "seed of jitter and failure draws (default random)")
     .option("--model <name>", "model name reported (default tokenstorm-emulator)")
     .option("--session", "also serve the session protocol: POST /api/run and /api/publish, WebSocket /connection/websocket (in-process broker)")

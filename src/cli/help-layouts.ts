@@ -70,7 +70,7 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
       ["Server:", ["host", "port", "workers", "instances", "model", "session", "ndjson", "grpc-port"]],
       ["Timing:", ["ttft-ms", "itl-ms", "jitter", "length", "text", "extra-delay-ms", "seed"]],
       ["Capacity:", ["max-running", "max-waiting", "slowdown-under-load", "max-request-tokens", "slow-client-ms"]],
-      ["Serving engine:", ["prefill-ms-per-1k", "prefix-cache-tokens", "block-size", "kv-cache-tokens", "decode-ms-per-1k-kv", "reasoning-tokens", "tool-call-rate"]],
+      ["Serving engine:", ["prefill-ms-per-1k", "prefix-cache-tokens", "block-size", "kv-cache-tokens", "decode-ms-per-1k-kv", "reasoning-tokens", "tool-call-rate", "tokenizer"]],
       ["Failures:", ["error-rate", "error-status", "disconnect-rate", "truncate-rate", "grpc-unavailable-rate"]],
       ["TLS and HTTP/2:", ["tls-cert", "tls-key", "tls-client-ca", "http2"]],
       ["Voice agent (realtime, grpc-voice):", ["voice-*"]],

@@ -80,7 +80,18 @@ export type Delivery =
   | { kind: "whole"; render: WholeRenderer; reasoning?: boolean };
 
 export interface GenerationRequest {
+  /** The prompt's words: its tokens without --tokenizer, and the text echo mode repeats. */
   promptWords: string[];
+  /**
+   * The prompt's size is set by the protocol (embeddings: its inputs' tokens), not counted by the
+   * emulator's --tokenizer.
+   */
+  fixedPromptTokens?: boolean;
+  /**
+   * Told the prompt's token count when --tokenizer counted it, before any frame is rendered: a
+   * protocol whose opening frame carries it (Anthropic's message_start) sets it there.
+   */
+  promptCounted?(tokens: number): void;
   /** max_tokens / num_predict; undefined means the emulator's default length (finish reason "stop"). */
   maxTokens: number | undefined;
   /** Whether pieces after the first carry a leading space. */

@@ -10,6 +10,7 @@ import type { PrefixCache } from "./prefix-cache.js";
 import type { EmulatorCounters } from "./stats.js";
 import type { PieceSource } from "./text.js";
 import type { TimingWheel } from "./timing-wheel.js";
+import type { Tokenizer } from "../workload/tokenizer.js";
 
 export interface GenerationEnv {
   options: ResolvedOptions;
@@ -24,6 +25,8 @@ export interface GenerationEnv {
   prefixCache: PrefixCache | undefined;
   /** Uniform [0, 1) draws deciding which requests offering tools get a tool call (--tool-call-rate). */
   toolCallDraw: () => number;
+  /** --tokenizer: counts prompt tokens; undefined counts words. */
+  tokenizer: Tokenizer | undefined;
 }
 
 export interface Job {

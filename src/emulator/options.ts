@@ -55,6 +55,11 @@ export interface EmulatorOptions {
   decodeMsPer1kKv?: number;
   /** Default 0: reasoning tokens streamed before the answer (chat completions' reasoning_content). */
   reasoningTokens?: number;
+  /**
+   * Default none (a token is a word): how prompt tokens are counted for usage, prefill, the prefix
+   * cache and the KV cache: an OpenAI encoding (o200k_base, cl100k_base) or a tokenizer.json path.
+   */
+  tokenizer?: string;
   /** Default 0: fraction of requests offering `tools` answered with a call to the first tool instead of content. */
   toolCallRate?: number;
   /** Seed of the jitter and failure draws; default random. */
@@ -122,6 +127,8 @@ export interface ResolvedOptions {
   kvCacheTokens: number;
   decodeMsPer1kKv: number;
   reasoningTokens: number;
+  /** --tokenizer: null counts words. */
+  tokenizer: string | null;
   toolCallRate: number;
   seed: number;
   model: string;
@@ -230,7 +237,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
   if (!TEXT_MODES.includes(text)) {
     throw new UsageError(`emulator option text must be one of ${TEXT_MODES.join(", ")} (got ${String(text)})`);
   }
-  for (const name of ["host", "model"] as const) {
+  for (const name of ["host", "model", "tokenizer"] as const) {
     const value = options[name];
     if (value !== undefined && (typeof value !== "string" || value.trim() === "")) {
       throw new UsageError(`emulator option ${name} must be a non-empty string`);
@@ -267,6 +274,7 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
     kvCacheTokens: options.kvCacheTokens ?? 0,
     decodeMsPer1kKv: options.decodeMsPer1kKv ?? 0,
     reasoningTokens: options.reasoningTokens ?? 0,
+    tokenizer: options.tokenizer ?? null,
     toolCallRate: options.toolCallRate ?? 0,
     seed,
     model: options.model ?? "tokenstorm-emulator",

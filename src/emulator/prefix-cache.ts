@@ -33,8 +33,8 @@ export class PrefixCache {
    * Look the prompt up, then hold every full block of it as the most recently used. A block is
    * cached from the moment its request is admitted: a request admitted after it shares its prefix.
    */
-  admit(promptWords: readonly string[]): PrefixLookup {
-    const hashes = this.chain(promptWords);
+  admit(promptTokens: readonly string[]): PrefixLookup {
+    const hashes = this.chain(promptTokens);
     let hitBlocks = 0;
     while (hitBlocks < hashes.length && this.blocks.has(hashes[hitBlocks]!)) hitBlocks++;
     // Held last block first, so that the first block is the most recently used: eviction takes a
@@ -45,7 +45,7 @@ export class PrefixCache {
     }
     // Evict the least recently used blocks beyond capacity.
     while (this.blocks.size > this.capacityBlocks) this.blocks.delete(this.blocks.keys().next().value!);
-    return { promptTokens: promptWords.length, cachedTokens: hitBlocks * this.blockSize };
+    return { promptTokens: promptTokens.length, cachedTokens: hitBlocks * this.blockSize };
   }
 
   clear(): void {

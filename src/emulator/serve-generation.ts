@@ -24,12 +24,13 @@ export function serveGeneration(
   const { options, counters } = env;
   const shape = shapeOf(env, request, overrides);
   const { tokens } = shape;
+  const promptTokens = promptTokensOf(env, request);
   if (tokens > options.maxRequestTokens) {
     const asked = shape.reasoningTokens > 0 ? `${tokens - shape.reasoningTokens} and ${shape.reasoningTokens} reasoning tokens` : `${tokens}`;
     throw new InvalidRequest(`max_tokens ${asked} exceeds this emulator's limit of ${options.maxRequestTokens} tokens per request (--max-request-tokens)`);
   }
   // With a KV cache, a request holds its prompt and its whole output while it runs.
-  const kvTokens = options.kvCacheTokens > 0 ? request.promptWords.length + tokens : 0;
+  const kvTokens = options.kvCacheTokens > 0 ? promptTokens.length + tokens : 0;
   if (kvTokens > options.kvCacheTokens && options.kvCacheTokens > 0) {
     throw new InvalidRequest(`prompt and max_tokens need ${kvTokens} tokens of KV cache; this emulator holds ${options.kvCacheTokens} (--kv-cache-tokens)`);
   }
@@ -45,11 +46,23 @@ export function serveGeneration(
     // A fleet's shared admission answers from the primary; the client may be gone by then.
     void entered.then((ticket) => {
       if (res.destroyed) ticket?.leave();
-      else admitted(env, res, request, overrides, receivedAtMs, shape, failure, ticket);
+      else admitted(env, res, request, promptTokens, overrides, receivedAtMs, shape, failure, ticket);
     });
     return;
   }
-  admitted(env, res, request, overrides, receivedAtMs, shape, failure, entered);
+  admitted(env, res, request, promptTokens, overrides, receivedAtMs, shape, failure, entered);
+}
+
+/**
+ * The prompt's tokens as this emulator counts them: its words, or with --tokenizer that
+ * tokenizer's ids of the words joined by spaces (as strings: the prefix cache hashes them in blocks).
+ */
+function promptTokensOf(env: GenerationEnv, request: GenerationRequest): readonly string[] {
+  const { tokenizer } = env;
+  if (tokenizer === undefined || request.fixedPromptTokens === true) return request.promptWords;
+  const ids = tokenizer.encode(request.promptWords.join(" ")).map(String);
+  request.promptCounted?.(ids.length);
+  return ids;
 }
 
 /** What one request generates: its reasoning, then its answer (content tokens, or a tool call). */
@@ -79,11 +92,11 @@ function shapeOf(env: GenerationEnv, request: GenerationRequest, overrides: Requ
  * At admission, as an engine schedules a request: the prefix cache is looked up (and takes the
  * prompt's blocks), and the uncached tokens' prefill time joins the time to first token.
  */
-function prefill(env: GenerationEnv, job: Job, promptWords: readonly string[]): void {
+function prefill(env: GenerationEnv, job: Job, promptTokens: readonly string[]): void {
   const { counters, prefixCache, options } = env;
   counters.promptTokens += job.promptTokens;
   if (prefixCache) {
-    job.cachedTokens = prefixCache.admit(promptWords).cachedTokens;
+    job.cachedTokens = prefixCache.admit(promptTokens).cachedTokens;
     counters.prefixCacheQueries += job.promptTokens;
     counters.prefixCacheHits += job.cachedTokens;
   }
@@ -96,6 +109,7 @@ function admitted(
   env: GenerationEnv,
   res: ServerResponse,
   request: GenerationRequest,
+  promptTokens: readonly string[],
   overrides: RequestOverrides,
   receivedAtMs: number,
   shape: GenerationShape,
@@ -112,7 +126,7 @@ function admitted(
   const job: Job = {
     ...shape,
     finishReason: shape.toolCall ? "tool_calls" : request.maxTokens === undefined ? "stop" : "length",
-    promptTokens: request.promptWords.length,
+    promptTokens: promptTokens.length,
     cachedTokens: 0,
     ttftMs: overrides.ttftMs ?? options.ttftMs,
     itlMs: overrides.itlMs ?? options.itlMs,
@@ -146,7 +160,7 @@ function admitted(
   ticket.whenAdmitted(() => {
     if (ended) return;
     const admittedAtMs = queued ? nowMs() : receivedAtMs;
-    prefill(env, job, request.promptWords);
+    prefill(env, job, promptTokens);
     running =
       delivery.kind === "stream"
         ? streamTokens(env, res, job, delivery.renderer, admittedAtMs, onEnd)

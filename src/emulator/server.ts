@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { createServer as createHttp2Server, createSecureServer as createHttp2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { RunError } from "../errors.js";
+import { RunError, UsageError } from "../errors.js";
 import { Admission, type AdmissionControl } from "./admission.js";
 import { mulberry32 } from "../random.js";
 import { FailureInjector } from "./failures.js";
@@ -21,6 +21,7 @@ import { warmUpEmulatorCode } from "./warm-up.js";
 import { fileLimitAdvice, openFileLimits } from "./file-limit.js";
 import { startGrpcGateway } from "../protocols/grpc-voice/server.js";
 import { attachRealtime } from "../protocols/realtime/emulator.js";
+import { loadTokenizer, type Tokenizer } from "../workload/tokenizer.js";
 
 export interface RunningEmulator {
   /** Base URL, e.g. http://127.0.0.1:41234 */
@@ -92,6 +93,15 @@ export interface FleetHooks {
   provider(local: StatsProvider): StatsProvider;
 }
 
+/** The --tokenizer the emulator counts prompts with; a bad name or file is a usage error. */
+function emulatorTokenizer(nameOrPath: string): Tokenizer {
+  try {
+    return loadTokenizer(nameOrPath);
+  } catch (err) {
+    throw new UsageError(`--tokenizer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 export async function startEmulator(options: EmulatorOptions = {}, fleet?: FleetHooks): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
   if (resolved.warmUp) await warmUpEmulatorCode((warmUpOptions) => startEmulator(warmUpOptions));
@@ -108,6 +118,7 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
     failures: new FailureInjector(resolved, mulberry32(resolved.seed)),
     prefixCache: resolved.prefixCacheTokens > 0 ? new PrefixCache(resolved.prefixCacheTokens, resolved.blockSize) : undefined,
     toolCallDraw: mulberry32(resolved.seed ^ TOOL_CALL_SEED_SALT),
+    tokenizer: resolved.tokenizer === null ? undefined : emulatorTokenizer(resolved.tokenizer),
   };
   const source = (): EmulatorView => ({
     counters,

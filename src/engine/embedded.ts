@@ -14,6 +14,8 @@ async function startHttpEmulator(config: RunConfig, protocolName: string): Promi
     length: config.length ?? undefined,
     ndjsonCompletions: protocolName === "ndjson",
     ...(config.seed !== null ? { seed: config.seed } : {}),
+    // It counts prompt tokens as the run does: prompts built to N tokens read N tokens on both sides.
+    ...(config.tokenizer !== null ? { tokenizer: config.tokenizer } : {}),
   };
   // Several processes (--emulator-workers): a fleet whose primary is this process.
   const emulator = config.emulatorWorkers > 1 ? await (await import("../emulator/fleet.js")).startEmulatorFleet(options, config.emulatorWorkers) : await startEmulatorThread(options);

@@ -172,6 +172,7 @@ export function parseMessagesRequest(rawBody: unknown, model: string): Generatio
     maxTokens,
     leadingSpace: true,
     errorBody: anthropicError,
+    promptCounted: (tokens) => (shell.usage.input_tokens = tokens),
     delivery:
       optionalBoolean(body, "stream") === true
         ? { kind: "stream", renderer: messageStream(shell) }

@@ -108,6 +108,7 @@ export function parseEmbeddingsRequest(rawBody: unknown, model: string): Generat
   return {
     // The prompt's size is what usage reports; the generation core reads only its length.
     promptWords: new Array<string>(promptTokens).fill(""),
+    fixedPromptTokens: true,
     maxTokens: 1,
     leadingSpace: false,
     delivery: { kind: "stream", renderer: answerRenderer(response) },
