@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runCli, tempDir } from "../helpers/cli.js";
 import { spawnEmulator } from "../../src/emulator/process.js";
 import type { Report } from "../../src/report/types.js";
-import { allowanceMs, describeMachine, emulatorLateness, watched } from "./machine.js";
+import { allowanceMs, describeMachine, emulatorLateness, generatorAllowanceMs, watched } from "./machine.js";
 
 const BASE_TTFT_MS = 20;
 const PREFILL_MS_PER_1K = 50;
@@ -27,10 +27,13 @@ async function runDataset(url: string, lines: object[], extra: string[]): Promis
   );
   assert.equal(result.code, 0, result.stderr);
   const lateness = await emulatorLateness(url);
+  const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
   return {
-    report: JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report,
-    // The late wake-up may land in the emulator and again in the client.
-    slack: 2 * allowanceMs(machine, lateness, "p50"),
+    report,
+    // The late wake-up may land in the emulator and again in the client. A p50 over ten requests a
+    // type moves with the few that a busy machine delayed: the allowance is the delays' p99 (on an
+    // idle machine well under a millisecond), or the generator's own loop delay where that is larger.
+    slack: 2 * Math.max(allowanceMs(machine, lateness, "p99"), generatorAllowanceMs(report.client)),
     seen: describeMachine(machine, lateness),
   };
 }
