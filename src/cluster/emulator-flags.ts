@@ -42,7 +42,7 @@ export async function checkEmulatorArgs(text: string): Promise<string[]> {
     await program.parseAsync(["emulate", ...words], { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
-      const why = err.code === "commander.helpDisplayed" ? "tokenstorm emulate --help lists the flags it takes" : err.message.replace(/^error: /, "");
+      const why = err.code === "commander.helpDisplayed" ? "tokenstorm emulate --help lists the flags it takes" : err.message.replace(/^error: /, "").replace(/\s*\n\(Did you mean (.*)\)$/, " (did you mean $1)");
       throw new UsageError(`--emulator-args: ${why}`);
     }
     throw err;

@@ -49,7 +49,7 @@ export function endpointLines(state: ClusterState): string[] {
     for (const proc of state.processes) if (SERVED_KINDS.includes(proc.kind)) lines.push(`  ${proc.name.padEnd(9)} ${proc.url}`);
   } else {
     if (session) lines.push(`HTTP API   ${state.endpoints.http}   (round-robin)`, `WebSocket  ${state.endpoints.ws}   (leastconn)`);
-    if (state.endpoints.llm) lines.push(`LLM        ${state.endpoints.llm}   (${state.endpoints.llmBalance} over ${emulators} emulators)`);
+    if (state.endpoints.llm) lines.push(`LLM        ${state.endpoints.llm}   (${state.endpoints.llmBalance} over ${emulators} emulator${emulators === 1 ? "" : "s"})`);
     lines.push(`stats      ${state.endpoints.stats}`);
   }
   if (session) {
