@@ -24,7 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "merge", summary: "merge the reports of a run's segments into one report (histograms merged, thresholds on the merged data)", register: async () => (await import("./merge.js")).registerMergeCommand },
   { name: "worker", summary: "run segments of distributed runs handed out through Redis by `tokenstorm run --redis URL --expect-workers N`", register: async () => (await import("./worker.js")).registerWorkerCommand },
   { name: "report", summary: "render a saved report JSON as a single-file HTML report with charts", register: async () => (await import("./report.js")).registerReportCommand },
-  { name: "cluster", summary: "run the session system here: API and gateway nodes, Redis pub/sub between them, HAProxy in front", register: async () => (await import("./cluster.js")).registerClusterCommand },
+  { name: "cluster", summary: "run the session system here: API and gateway nodes, Redis pub/sub between them, emulated LLM servers, HAProxy in front", register: async () => (await import("./cluster.js")).registerClusterCommand },
   { name: "completion", summary: "print a shell completion script: commands, flags, protocol and scenario names", register: async () => (await import("./completion.js")).registerCompletionCommand },
   { name: "node", summary: "run one session node in the foreground: an API node (POST /api/run), a WebSocket gateway, or both (--role all, the default)", register: async () => (await import("./node.js")).registerNodeCommand },
 ];

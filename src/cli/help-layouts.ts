@@ -187,7 +187,8 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
   },
   "cluster up": {
     groups: [
-      ["Nodes:", ["api-nodes", "servers", "ws-nodes", "host"]],
+      ["Nodes:", ["api-nodes", "servers", "ws-nodes", "session", "host"]],
+      ["Emulated LLM servers:", ["emulators", "emulator-args", "llm-port", "balance"]],
       ["Redis:", ["redis", "redis-port"]],
       ["HAProxy:", ["haproxy", "http-port", "ws-port", "stats-port"]],
       ["Node defaults:", ["length", "delay", "ttft", "ping-interval", "log-level"]],
@@ -197,6 +198,11 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
       ["2 API and 2 gateway nodes, a local Redis, HAProxy in front", "tokenstorm cluster up"],
       ["4 of each, with an existing Redis", "tokenstorm cluster up --api-nodes 4 --ws-nodes 4 --redis redis://127.0.0.1:6379"],
       ["no HAProxy, other ports for a second cluster", "tokenstorm cluster up --no-haproxy --state-dir ./cluster-b"],
+      ["3 emulated LLM servers only, round-robin behind http://127.0.0.1:8000", "tokenstorm cluster up --no-session --emulators 3 --emulator-args \"--ttft-ms 150 --itl-ms 20\""],
+      [
+        "a router test: 4 emulators with prefix caches, sticky by a session header",
+        "tokenstorm cluster up --no-session --emulators 4 --balance 'hdr(x-session-id)' --emulator-args \"--prefix-cache-tokens 100000 --prefill-ms-per-1k 50\"",
+      ],
     ],
   },
   "cluster status": {
@@ -210,7 +216,7 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
     groups: [["Logs:", ["lines", "follow"]], STATE],
     examples: [
       ["the end of every log", "tokenstorm cluster logs"],
-      ["one service (api1 or granian1, gateway1 or centrifugo_node1, redis, haproxy)", "tokenstorm cluster logs haproxy --lines 200"],
+      ["one service (api1 or granian1, gateway1 or centrifugo_node1, emulator1, redis, haproxy)", "tokenstorm cluster logs haproxy --lines 200"],
       ["follow the first API node as requests arrive", "tokenstorm cluster logs granian1 -f"],
     ],
   },

@@ -8,6 +8,7 @@ interface NodeProbe {
   detail: string;
 }
 
+/** A node's or emulator's /health, and the few /stats figures that say how much it has done. */
 async function probeNode(url: string): Promise<NodeProbe> {
   try {
     const health = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_500) });
@@ -15,10 +16,16 @@ async function probeNode(url: string): Promise<NodeProbe> {
     const stats = (await (await fetch(`${url}/stats`, { signal: AbortSignal.timeout(1_500) })).json()) as {
       api?: { runs: number; active: number; tokensPublished: number; publishErrors: number };
       gateway?: { connections: number; subscriptions: number; publicationsDelivered: number };
+      // An emulator's /stats (src/emulator/stats.ts).
+      requests?: number;
+      active?: number;
+      waiting?: number;
+      tokensSent?: number;
     };
     const parts: string[] = [];
     if (stats.api) parts.push(`runs=${stats.api.runs} active=${stats.api.active} tokens=${stats.api.tokensPublished} publish_errors=${stats.api.publishErrors}`);
     if (stats.gateway) parts.push(`connections=${stats.gateway.connections} subscriptions=${stats.gateway.subscriptions} delivered=${stats.gateway.publicationsDelivered}`);
+    if (stats.requests !== undefined) parts.push(`requests=${stats.requests} active=${stats.active} waiting=${stats.waiting} tokens=${stats.tokensSent}`);
     return { health: "ok", detail: parts.join(" ") };
   } catch (err) {
     return { health: "down", detail: (err as Error).message };
@@ -30,19 +37,28 @@ function pad(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd());
 }
 
+const SERVED_KINDS: ReadonlyArray<ManagedProcess["kind"]> = ["api", "gateway", "emulator"];
+
 /** Endpoint lines shared by `up` and `status`. */
 export function endpointLines(state: ClusterState): string[] {
   const lines: string[] = [];
+  const session = state.processes.some((proc) => proc.kind === "api");
+  const emulators = state.processes.filter((proc) => proc.kind === "emulator").length;
   if (state.haproxyMissing) {
-    lines.push(`no load balancer (${state.haproxyMissing}): point clients at the nodes themselves:`);
-    for (const proc of state.processes) if (proc.kind === "api" || proc.kind === "gateway") lines.push(`  ${proc.name.padEnd(9)} ${proc.url}`);
+    lines.push(`no load balancer (${state.haproxyMissing}): point clients at the ${session ? "nodes" : "emulators"} themselves:`);
+    for (const proc of state.processes) if (SERVED_KINDS.includes(proc.kind)) lines.push(`  ${proc.name.padEnd(9)} ${proc.url}`);
   } else {
-    lines.push(`HTTP API   ${state.endpoints.http}   (round-robin)`, `WebSocket  ${state.endpoints.ws}   (leastconn)`, `stats      ${state.endpoints.stats}`);
+    if (session) lines.push(`HTTP API   ${state.endpoints.http}   (round-robin)`, `WebSocket  ${state.endpoints.ws}   (leastconn)`);
+    if (state.endpoints.llm) lines.push(`LLM        ${state.endpoints.llm}   (${state.endpoints.llmBalance} over ${emulators} emulator${emulators === 1 ? "" : "s"})`);
+    lines.push(`stats      ${state.endpoints.stats}`);
   }
-  lines.push(
-    `API key    in ${apiKeyFile(state.stateDir)} (POST /api/run and /api/publish need it)`,
-    `run: TOKENSTORM_API_KEY=$(cat ${apiKeyFile(state.stateDir)}) tokenstorm run --protocol session --api-key-env TOKENSTORM_API_KEY --target ${state.endpoints.http} --ws-target ${state.endpoints.ws}`,
-  );
+  if (session) {
+    lines.push(
+      `API key    in ${apiKeyFile(state.stateDir)} (POST /api/run and /api/publish need it)`,
+      `run: TOKENSTORM_API_KEY=$(cat ${apiKeyFile(state.stateDir)}) tokenstorm run --protocol session --api-key-env TOKENSTORM_API_KEY --target ${state.endpoints.http} --ws-target ${state.endpoints.ws}`,
+    );
+  }
+  if (state.endpoints.llm) lines.push(`run: tokenstorm run --target ${state.endpoints.llm}`);
   return lines;
 }
 
@@ -51,7 +67,7 @@ export async function statusLines(state: ClusterState): Promise<string[]> {
   for (const proc of state.processes) {
     const alive = isOurs(proc);
     let probe: NodeProbe = { health: alive ? "-" : "down", detail: "" };
-    if (alive && (proc.kind === "api" || proc.kind === "gateway")) probe = await probeNode(proc.url!);
+    if (alive && SERVED_KINDS.includes(proc.kind)) probe = await probeNode(proc.url!);
     rows.push([proc.name, String(proc.pid), alive ? "running" : "gone", probe.health, proc.url ?? (proc.port ? `port ${proc.port}` : ""), probe.detail]);
   }
   return [`cluster in ${state.stateDir}, up since ${state.startedAt}`, ...pad(rows), "", ...endpointLines(state)];
@@ -84,8 +100,8 @@ export function logLines(procs: readonly ManagedProcess[], lines: number): strin
 export async function clusterDown(state: ClusterState, log: (line: string) => void): Promise<void> {
   const procs = state.processes;
   const outcomes: Array<readonly [ManagedProcess, Awaited<ReturnType<typeof stopProcess>>]> = [];
-  // No new traffic first, Redis last; the nodes of one kind stop together.
-  for (const kind of ["haproxy", "api", "gateway", "redis"] as const) {
+  // No new traffic first, Redis last; the processes of one kind stop together.
+  for (const kind of ["haproxy", "api", "gateway", "emulator", "redis"] as const) {
     const group = procs.filter((proc) => proc.kind === kind);
     outcomes.push(...(await Promise.all(group.map(async (proc) => [proc, await stopProcess(proc)] as const))));
   }

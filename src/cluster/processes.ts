@@ -9,12 +9,12 @@ import { delimiter, join } from "node:path";
 /** A process the cluster started, as recorded in its state file. */
 export interface ManagedProcess {
   name: string;
-  kind: "api" | "gateway" | "redis" | "haproxy";
+  kind: "api" | "gateway" | "emulator" | "redis" | "haproxy";
   pid: number;
   log: string;
   /** Words its command line must contain for it to still be ours (see isOurs). */
   signature: string[];
-  /** HTTP base of a node, redis:// URL of Redis. */
+  /** HTTP base of a node or emulator, redis:// URL of Redis. */
   url?: string;
   port?: number;
 }

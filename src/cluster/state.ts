@@ -10,10 +10,14 @@ export const DEFAULT_STATE_DIR = ".tokenstorm-cluster";
 const STATE_FILE = "cluster.json";
 
 export interface ClusterEndpoints {
-  /** Where `run --target` points: HAProxy's HTTP port, else the first API node. */
+  /** Where a session run's `--target` points: HAProxy's HTTP port, else the first API node ("" without session nodes). */
   http: string;
-  /** Where `run --ws-target` points: HAProxy's WebSocket port, else the first gateway. */
+  /** Where `run --ws-target` points: HAProxy's WebSocket port, else the first gateway ("" without session nodes). */
   ws: string;
+  /** Where an LLM run's `--target` points: HAProxy's LLM port, else the first emulator (absent without emulators). */
+  llm?: string;
+  /** How HAProxy spreads LLM requests over the emulators (`balance` as written in its config). */
+  llmBalance?: string;
   /** HAProxy's stats page, when there is a HAProxy. */
   stats: string | null;
 }
@@ -22,6 +26,7 @@ export interface ClusterState {
   version: 1;
   startedAt: string;
   stateDir: string;
+  /** "" when no session nodes run (and so no Redis). */
   redisUrl: string;
   processes: ManagedProcess[];
   endpoints: ClusterEndpoints;

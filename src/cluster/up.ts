@@ -1,20 +1,34 @@
 // `cluster up`: Redis (a local redis-server when no URL is given), the gateway and API nodes as
-// detached `tokenstorm node` processes, and HAProxy in front — each started only after the one it
-// depends on answers. Any failure stops what was already started, so nothing is left behind.
+// detached `tokenstorm node` processes, emulated LLM servers as detached `tokenstorm emulate`
+// processes, and HAProxy in front — each started only after the one it depends on answers. Any
+// failure stops what was already started, so nothing is left behind.
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RunError } from "../errors.js";
-import { type Backend, haproxyConfig, type HaproxyPorts } from "./haproxy.js";
+import { type Backend, boundPorts, haproxyConfig, type HaproxyPorts, type LlmFrontend } from "./haproxy.js";
 import { findExecutable, freePort, freePorts, isOurs, type ManagedProcess, spawnDetached, stopProcess, tailOf, waitUntil } from "./processes.js";
 import { apiKeyFile, type ClusterState, ensureStateDir, readState, removeState, writeState } from "./state.js";
 
+/** Emulated LLM servers behind HAProxy's LLM frontend. */
+export interface ClusterEmulators {
+  count: number;
+  /** `tokenstorm emulate` flags each instance gets (checked beforehand: see emulator-flags.ts). */
+  flags: string[];
+  /** HAProxy's `balance` for them (see isBalance). */
+  balance: string;
+  /** HAProxy's LLM port. */
+  port: number;
+}
+
 export interface ClusterUpOptions {
   stateDir: string;
+  /** Both 0: no session system, and so no Redis (emulators only). */
   apiNodes: number;
   wsNodes: number;
+  emulators?: ClusterEmulators;
   /** Interface everything listens on; nodes are reached on it too (0.0.0.0: on loopback). */
   host: string;
   redisUrl: string | null;
@@ -29,8 +43,10 @@ export interface ClusterUpOptions {
 
 /** The node command alone (see node-entry.ts): a full CLI load costs seconds on a busy machine. */
 const NODE_ENTRY = fileURLToPath(new URL("./node-entry.js", import.meta.url));
+/** Emulators run the whole CLI: `emulate` loads only its own command, well under a second. */
+const CLI_ENTRY = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
-const PROCESS_ORDER: ReadonlyArray<ManagedProcess["kind"]> = ["redis", "gateway", "api", "haproxy"];
+const PROCESS_ORDER: ReadonlyArray<ManagedProcess["kind"]> = ["redis", "gateway", "api", "emulator", "haproxy"];
 
 function httpOk(url: string): () => Promise<boolean> {
   return async () => (await fetch(url, { signal: AbortSignal.timeout(1_000) })).ok;
@@ -123,6 +139,20 @@ async function startNodes(launch: Launch, options: ClusterUpOptions, nodeHost: s
   );
 }
 
+/** Emulators side by side, each its own process (own caches and counters, its own log, stopped alone). */
+async function startEmulators(launch: Launch, options: ClusterUpOptions, nodeHost: string, ports: number[], flags: string[]): Promise<Backend[]> {
+  return Promise.all(
+    ports.map(async (port, i) => {
+      const name = `emulator${i + 1}`;
+      const args = [CLI_ENTRY, "emulate", "--host", options.host, "--port", String(port), ...flags];
+      const url = `http://${nodeHost}:${port}`;
+      await launch.start({ name, kind: "emulator", signature: ["emulate", "--port", String(port)], port, url }, process.execPath, args, httpOk(`${url}/health`));
+      options.log(`${name} on ${url}`);
+      return { name, port };
+    }),
+  );
+}
+
 export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState> {
   const existing = readState(options.stateDir);
   if (existing && existing.processes.some((proc) => isOurs(proc))) {
@@ -145,29 +175,41 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     writeState(state);
   });
   try {
-    state.redisUrl = await startRedis(launch, options, nodeHost);
-    const ports = await freePorts(nodeHost, options.wsNodes + options.apiNodes);
-    // Runs and publishes change state: only holders of the cluster's key may ask for them.
-    const apiKey = randomBytes(24).toString("base64url");
-    writeFileSync(apiKeyFile(options.stateDir), `${apiKey}\n`, { mode: 0o600 });
-    const [gateways, apis] = await Promise.all([
+    const session = options.apiNodes + options.wsNodes > 0;
+    if (session && (options.apiNodes === 0 || options.wsNodes === 0)) throw new RunError("a session system needs API and gateway nodes both (or neither)");
+    const emulatorCount = options.emulators?.count ?? 0;
+    if (session) state.redisUrl = await startRedis(launch, options, nodeHost);
+    const ports = await freePorts(nodeHost, options.wsNodes + options.apiNodes + emulatorCount);
+    let apiKey = "";
+    if (session) {
+      // Runs and publishes change state: only holders of the cluster's key may ask for them.
+      apiKey = randomBytes(24).toString("base64url");
+      writeFileSync(apiKeyFile(options.stateDir), `${apiKey}\n`, { mode: 0o600 });
+    }
+    const [gateways, apis, emulators] = await Promise.all([
       startNodes(launch, options, nodeHost, state.redisUrl, "gateway", ports.slice(0, options.wsNodes), apiKey),
-      startNodes(launch, options, nodeHost, state.redisUrl, "api", ports.slice(options.wsNodes), apiKey),
+      startNodes(launch, options, nodeHost, state.redisUrl, "api", ports.slice(options.wsNodes, options.wsNodes + options.apiNodes), apiKey),
+      startEmulators(launch, options, nodeHost, ports.slice(options.wsNodes + options.apiNodes), options.emulators?.flags ?? []),
     ]);
-    // Listed in a stable order whatever order they became ready in.
-    launch.started.sort((a, b) => PROCESS_ORDER.indexOf(a.kind) - PROCESS_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name));
-    state.endpoints = { http: `http://${nodeHost}:${apis[0]!.port}`, ws: `ws://${nodeHost}:${gateways[0]!.port}/connection/websocket`, stats: null };
+    // Listed in a stable order whatever order they became ready in (emulator10 after emulator9).
+    launch.started.sort((a, b) => PROCESS_ORDER.indexOf(a.kind) - PROCESS_ORDER.indexOf(b.kind) || a.name.localeCompare(b.name, "en", { numeric: true }));
+    if (session) state.endpoints = { http: `http://${nodeHost}:${apis[0]!.port}`, ws: `ws://${nodeHost}:${gateways[0]!.port}/connection/websocket`, stats: null };
+    if (emulators.length > 0) state.endpoints.llm = `http://${nodeHost}:${emulators[0]!.port}`;
+    const llm: LlmFrontend | undefined = options.emulators && emulators.length > 0 ? { port: options.emulators.port, balance: options.emulators.balance, emulators } : undefined;
     const haproxy = options.haproxy ? findExecutable("haproxy") : null;
     if (haproxy) {
       const config = join(options.stateDir, "haproxy.cfg");
-      writeFileSync(config, haproxyConfig({ bindHost: options.host, nodeHost, ports: options.ports, api: apis, gateways }));
-      await launch.start({ name: "haproxy", kind: "haproxy", signature: ["-f", config], port: options.ports.http }, haproxy, ["-f", config, "-db"], async () =>
-        (await tcpOpen(nodeHost, options.ports.http)()) && (await tcpOpen(nodeHost, options.ports.ws)()),
-      );
+      writeFileSync(config, haproxyConfig({ bindHost: options.host, nodeHost, ports: options.ports, api: apis, gateways, llm }));
+      const listening = boundPorts(options.ports, session, llm);
+      await launch.start({ name: "haproxy", kind: "haproxy", signature: ["-f", config], port: listening[0] }, haproxy, ["-f", config, "-db"], async () => {
+        for (const port of listening) if (!(await tcpOpen(nodeHost, port)())) return false;
+        return true;
+      });
       state.endpoints = {
-        http: `http://${nodeHost}:${options.ports.http}`,
-        ws: `ws://${nodeHost}:${options.ports.ws}/connection/websocket`,
+        http: session ? `http://${nodeHost}:${options.ports.http}` : "",
+        ws: session ? `ws://${nodeHost}:${options.ports.ws}/connection/websocket` : "",
         stats: `http://${nodeHost}:${options.ports.stats}/stats`,
+        ...(llm ? { llm: `http://${nodeHost}:${llm.port}`, llmBalance: llm.balance } : {}),
       };
     } else {
       state.haproxyMissing = options.haproxy ? "haproxy is not installed" : "--no-haproxy";
