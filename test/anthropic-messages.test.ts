@@ -15,7 +15,7 @@ import { runCli, tempDir } from "./helpers/cli.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { Report } from "../src/report/types.js";
 import { startEmulator } from "../src/emulator/index.js";
-import { LiveTrafficProxy } from "../src/proxy/server.js";
+import { startTestProxy } from "./helpers/proxy.js";
 import { errorBody, routeOf } from "../src/proxy/routes.js";
 
 const protocol = findProtocol("anthropic-messages");
@@ -252,16 +252,7 @@ describe("the driver against a scripted SSE server", () => {
 
 test("tokenstorm proxy measures /v1/messages streams read through it by the SDK, and refuses in Anthropic's error shape", async () => {
   const emulator = await startEmulator({ port: 0, ttftMs: 2, itlMs: 1, seed: 5 });
-  const proxy = await LiveTrafficProxy.start({
-    host: "127.0.0.1",
-    port: 0,
-    upstream: new URL(emulator.url),
-    maxUpstream: 0,
-    maxQueue: 100,
-    idleTimeoutMs: 30_000,
-    outputs: [],
-    config: { protocol: "proxy", target: emulator.url },
-  });
+  const proxy = await startTestProxy(emulator.url);
   try {
     const client = new Anthropic({ baseURL: proxy.url, apiKey: "test-key", maxRetries: 0 });
     const final = await client.messages.stream({ model: "model-a", max_tokens: 6, messages: [{ role: "user", content: "hi" }] }).finalMessage();

@@ -14,7 +14,7 @@ import { emulatorForSuite } from "./helpers/emulator.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { findProtocol } from "../src/protocols/registry.js";
-import { LiveTrafficProxy } from "../src/proxy/server.js";
+import { startTestProxy } from "./helpers/proxy.js";
 
 const INSTRUCTIONS = "be brief";
 const INPUT = [
@@ -116,16 +116,7 @@ describe("the emulator's /v1/responses read by the official openai SDK", () => {
 
 test("tokenstorm proxy measures /v1/responses streams read through it by the SDK", async () => {
   const emulator = await startEmulator({ port: 0, ttftMs: 2, itlMs: 1, length: 6, seed: 5 });
-  const proxy = await LiveTrafficProxy.start({
-    host: "127.0.0.1",
-    port: 0,
-    upstream: new URL(emulator.url),
-    maxUpstream: 0,
-    maxQueue: 100,
-    idleTimeoutMs: 30_000,
-    outputs: [],
-    config: { protocol: "proxy", target: emulator.url },
-  });
+  const proxy = await startTestProxy(emulator.url);
   try {
     const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: "test-key", maxRetries: 0 });
     const final = await client.responses.stream({ model: "model-r", input: "hi", max_output_tokens: 5 }).finalResponse();
