@@ -53,6 +53,8 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
   const template = new PayloadTemplate(`"text":"`);
   // Only a run with a tokenizer keeps the text; decided once, off the per-token path.
   const keepText = trace.receivedText !== null;
+  // A conversation's turn keeps its answer to send back in the next turn.
+  const keepReply = trace.replyText !== null;
   const sse = new SseSplitter((data, at) => {
     if (stopped) return;
     const fast = template.match(data);
@@ -60,6 +62,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
       if (fast.length > 0) {
         trace.token(at);
         if (keepText) trace.text(fast);
+        if (keepReply) trace.reply(fast);
       }
       return;
     }
@@ -71,6 +74,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
         if (piece) {
           trace.token(at);
           if (keepText) trace.text(piece);
+          if (keepReply && event.delta?.type === "text_delta") trace.reply(piece);
         }
         return;
       }

@@ -33,6 +33,7 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
       if (event.delta) {
         trace.token(at);
         trace.text(event.delta);
+        if (type === RESPONSE_EVENTS.outputTextDelta) trace.reply(event.delta);
       }
       return;
     }
