@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { mergeReports } from "../src/distributed/merge.js";
+import { metricValue } from "../src/report/thresholds.js";
 import type { Report, RequestRecord } from "../src/report/types.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
@@ -259,7 +260,10 @@ describe("multi-turn conversations: failures, datasets and merging", () => {
     for (const segment of ["1/2", "2/2"]) {
       const out = `r-${segment.replace("/", "-")}.json`;
       const result = await runCli(
-        ["run", "--target", emulator().url, "--turns", "3", "--clients", "4", "--cycles", "2", "--length", "3", "--segment", segment, "--out", out, "--no-save", "--quiet"],
+        [
+          "run", "--target", emulator().url, "--turns", "3", "--clients", "4", "--cycles", "2", "--length", "3", "--segment", segment,
+          "--threshold", "by_turn.3.success_rate>=1", "--out", out, "--no-save", "--quiet",
+        ],
         { cwd },
       );
       assert.equal(result.code, 0, result.stderr);
@@ -274,6 +278,10 @@ describe("multi-turn conversations: failures, datasets and merging", () => {
       assert.equal(report.by_turn![turn]!.latency["ttft"]!.max, Math.max(...parts.map((part) => part.latency["ttft"]!.max)));
     }
     assert.ok(report.merge!.by_turn, "the merged report can be merged again");
+    // Thresholds read a turn as they read a request type, in each segment and in the merged report.
+    assert.equal(metricValue(report, "by_turn.2.requests"), 8);
+    assert.equal(metricValue(report, "by_turn.1.ttft.count"), 8);
+    for (const r of [...reports, report]) assert.deepEqual(r.thresholds, [{ expression: "by_turn.3.success_rate>=1", ok: true, actual: 1 }]);
   });
 });
 
