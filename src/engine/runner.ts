@@ -152,27 +152,32 @@ export class Runner {
   private async converse(plan: ConversationPlan, client: number, cycle: number, intendedAt: number): Promise<boolean> {
     const { collector } = this.options;
     const drawn = cycle * plan.turns;
+    const id = conversationId(client, cycle);
     let conversation: Conversation | null = null;
-    for (let turn = 1; turn <= plan.turns; turn++) {
-      let spec: RequestSpec;
+    // Drawn only once the request is sure to go (not when the run is stopping or the budget is spent).
+    const requestOf = (turn: number) => (): RequestSpec => {
       if (conversation === null) {
-        const first = (conversation = new Conversation(conversationId(client, cycle), this.options.nextRequest(client, drawn), plan.sessionHeader));
-        spec = first.request(null);
-      } else {
+        conversation = new Conversation(id, this.options.nextRequest(client, drawn), plan.sessionHeader);
+        return conversation.request(null);
+      }
+      const spec = conversation.request(conversation.userTurn(() => plan.followUp(client, drawn + turn - 1)));
+      plan.sent(spec);
+      return spec;
+    };
+    for (let turn = 1; turn <= plan.turns; turn++) {
+      if (turn > 1) {
+        // A dataset conversation that holds no more turns is complete.
+        if (!conversation!.holdsAnotherTurn) break;
         if (plan.thinkTimeS > 0) await this.sleep(plan.thinkTimeS * 1000);
         if (this.stopReason !== null) return true;
-        const user = conversation.userTurn(() => plan.followUp(client, drawn + turn - 1));
-        if (user === null) break; // a dataset conversation that holds no more turns is complete
-        spec = conversation.request(user);
-        plan.sent(spec);
         intendedAt = nowMs();
       }
       // The reply is kept only where a next turn will send it back.
-      const trace = await this.send(client, cycle, intendedAt, () => spec, { id: conversation.id, turn, keepReply: turn < plan.turns });
+      const trace = await this.send(client, cycle, intendedAt, requestOf(turn), { id, turn, keepReply: turn < plan.turns });
       if (trace === null) return turn > 1;
       if (turn === 1) collector.conversationsStarted++;
       if (!trace.ok) return true;
-      if (turn < plan.turns) conversation.answered(trace.replyText ?? "");
+      if (turn < plan.turns) conversation!.answered(trace.replyText ?? "");
     }
     collector.conversationsCompleted++;
     return true;

@@ -90,19 +90,15 @@ export class Conversation {
     this.headers = sessionHeader === null ? undefined : { [sessionHeader]: id };
   }
 
-  /** The number of the next turn (1-based). */
-  get nextTurn(): number {
-    return this.turn + 1;
+  /** Whether a next turn has a user message: always, unless a dataset conversation has played all of its own. */
+  get holdsAnotherTurn(): boolean {
+    const followUps = this.first.followUps;
+    return !followUps || this.turn - 1 < followUps.length;
   }
 
-  /**
-   * The user's message of the next turn after the first: the dataset conversation's own, else
-   * `draw()`; null when a dataset conversation has no more turns.
-   */
-  userTurn(draw: () => UserTurn): UserTurn | null {
-    const followUps = this.first.followUps;
-    if (!followUps) return draw();
-    return followUps[this.turn - 1] ?? null;
+  /** The user's message of the next turn after the first: the dataset conversation's own, else `draw()`. */
+  userTurn(draw: () => UserTurn): UserTurn {
+    return this.first.followUps?.[this.turn - 1] ?? draw();
   }
 
   /** The next turn's request: turn 1 as drawn, a later one with the whole conversation before `user`. */
