@@ -46,6 +46,11 @@ export interface LoadTestSettings {
    * drawn uniformly within ±`rangeRatio` of it; `ignoreEos` asks the server for exactly that many.
    */
   synthetic?: { inputTokens?: number; outputTokens?: number; rangeRatio?: number; ignoreEos?: boolean };
+  /**
+   * Multi-turn conversations: `turns` per conversation, each sending the conversation so far; a pause
+   * of `thinkTimeS` between a reply and the next turn; `sessionHeader` carries the conversation's id.
+   */
+  conversations?: { turns?: number; thinkTimeS?: number; sessionHeader?: string };
   /** Pass/fail expressions, e.g. "e2e.p95<3s"; a failure makes exitCode 99. */
   thresholds?: string[];
   /** Voice: a directory of 16 kHz WAV files to speak from. */
@@ -89,6 +94,9 @@ function toFlags(settings: LoadTestSettings): RawRunFlags {
     outputTokens: str(settings.synthetic?.outputTokens),
     randomRangeRatio: str(settings.synthetic?.rangeRatio),
     ignoreEos: settings.synthetic?.ignoreEos,
+    turns: str(settings.conversations?.turns),
+    turnThinkTime: str(settings.conversations?.thinkTimeS),
+    sessionHeader: settings.conversations?.sessionHeader,
     threshold: settings.thresholds,
     audioDir: settings.audioDir,
     proto: settings.proto,

@@ -14,7 +14,7 @@ export const RUN_HELP: HelpLayout = {
         "spike-multiplier", "spike-every", "spike-duration", "steps", "queue-when-full", "concurrency",
       ],
     ],
-    ["Workload:", ["prompts", "dataset", "trace", "trace-speedup", "tokenizer", "input-tokens", "output-tokens", "random-range-ratio", "ignore-eos", "prefix-tokens", "prefix-groups", "length", "delay", "ttft", "seed", "emulator-workers"]],
+    ["Workload:", ["prompts", "dataset", "trace", "trace-speedup", "tokenizer", "input-tokens", "output-tokens", "random-range-ratio", "ignore-eos", "prefix-tokens", "prefix-groups", "turns", "turn-think-time", "session-header", "length", "delay", "ttft", "seed", "emulator-workers"]],
     ["Outputs:", ["out", "html", "raw", "csv", "output", "output-raw", "save", "quiet", "verbose", "debug"]],
     ["Thresholds:", ["threshold", "goodput", "allow-failures"]],
     ["Observability:", ["prometheus-port", "prometheus-host", "web", "web-port", "web-host", "linger", "allowed-host"]],

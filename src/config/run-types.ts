@@ -9,6 +9,7 @@ import type { ObservabilityFlags, ObservabilityOptions } from "../report/observa
 import type { VoiceRunConfig, VoiceRunFlags } from "../voice/run-options.js";
 import type { TlsFiles } from "../protocols/tls.js";
 import type { PromptDataset } from "../workload/dataset.js";
+import type { ConversationFlags, ConversationSettings } from "../workload/conversation.js";
 import type { SharedPrefix } from "../workload/shared-prefix.js";
 import type { SyntheticLengths } from "../workload/synthetic.js";
 import type { TokenFlags } from "../workload/token-settings.js";
@@ -31,7 +32,7 @@ export interface EnvironmentLayer {
 }
 
 /** Flags as commander hands them over (strings, booleans, repeated lists). */
-export interface RawRunFlags extends TokenFlags, OpenPatternFlags, DistributedFlags, ObservabilityFlags, GrpcVoiceFlags, VoiceRunFlags, EmbeddingsFlags {
+export interface RawRunFlags extends TokenFlags, ConversationFlags, OpenPatternFlags, DistributedFlags, ObservabilityFlags, GrpcVoiceFlags, VoiceRunFlags, EmbeddingsFlags {
   target?: string;
   wsTarget?: string;
   protocol?: string;
@@ -133,6 +134,8 @@ export interface RunConfig {
   dataset: PromptDataset | null;
   /** --prefix-tokens / --prefix-groups: shared system prompts every request starts with; null without. */
   sharedPrefix: SharedPrefix | null;
+  /** --turns / --turn-think-time / --session-header: multi-turn conversations; null: one request per cycle. */
+  conversations: ConversationSettings | null;
   /** --tokenizer: an OpenAI encoding name or a tokenizer.json path; null counts tokens as words. */
   tokenizer: string | null;
   /** --input-tokens / --output-tokens (--random-range-ratio, --ignore-eos): synthetic lengths; null without. */

@@ -68,6 +68,9 @@ export interface SegmentTotals {
   errors: Record<string, number>;
   overall: SetTotals;
   by_type: Record<string, SetTotals>;
+  /** Multi-turn runs: per turn number, and the conversations begun and completed (absent otherwise, and from older workers). */
+  by_turn?: Record<string, SetTotals>;
+  conversations?: { started: number; completed: number };
   /** The second the segment just closed and its index in the segment's timeline; null in final totals. */
   point: { index: number; at: TimelinePoint } | null;
 }
@@ -130,6 +133,12 @@ export class TotalsEncoder {
       errors: Object.fromEntries(c.errors),
       overall: this.setTotals(c.overall, LATENCY_METRIC_NAMES),
       by_type: Object.fromEntries([...c.byType].map(([type, set]) => [type, this.setTotals(set, TYPE_METRICS)])),
+      ...(c.byTurn.size > 0
+        ? {
+            by_turn: Object.fromEntries([...c.byTurn].map(([turn, set]) => [turn, this.setTotals(set, TYPE_METRICS)])),
+            conversations: { started: c.conversationsStarted, completed: c.conversationsCompleted },
+          }
+        : {}),
       point: withPoint && points.length > 0 ? { index: points.length - 1, at: points.at(-1)! } : null,
     };
   }
@@ -171,6 +180,12 @@ function fillSet(set: MetricSet, parts: readonly SetTotals[]): void {
       if (KNOWN_LATENCY.has(metric)) set.latency[metric as LatencyMetricName].add(LatencyHistogram.decode(text));
     }
   }
+}
+
+/** Each slice (request type, turn) of the segments' totals into the merged collector's set of that name. */
+function fillSlices(bySegment: ReadonlyArray<Record<string, SetTotals>>, setOf: (name: string) => MetricSet): void {
+  const names = new Set(bySegment.flatMap((slices) => Object.keys(slices)));
+  for (const name of names) fillSet(setOf(name), bySegment.flatMap((slices) => (slices[name] ? [slices[name]] : [])));
 }
 
 export class LiveMerger {
@@ -303,10 +318,10 @@ export class LiveMerger {
       }
     }
     fillSet(c.overall, all.map((t) => t.overall));
-    const types = new Set(all.flatMap((t) => Object.keys(t.by_type)));
-    for (const type of types) {
-      fillSet(c.typeSet(type), all.flatMap((t) => (t.by_type[type] ? [t.by_type[type]] : [])));
-    }
+    fillSlices(all.map((t) => t.by_type), (type) => c.typeSet(type));
+    fillSlices(all.map((t) => t.by_turn ?? {}), (turn) => c.turnSet(turn));
+    c.conversationsStarted = sum(all, (t) => t.conversations?.started ?? 0);
+    c.conversationsCompleted = sum(all, (t) => t.conversations?.completed ?? 0);
     c.lastTickAt = nowMs();
     this.closeSeconds(c, (Date.now() - this.startAtUnixMs) / 1000);
   }

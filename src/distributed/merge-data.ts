@@ -12,9 +12,15 @@ function countsOf(set: MetricSet): MergeCounts {
   return { good: set.good, usage_counted: set.usageCounted, chunk_counted: set.chunkCounted, tokenizer_counted: set.tokenizerCounted };
 }
 
+/** Each slice's counts and encoded histograms (request types, turns). */
+function slicesOf(collector: Collector, sets: ReadonlyMap<string, MetricSet>): MergeData["by_type"] {
+  const slices: MergeData["by_type"] = {};
+  for (const [name, set] of sets) slices[name] = { counts: countsOf(set), histograms: collector.encodedHistograms(set) };
+  return slices;
+}
+
 export function mergeDataOf(collector: Collector, segment: Segment | null, startedAtUnixMs?: number): MergeData {
-  const byType: MergeData["by_type"] = {};
-  for (const [type, set] of collector.byType) byType[type] = { counts: countsOf(set), histograms: collector.encodedHistograms(set) };
+  const byType = slicesOf(collector, collector.byType);
   const data: MergeData = {
     started_at_unix_ms: startedAtUnixMs ?? Math.round(Date.now() - (nowMs() - collector.startedAt)),
     segment: segment ? formatSegment(segment) : null,
@@ -22,6 +28,7 @@ export function mergeDataOf(collector: Collector, segment: Segment | null, start
     counts: countsOf(collector.overall),
     by_type: byType,
   };
+  if (collector.byTurn.size > 0) data.by_turn = slicesOf(collector, collector.byTurn);
   if (collector.timeline.keepHistograms) data.timeline_histograms = collector.timeline.histograms;
   return data;
 }

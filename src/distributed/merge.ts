@@ -14,7 +14,7 @@ import { assessmentFor } from "../report/assessment.js";
 import { mergeClientBlocks } from "../metrics/self-watch.js";
 import { buildReport } from "../report/build.js";
 import { evaluateThresholds, parseThresholds } from "../report/thresholds.js";
-import type { LatencyBlock, PromptLengthStats, PromptsBlock, PromptsMergeData, Report, RunSummary, TimelinePoint } from "../report/types.js";
+import type { LatencyBlock, MergeData, PromptLengthStats, PromptsBlock, PromptsMergeData, Report, RunSummary, TimelinePoint, TypeBreakdown } from "../report/types.js";
 import { lengthStats } from "../workload/prompt-stats.js";
 import { TimelineMerger } from "../metrics/timeline-merge.js";
 import { addCounts } from "./merge-data.js";
@@ -65,6 +65,25 @@ function addSummary(set: MetricSet, summary: RunSummary): void {
   set.toolCalls += summary.tool_calls_total ?? 0;
   for (const [outcome, counts] of Object.entries(summary.outcomes ?? {})) {
     if (counts) set.addOutcome(outcome as Parameters<MetricSet["addOutcome"]>[0], counts.attempts, counts.succeeded);
+  }
+}
+
+/** A report's breakdown (by_type, by_turn) folded into the collector's sets of the same names. */
+function addSlices(
+  breakdown: Record<string, TypeBreakdown>,
+  data: MergeData["by_type"],
+  setOf: (name: string) => MetricSet,
+  label: string,
+  warnings: string[],
+): void {
+  for (const [name, slice] of Object.entries(breakdown)) {
+    const set = setOf(name);
+    addSummary(set, slice.summary);
+    const sliceData = data[name];
+    if (sliceData) {
+      addCounts(set, sliceData.counts);
+      addHistograms(set, sliceData.histograms, `${label}.${name}`, warnings);
+    }
   }
 }
 
@@ -207,15 +226,10 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
     addSummary(collector.overall, report.summary);
     addCounts(collector.overall, merge.counts);
     collector.cycles += merge.cycles;
-    for (const [type, breakdown] of Object.entries(report.by_type)) {
-      const set = collector.typeSet(type);
-      addSummary(set, breakdown.summary);
-      const typeData = merge.by_type[type];
-      if (typeData) {
-        addCounts(set, typeData.counts);
-        addHistograms(set, typeData.histograms, `${name} by_type.${type}`, warnings);
-      }
-    }
+    addSlices(report.by_type, merge.by_type, (type) => collector.typeSet(type), `${name} by_type`, warnings);
+    addSlices(report.by_turn ?? {}, merge.by_turn ?? {}, (turn) => collector.turnSet(turn), `${name} by_turn`, warnings);
+    collector.conversationsStarted += report.conversations?.started ?? 0;
+    collector.conversationsCompleted += report.conversations?.completed ?? 0;
     for (const [errorClass, count] of Object.entries(report.errors)) {
       const key = errorClass as Parameters<typeof collector.errors.get>[0];
       collector.errors.set(key, (collector.errors.get(key) ?? 0) + (count ?? 0));
@@ -255,6 +269,9 @@ export function mergeReports(named: NamedReport[], options: MergeOptions = {}): 
   exactExtremes(report.latency, reports.map((r) => r.latency));
   for (const [type, breakdown] of Object.entries(report.by_type)) {
     exactExtremes(breakdown.latency, reports.map((r) => r.by_type[type]?.latency ?? {}));
+  }
+  for (const [turn, breakdown] of Object.entries(report.by_turn ?? {})) {
+    exactExtremes(breakdown.latency, reports.map((r) => r.by_turn?.[turn]?.latency ?? {}));
   }
   const arrived = reports.filter((r) => r.arrivals && r.arrivals.count > 0 && r.arrivals.first_ms !== null);
   if (arrived.length > 0) {

@@ -52,7 +52,8 @@ export function checkSegmentable(config: RunConfig, count: number, problems: Pro
 
 /**
  * The whole run's number of request (client, cycle): cycle × units + client, units being the whole
- * run's clients (users of the staged model). An open-model arrival is its own number (cycle 0). One
+ * run's clients (users of the staged model); with --turns, turn k of conversation c draws as cycle
+ * c × turns + k - 1 (src/engine/runner.ts). An open-model arrival is its own number (cycle 0). One
  * process issues the closed model's requests in about this order, all clients' first cycle first.
  */
 export function wholeRequestNumber(config: RunConfig): (client: number, cycle: number) => number {
@@ -67,7 +68,9 @@ export function wholeRequestNumber(config: RunConfig): (client: number, cycle: n
  */
 function closedBudgetShare(config: RunConfig, budget: number, segment: Segment): number {
   const units = config.stages?.users ?? config.clients;
-  const cycles = config.stages ? null : config.cycles;
+  // With --turns, each cycle is a conversation whose turns are numbered as requests of their own.
+  const turns = config.conversations?.turns ?? 1;
+  const cycles = config.stages || config.cycles === null ? null : config.cycles * turns;
   let share = 0;
   for (let client = segment.index - 1; client < Math.min(units, budget); client += segment.count) {
     const within = Math.ceil((budget - client) / units);

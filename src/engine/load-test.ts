@@ -180,6 +180,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     outputs: [...outputs, requests.stats],
     // Voice protocols plan their own requests: each is a conversation scenario.
     nextRequest: protocol.requests?.(options.config) ?? requests.next,
+    conversations: config.conversations && { ...config.conversations, followUp: requests.followUp, sent: requests.sent },
     durationS: config.durationS,
     maxRequests: config.requests,
     gracefulStopMs: config.gracefulStopS * 1000,

@@ -2,11 +2,21 @@
 // finished request to the outputs as it happens, ticks the timeline each second, and stops on
 // the duration, the request budget, or an interruption — always ending with collected results.
 import { nowMs } from "../clock.js";
-import { Collector } from "../metrics/collector.js";
+import { Collector, type TurnOf } from "../metrics/collector.js";
 import type { TimelinePoint } from "../report/types.js";
 import type { Output } from "../report/output.js";
-import type { ProtocolDriver, RequestSpec } from "../protocols/types.js";
+import type { RequestTrace } from "../metrics/trace.js";
+import type { ProtocolDriver, RequestSpec, UserTurn } from "../protocols/types.js";
+import { Conversation, conversationId, type ConversationSettings } from "../workload/conversation.js";
 import type { LoadModel, WorkloadContext } from "../workload/types.js";
+
+/** --turns: each request the model issues is a conversation of turns (src/workload/conversation.ts). */
+export interface ConversationPlan extends ConversationSettings {
+  /** A later turn's user message, drawn as the request (client, cycle) would be. */
+  followUp(client: number, cycle: number): UserTurn;
+  /** A later turn's request as sent (prompt statistics). */
+  sent(spec: RequestSpec): void;
+}
 
 export interface RunnerOptions {
   model: LoadModel;
@@ -23,6 +33,8 @@ export interface RunnerOptions {
   gracefulStopMs: number;
   /** Called when a second closes; the live views use it. */
   onTick?(point: TimelinePoint): void;
+  /** Multi-turn conversations instead of single requests; absent or null: one request per issue. */
+  conversations?: ConversationPlan | null;
 }
 
 export type StopReason = "completed" | "duration" | "budget" | "interrupted";
@@ -85,7 +97,8 @@ export class Runner {
 
     const runner = this;
     const context: WorkloadContext = {
-      issue: (client, cycle, intendedAt) => this.issue(client, cycle, intendedAt ?? nowMs()),
+      issue: (client, cycle, intendedAt) =>
+        this.options.conversations ? this.converse(this.options.conversations, client, cycle, intendedAt ?? nowMs()) : this.issue(client, cycle, intendedAt ?? nowMs()),
       cycleDone: () => {
         collector.cycles++;
       },
@@ -126,17 +139,65 @@ export class Runner {
     };
   }
 
-  private issue(client: number, cycle: number, intendedAt: number): Promise<boolean> {
-    if (this.stopReason !== null) return Promise.resolve(false);
+  private async issue(client: number, cycle: number, intendedAt: number): Promise<boolean> {
+    return (await this.send(client, cycle, intendedAt, () => this.options.nextRequest(client, cycle))) !== null;
+  }
+
+  /**
+   * One conversation on `client`: its turns in sequence, each after the reply before it and the turn
+   * think time. Turn k of conversation `cycle` draws its prompt as request cycle × turns + k - 1, so
+   * every turn of every conversation draws its own. A failed turn ends the conversation (not
+   * completed), as does the run's stop; true when its first turn was issued.
+   */
+  private async converse(plan: ConversationPlan, client: number, cycle: number, intendedAt: number): Promise<boolean> {
+    const { collector } = this.options;
+    const drawn = cycle * plan.turns;
+    const id = conversationId(client, cycle);
+    let conversation: Conversation | null = null;
+    // Drawn only once the request is sure to go (not when the run is stopping or the budget is spent).
+    const requestOf = (turn: number) => (): RequestSpec => {
+      if (conversation === null) {
+        conversation = new Conversation(id, this.options.nextRequest(client, drawn), plan.sessionHeader);
+        return conversation.request(null);
+      }
+      const spec = conversation.request(conversation.userTurn(() => plan.followUp(client, drawn + turn - 1)));
+      plan.sent(spec);
+      return spec;
+    };
+    for (let turn = 1; turn <= plan.turns; turn++) {
+      if (turn > 1) {
+        // A dataset conversation that holds no more turns is complete.
+        if (!conversation!.holdsAnotherTurn) break;
+        if (plan.thinkTimeS > 0) await this.sleep(plan.thinkTimeS * 1000);
+        if (this.stopReason !== null) return true;
+        intendedAt = nowMs();
+      }
+      // The reply is kept only where a next turn will send it back.
+      const trace = await this.send(client, cycle, intendedAt, requestOf(turn), { id, turn, keepReply: turn < plan.turns });
+      if (trace === null) return turn > 1;
+      if (turn === 1) collector.conversationsStarted++;
+      if (!trace.ok) return true;
+      if (turn < plan.turns) conversation!.answered(trace.replyText ?? "");
+    }
+    collector.conversationsCompleted++;
+    return true;
+  }
+
+  /**
+   * Send one request and record it; resolves with its trace once finished, or null when it was not
+   * sent (the run is stopping or the request budget is spent).
+   */
+  private send(client: number, cycle: number, intendedAt: number, request: () => RequestSpec, turn?: TurnOf): Promise<RequestTrace | null> {
+    if (this.stopReason !== null) return Promise.resolve(null);
     const { maxRequests } = this.options;
     if (maxRequests !== null && this.issued >= maxRequests) {
       this.stop("budget");
-      return Promise.resolve(false);
+      return Promise.resolve(null);
     }
     this.issued++;
     const { collector, driver, outputs } = this.options;
-    const spec = this.options.nextRequest(client, cycle);
-    const trace = collector.begin(spec.type, client, cycle, intendedAt);
+    const spec = request();
+    const trace = collector.begin(spec.type, client, cycle, intendedAt, turn);
     const execution = driver.execute(spec, trace).then(() => {
       const record = collector.finish(trace);
       for (const output of outputs) output.onRequest?.(record);
@@ -145,7 +206,7 @@ export class Runner {
     return execution.then(() => {
       this.inFlight.delete(execution);
       if (maxRequests !== null && this.issued >= maxRequests) this.stop("budget");
-      return true;
+      return trace;
     });
   }
 

@@ -19,6 +19,13 @@ export interface CollectorOptions {
   countTokens?: ((text: string) => number) | null;
 }
 
+/** A conversation's request (--turns): which conversation, which turn, and whether its reply is kept for the next. */
+export interface TurnOf {
+  id: string;
+  turn: number;
+  keepReply: boolean;
+}
+
 function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -33,12 +40,25 @@ export type RunMetricsView = Readonly<
     Collector,
     | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "started"
     | "tokensReceived" | "cycles" | "connectionsOpened" | "connectionsFailed" | "summaryOf" | "byTypeBlock" | "encodedHistograms"
+    | "byTurn" | "conversationsStarted" | "conversationsCompleted"
   >
 > & { readonly errors: ReadonlyMap<ErrorClassName, number> };
+
+/** The set of `name` in `sets`, created on first use. */
+function setOf(sets: Map<string, MetricSet>, name: string): MetricSet {
+  let set = sets.get(name);
+  if (!set) {
+    set = new MetricSet();
+    sets.set(name, set);
+  }
+  return set;
+}
 
 export class Collector {
   readonly overall = new MetricSet();
   readonly byType = new Map<string, MetricSet>();
+  /** Multi-turn runs (--turns): the requests of each turn number ("1", "2"...); empty otherwise. */
+  readonly byTurn = new Map<string, MetricSet>();
   readonly errors = new Map<ErrorClassName, number>();
   readonly timeline = new TimelineRecorder();
   /** Open models only: the schedule as carried out. */
@@ -50,6 +70,9 @@ export class Collector {
   /** Requests sent a second time because their kept-alive connection turned out closed by the server. */
   requestsRetried = 0;
   cycles = 0;
+  /** Multi-turn runs: conversations whose first turn was sent, and those whose every turn succeeded. */
+  conversationsStarted = 0;
+  conversationsCompleted = 0;
   /** Tokens received so far, counted as they arrive (request totals are folded in at the end). */
   tokensReceived = 0;
   active = 0;
@@ -68,21 +91,26 @@ export class Collector {
 
   /** The metric set of one request type, created on first use. */
   typeSet(type: string): MetricSet {
-    let set = this.byType.get(type);
-    if (!set) {
-      set = new MetricSet();
-      this.byType.set(type, set);
-    }
-    return set;
+    return setOf(this.byType, type);
   }
 
-  /** Open a trace for a request about to be sent. `intendedAt` defaults to now. */
-  begin(type: string, client: number, cycle: number, intendedAt = nowMs()): RequestTrace {
-    const typeSet = this.typeSet(type);
+  /** The metric set of one turn number of multi-turn conversations, created on first use. */
+  turnSet(turn: number | string): MetricSet {
+    return setOf(this.byTurn, String(turn));
+  }
+
+  /** The breakdown sets a trace's figures go to besides the whole run's: its type's, and its turn's. */
+  private slicesOf(type: string, turn: number | null): MetricSet[] {
+    return turn === null ? [this.typeSet(type)] : [this.typeSet(type), this.turnSet(turn)];
+  }
+
+  /** Open a trace for a request about to be sent. `intendedAt` defaults to now; `turn`: a conversation's request. */
+  begin(type: string, client: number, cycle: number, intendedAt = nowMs(), turn?: TurnOf): RequestTrace {
+    const slices = this.slicesOf(type, turn?.turn ?? null);
     const timeline = this.timeline;
     const sinks = {
-      itl: [this.overall.latency.itl, typeSet.latency.itl, timeline.itl],
-      delivery: [this.overall.latency.delivery, typeSet.latency.delivery],
+      itl: [this.overall.latency.itl, ...slices.map((set) => set.latency.itl), timeline.itl],
+      delivery: [this.overall.latency.delivery, ...slices.map((set) => set.latency.delivery)],
       onTokens: (count: number): void => {
         timeline.tokens += count;
         this.tokensReceived += count;
@@ -93,6 +121,11 @@ export class Collector {
     timeline.started++;
     const trace = new RequestTrace(this.nextId++, type, client, cycle, intendedAt, sinks);
     if (this.countTokens !== null) trace.receivedText = "";
+    if (turn) {
+      trace.turn = turn.turn;
+      trace.conversation = turn.id;
+      if (turn.keepReply) trace.replyText = "";
+    }
     return trace;
   }
 
@@ -120,7 +153,7 @@ export class Collector {
   finish(trace: RequestTrace): RequestRecord {
     if (trace.endAt === 0) trace.endAt = nowMs();
     this.active--;
-    const sets = [this.overall, this.typeSet(trace.type)];
+    const sets = [this.overall, ...this.slicesOf(trace.type, trace.turn)];
     const sent = trace.sentAt > 0;
     const queueMs = sent ? Math.max(0, trace.sentAt - trace.intendedAt) : null;
     const ttfbMs = trace.headersAt > 0 ? trace.headersAt - trace.sentAt : null;
@@ -217,6 +250,7 @@ export class Collector {
       prompt_tokens: trace.usagePromptTokens,
       reasoning_tokens: trace.reasoningTokens,
       tool_call_count: trace.toolCallCount,
+      ...(trace.turn !== null ? { turn: trace.turn, conversation: trace.conversation! } : {}),
       ...(trace.measures !== null ? { measures: Object.fromEntries([...trace.measures].map(([name, ms]) => [name, round(ms)])) } : {}),
     };
   }
@@ -311,9 +345,19 @@ export class Collector {
   }
 
   byTypeBlock(durationS: number, interrupted: boolean): Record<string, TypeBreakdown> {
+    return this.breakdown(this.byType, durationS, interrupted);
+  }
+
+  /** Multi-turn runs: the same figures per turn number, in turn order; null when the run had no conversations. */
+  byTurnBlock(durationS: number, interrupted: boolean): Record<string, TypeBreakdown> | null {
+    if (this.byTurn.size === 0) return null;
+    return this.breakdown(this.byTurn, durationS, interrupted);
+  }
+
+  private breakdown(sets: ReadonlyMap<string, MetricSet>, durationS: number, interrupted: boolean): Record<string, TypeBreakdown> {
     const out: Record<string, TypeBreakdown> = {};
-    for (const [type, set] of this.byType) {
-      out[type] = { summary: this.summaryOf(set, durationS, interrupted), latency: Collector.latencyBlock(set) };
+    for (const [name, set] of sets) {
+      out[name] = { summary: this.summaryOf(set, durationS, interrupted), latency: Collector.latencyBlock(set) };
     }
     return out;
   }

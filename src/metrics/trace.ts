@@ -49,6 +49,14 @@ export class RequestTrace {
   receivedText: string | null = null;
   /** Output tokens the tokenizer counted in receivedText (set when the request finishes). */
   textTokens: number | null = null;
+  /**
+   * The answer's text exactly as streamed (content deltas, no reasoning), kept only for a turn of a
+   * multi-turn conversation whose next turn sends it back (src/workload/conversation.ts); null otherwise.
+   */
+  replyText: string | null = null;
+  /** The turn (1-based) and conversation id of a conversation's request; null outside conversations. */
+  turn: number | null = null;
+  conversation: string | null = null;
   /** Tokens the protocol or the server promised, when that is known exactly. */
   expectedTokens: number | null = null;
   errorClass: ErrorClassName | null = null;
@@ -174,6 +182,11 @@ export class RequestTrace {
   /** Text of the response, where the run keeps it (receivedText not null). */
   text(piece: string): void {
     if (this.receivedText !== null) this.receivedText += piece;
+  }
+
+  /** A piece of the answer's text, where the run keeps it (replyText not null). */
+  reply(piece: string): void {
+    if (this.replyText !== null) this.replyText += piece;
   }
 
   /** Tokens of this response: the server's usage figure, else the tokenizer's count, else counted chunks. */

@@ -2,9 +2,9 @@
 import type { RunConfig } from "../config/run-types.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { ClientTls } from "./tls.js";
-import type { ChatMessage } from "../workload/dataset.js";
+import type { ChatMessage, UserTurn } from "../workload/dataset.js";
 
-export type { ChatMessage };
+export type { ChatMessage, UserTurn };
 
 /** One request the workload asks for. */
 export interface RequestSpec {
@@ -17,7 +17,15 @@ export interface RequestSpec {
   maxTokens: number | null;
   /** --ignore-eos: ask for exactly maxTokens (OpenAI-style bodies: min_tokens and ignore_eos, as vLLM and TGI honour). */
   ignoreEos?: boolean;
+  /** Headers of this request alone, after the run's (a conversation's --session-header); HTTP streaming drivers send them. */
+  headers?: Record<string, string>;
+  /**
+   * The later user turns a dataset conversation holds (ShareGPT), in order, for --turns: turn k + 1
+   * sends followUps[k - 1], and the conversation ends when they run out. Absent: later turns draw prompts.
+   */
+  followUps?: readonly UserTurn[];
 }
+
 
 /** Everything a driver needs to know about the target, fixed for the whole run. */
 export interface DriverOptions {

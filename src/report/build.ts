@@ -37,5 +37,10 @@ export function buildReport(inputs: ReportInputs): Report {
     merge: mergeDataOf(collector, inputs.segment ?? null, inputs.startedAtUnixMs),
   };
   if (arrivals) report.arrivals = arrivals;
+  const byTurn = collector.byTurnBlock(durationS, interrupted);
+  if (byTurn) {
+    report.by_turn = byTurn;
+    report.conversations = { started: collector.conversationsStarted, completed: collector.conversationsCompleted };
+  }
   return report;
 }

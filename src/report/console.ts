@@ -5,7 +5,7 @@ import { LATENCY_METRIC_NAMES } from "../metrics/registry.js";
 import { assessmentLines } from "./assessment.js";
 import type { Output } from "./output.js";
 import { parseThreshold, reportLatencyMetrics, unitOf, type MetricUnit } from "./thresholds.js";
-import type { LatencyBlock, Report, ThresholdResult } from "./types.js";
+import type { LatencyBlock, Report, ThresholdResult, TypeBreakdown } from "./types.js";
 import { voiceConsoleSection } from "../voice/console.js";
 
 const RULE = "=".repeat(80);
@@ -171,16 +171,14 @@ function errorsSection(report: Report, paint: Palette): string[] {
   return [paint.bold("ERRORS:"), header!, ...lines.map(paint.red)];
 }
 
-function byTypeSection(report: Report, paint: Palette): string[] {
-  const types = Object.keys(report.by_type).sort();
-  if (types.length < 2) return [];
-  const header = ["type", "requests", "success", "req/s", "tok/s", "ttft_p50", "ttft_p95", "e2e_p95"];
-  const rows = types.map((type) => {
-    const { summary, latency } = report.by_type[type]!;
+/** One row per slice of the run (request type, turn): its counts, rates and TTFT / e2e percentiles. */
+function breakdownTable(column: string, slices: ReadonlyArray<[string, TypeBreakdown]>): string[] {
+  const header = [column, "requests", "success", "req/s", "tok/s", "ttft_p50", "ttft_p95", "e2e_p95"];
+  const rows = slices.map(([name, { summary, latency }]) => {
     const ttft = latency["ttft"];
     const e2e = latency["e2e"];
     return [
-      type,
+      name,
       String(summary.requests),
       summary.requests > 0 ? percent(summary.success_rate) : "-",
       fixed2(summary.requests_per_sec),
@@ -190,7 +188,21 @@ function byTypeSection(report: Report, paint: Palette): string[] {
       fixed2(e2e?.count ? e2e.p95 : null),
     ];
   });
-  return [paint.bold("BY TYPE:"), ...table([header, ...rows])];
+  return table([header, ...rows]);
+}
+
+function byTypeSection(report: Report, paint: Palette): string[] {
+  const types = Object.keys(report.by_type).sort();
+  if (types.length < 2) return [];
+  return [paint.bold("BY TYPE:"), ...breakdownTable("type", types.map((type) => [type, report.by_type[type]!]))];
+}
+
+/** Multi-turn runs: TTFT turn by turn (it falls as prefix caches warm), and how many conversations completed. */
+function byTurnSection(report: Report, paint: Palette): string[] {
+  const turns = Object.entries(report.by_turn ?? {}).sort(([a], [b]) => Number(a) - Number(b));
+  if (turns.length < 2 || !report.conversations) return [];
+  const { started, completed } = report.conversations;
+  return [paint.bold(`BY TURN (${completed} of ${started} conversations completed):`), ...breakdownTable("turn", turns)];
 }
 
 /** The expression's unit, read back from the expression itself; null when it no longer parses. */
@@ -236,6 +248,7 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
     promptsSection(report, paint),
     errorsSection(report, paint),
     byTypeSection(report, paint),
+    byTurnSection(report, paint),
     thresholdsSection(report, paint),
     report.assessment ? assessmentLines(report.assessment, paint) : [],
     report.summary.interrupted ? [paint.yellow("Interrupted: partial results")] : [],

@@ -110,6 +110,7 @@ export async function reportFromRawFile(path: string): Promise<Report> {
     closeSecondsBefore(Math.floor(endMsOf(record) / 1000));
     addTo(collector.overall, record);
     addTo(collector.typeSet(record.type), record);
+    if (record.turn !== undefined) addTo(collector.turnSet(record.turn), record);
     if (record.error_class === ErrorClass.cancelled) continue;
     if (record.ok) {
       timeline.completed++;
@@ -125,7 +126,7 @@ export async function reportFromRawFile(path: string): Promise<Report> {
   }
   closeSecondsBefore(Math.floor(lastEndMs / 1000) + 1);
   const now = wallClockIso();
-  return buildReport({
+  const report = buildReport({
     collector,
     config: { source: `raw records: ${path}`, itl: "each request's mean gap (raw records do not keep every gap)" },
     durationS: lastEndMs / 1000,
@@ -133,4 +134,7 @@ export async function reportFromRawFile(path: string): Promise<Report> {
     startedAtIso: "",
     finishedAtIso: now,
   });
+  // Raw records say which turn each request was, not how many turns its conversation was to have.
+  delete report.conversations;
+  return report;
 }

@@ -9,10 +9,16 @@ import type { Report, ThresholdResult, TypeBreakdown } from "./types.js";
 export type ComparisonOp = "<" | "<=" | ">" | ">=" | "==" | "!=";
 export type LatencyStat = (typeof LATENCY_STATS)[number];
 
-/** A resolved metric path; `type` narrows it to one request type (`by_type.<type>.`). */
+/** The report's breakdowns a metric path may narrow to: by request type, or by turn (--turns). */
+export type Breakdown = "by_type" | "by_turn";
+
+/**
+ * A resolved metric path; `type` narrows it to one request type (`by_type.<type>.`) or, with
+ * `breakdown: "by_turn"`, to one turn number of multi-turn runs (`by_turn.<turn>.`).
+ */
 export type MetricRef =
-  | { kind: "latency"; type: string | null; metric: string; stat: LatencyStat }
-  | { kind: "summary"; type: string | null; metric: SummaryMetricName }
+  | { kind: "latency"; type: string | null; metric: string; stat: LatencyStat; breakdown?: Breakdown }
+  | { kind: "summary"; type: string | null; metric: SummaryMetricName; breakdown?: Breakdown }
   | { kind: "errors"; errorClass: string | null };
 
 /** The unit a metric is naturally read in: the unit of `actual` and of a threshold's bound. */
@@ -56,7 +62,7 @@ function normaliseStat(stat: string): string {
 }
 
 function knownMetricsHint(latency: ReadonlySet<string>): string {
-  return [...latency, ...Object.keys(SUMMARY_METRICS), "errors", "errors.<class>", "by_type.<type>.<metric>"].join(", ");
+  return [...latency, ...Object.keys(SUMMARY_METRICS), "errors", "errors.<class>", "by_type.<type>.<metric>", "by_turn.<turn>.<metric>"].join(", ");
 }
 
 function parseErrorsPath(segments: string[]): MetricRef {
@@ -88,13 +94,17 @@ function parsePlainPath(segments: string[], type: string | null, latency: Readon
   throw new Error(`unknown metric "${name}" (known: ${knownMetricsHint(latency)})`);
 }
 
-/** `by_type.<type>.<metric>`; the type may itself contain dots, so the metric is read from the end. */
-function parseByTypePath(segments: string[], latency: ReadonlySet<string>): MetricRef {
+/**
+ * `by_type.<type>.<metric>` or `by_turn.<turn>.<metric>`; a type may itself contain dots, so the
+ * metric is read from the end.
+ */
+function parseBreakdownPath(breakdown: Breakdown, segments: string[], latency: ReadonlySet<string>): MetricRef {
   const last = segments[segments.length - 1] ?? "";
   const metricSegments = isSummaryMetric(last) || segments.length < 4 ? 1 : 2;
-  const type = segments.slice(1, segments.length - metricSegments).join(".");
-  if (type === "") throw new Error(`expected by_type.<type>.<metric>`);
-  return parsePlainPath(segments.slice(segments.length - metricSegments), type, latency);
+  const name = segments.slice(1, segments.length - metricSegments).join(".");
+  if (name === "") throw new Error(breakdown === "by_type" ? "expected by_type.<type>.<metric>" : "expected by_turn.<turn>.<metric>");
+  const ref = parsePlainPath(segments.slice(segments.length - metricSegments), name, latency);
+  return breakdown === "by_turn" && ref.kind !== "errors" ? { ...ref, breakdown } : ref;
 }
 
 function latencySet(options: ParseOptions): ReadonlySet<string> {
@@ -105,7 +115,7 @@ function resolvePath(path: string, latency: ReadonlySet<string>): MetricRef {
   // Dots inside k6's `p(99.9)` are not path separators.
   const segments = path.replace(/p\((\d+)\.(\d+)\)/g, "p($1$2)").split(".");
   if (segments[0] === "errors") return parseErrorsPath(segments);
-  if (segments[0] === "by_type") return parseByTypePath(segments, latency);
+  if (segments[0] === "by_type" || segments[0] === "by_turn") return parseBreakdownPath(segments[0], segments, latency);
   return parsePlainPath(segments, null, latency);
 }
 
@@ -121,7 +131,7 @@ export function parseMetric(path: string, options: ParseOptions = {}): MetricRef
 /** The canonical spelling of a metric path (aliases resolved). */
 export function formatMetric(ref: MetricRef): string {
   if (ref.kind === "errors") return ref.errorClass === null ? "errors" : `errors.${ref.errorClass}`;
-  const prefix = ref.type === null ? "" : `by_type.${ref.type}.`;
+  const prefix = ref.type === null ? "" : `${ref.breakdown ?? "by_type"}.${ref.type}.`;
   return ref.kind === "latency" ? `${prefix}${ref.metric}.${ref.stat}` : `${prefix}${ref.metric}`;
 }
 
@@ -197,8 +207,8 @@ export function readMetric(report: Report, ref: MetricRef): number | null {
     if (ref.errorClass !== null) return counts[ref.errorClass] ?? 0;
     return Object.values(counts).reduce<number>((sum, count) => sum + (count ?? 0), 0);
   }
-  // A request type that never ran has no entry at all.
-  const scope: TypeBreakdown | undefined = ref.type === null ? report : report.by_type[ref.type];
+  // A request type (or turn) that never ran has no entry at all.
+  const scope: TypeBreakdown | undefined = ref.type === null ? report : ref.breakdown === "by_turn" ? report.by_turn?.[ref.type] : report.by_type[ref.type];
   if (ref.kind === "latency") {
     const summary = scope?.latency[ref.metric];
     if (!summary) return null;
@@ -211,9 +221,10 @@ export function readMetric(report: Report, ref: MetricRef): number | null {
   return value !== undefined && Number.isFinite(value) ? value : null;
 }
 
-/** Every latency metric a report holds, overall or for one request type (protocol extras included). */
+/** Every latency metric a report holds, overall, for one request type or one turn (protocol extras included). */
 export function reportLatencyMetrics(report: Report): string[] {
-  const blocks = [report.latency, ...Object.values(report.by_type).map((breakdown) => breakdown.latency)];
+  const slices = [...Object.values(report.by_type), ...Object.values(report.by_turn ?? {})];
+  const blocks = [report.latency, ...slices.map((breakdown) => breakdown.latency)];
   return [...new Set(blocks.flatMap((block) => Object.keys(block)))];
 }
 

@@ -140,6 +140,10 @@ export interface Report {
   summary: RunSummary;
   latency: LatencyBlock;
   by_type: Record<string, TypeBreakdown>;
+  /** Multi-turn runs (--turns): the same figures per turn number ("1", "2"...), TTFT falling as prefix caches warm. */
+  by_turn?: Record<string, TypeBreakdown>;
+  /** Multi-turn runs: conversations begun, and those whose every turn succeeded. */
+  conversations?: ConversationsBlock;
   errors: Partial<Record<ErrorClassName, number>>;
   thresholds: ThresholdResult[];
   timeline: TimelinePoint[];
@@ -163,6 +167,13 @@ export interface Report {
   client?: ClientBlock;
   /** When the target is a tokenstorm emulator: its own timing error, so its lag is not read as the system's. */
   emulator?: EmulatorBlock;
+}
+
+export interface ConversationsBlock {
+  /** Conversations whose first turn was sent. */
+  started: number;
+  /** Conversations whose every turn succeeded (a failed turn, or the run's stop, leaves one incomplete). */
+  completed: number;
 }
 
 export interface EmulatorBlock {
@@ -192,6 +203,8 @@ export interface MergeData {
   counts: MergeCounts;
   /** Per request type: its counts and encoded HDR histograms. */
   by_type: Record<string, { counts: MergeCounts; histograms: Record<string, string> }>;
+  /** Multi-turn runs: the same per turn number (absent otherwise). */
+  by_turn?: Record<string, { counts: MergeCounts; histograms: Record<string, string> }>;
   /** Segment runs: one entry per timeline point, that second's encoded ttft / itl / e2e histograms. */
   timeline_histograms?: Array<Record<string, string>>;
   /** The whole run's load model as one process describes it (a segment's config.load_model is its share). */
@@ -240,6 +253,9 @@ export interface RequestRecord {
   reasoning_tokens: number | null;
   /** Tool calls the response made; null where the driver does not look for them. */
   tool_call_count: number | null;
+  /** Multi-turn runs: the request's turn (1-based) and its conversation's id (the --session-header value). */
+  turn?: number;
+  conversation?: string;
   /** Driver-measured latencies of this request (voice: ttfa, barge_in...), ms; absent for HTTP requests. */
   measures?: Partial<Record<MeasuredMetricName, number>>;
 }

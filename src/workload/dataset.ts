@@ -13,6 +13,12 @@ export interface ChatMessage {
   content: string;
 }
 
+/** One user turn of a conversation: what the user says, and the output tokens asked for in answer. */
+export interface UserTurn {
+  content: string;
+  maxTokens: number | null;
+}
+
 export interface DatasetEntry {
   /** The prompt text; for a conversation, its messages' contents one per line (completion-style protocols send this). */
   prompt: string;
@@ -22,6 +28,8 @@ export interface DatasetEntry {
   maxTokens: number | null;
   /** Request type for the report's by_type breakdown. */
   type: string;
+  /** ShareGPT: the conversation's later answered human turns (maybe none), which `run --turns` sends as its later turns. */
+  followUps?: UserTurn[];
 }
 
 /** Request type of entries that name none. */
@@ -238,16 +246,41 @@ function shareGptEntries(text: string, bad: LineProblems, skipped: { count: numb
     if (broken) continue;
     const asked = turns.findIndex((t) => t.role === "user" && t.content.trim() !== "");
     const reply = asked < 0 ? undefined : turns[asked + 1];
-    const replyWords = reply?.role === "assistant" ? reply.content.split(/\s+/).filter(Boolean).length : 0;
+    const replyWords = reply?.role === "assistant" ? wordCount(reply.content) : 0;
     if (asked < 0 || replyWords === 0) {
       skipped.count++;
       continue;
     }
     const system = turns.slice(0, asked).filter((t) => t.role === "system");
     const messages = [...system, turns[asked]!];
-    entries.push({ prompt: messages.map((m) => m.content).join("\n"), messages, maxTokens: replyWords, type: SHAREGPT_TYPE });
+    const entry: DatasetEntry = { prompt: messages.map((m) => m.content).join("\n"), messages, maxTokens: replyWords, type: SHAREGPT_TYPE };
+    // The conversation's own later turns, even none: `run --turns` plays no more than it holds.
+    entry.followUps = laterTurns(turns, asked + 2);
+    entries.push(entry);
   }
   return entries;
+}
+
+/** Words of a message, as the emulator counts tokens. */
+function wordCount(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/**
+ * The human turns from `from` on that the next turn answers, each with its reply's length in words as
+ * its output length; they stop at the first one left unanswered (the recorded conversation ends there).
+ */
+function laterTurns(turns: readonly ChatMessage[], from: number): UserTurn[] {
+  const later: UserTurn[] = [];
+  for (let i = from; i < turns.length; i++) {
+    const turn = turns[i]!;
+    if (turn.role !== "user" || turn.content.trim() === "") continue;
+    const reply = turns[i + 1];
+    const words = reply?.role === "assistant" ? wordCount(reply.content) : 0;
+    if (words === 0) break;
+    later.push({ content: turn.content, maxTokens: words });
+  }
+  return later;
 }
 
 const READERS: Record<string, (text: string, bad: LineProblems, skipped: { count: number }) => DatasetEntry[]> = {

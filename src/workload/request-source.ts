@@ -1,7 +1,7 @@
 // What each request asks: its prompt (a built-in set, the --dataset file, or a synthetic prompt of
 // --input-tokens), its max output tokens (--output-tokens' draw, the dataset entry's, else --length)
 // and its type for the by_type breakdown.
-import type { RequestSpec } from "../protocols/types.js";
+import type { RequestSpec, UserTurn } from "../protocols/types.js";
 import type { PromptDataset } from "./dataset.js";
 import { PromptStatsRecorder } from "./prompt-stats.js";
 import { pickPrompt } from "./prompts.js";
@@ -28,6 +28,10 @@ const MESSAGE_PROTOCOLS = new Set(["openai-chat", "ollama-chat", "anthropic-mess
 
 export interface RequestSource {
   next(client: number, cycle: number): RequestSpec;
+  /** A later turn's user message (--turns): drawn as request (client, cycle) is, without a shared prefix. */
+  followUp(client: number, cycle: number): UserTurn;
+  /** Count a request built from this source's draws (a conversation's later turn) in the prompt statistics. */
+  sent(spec: RequestSpec): void;
   /** Prompt length statistics; hand it to the runner as an output so it sees usage prompt tokens. */
   readonly stats: PromptStatsRecorder;
 }
@@ -53,12 +57,13 @@ export function requestSource(config: RequestSourceConfig, requestNumber?: (clie
   const stats = new PromptStatsRecorder(statsSource(config), tokenizer);
   const seed = config.seed ?? 0;
   const sendsMessages = MESSAGE_PROTOCOLS.has(config.protocol ?? "openai-chat");
-  const next = (client: number, cycle: number): RequestSpec => {
+  const draw = (client: number, cycle: number): RequestSpec => {
     let spec: RequestSpec;
     if (dataset) {
       // A trace's arrival i asks for its line i (the open model numbers arrivals as clients).
       const entry = requestNumber ? dataset.at(requestNumber(client, cycle)) : dataset.order === "arrival" ? dataset.at(client) : dataset.take();
       spec = { type: entry.type, prompt: entry.prompt, messages: entry.messages, maxTokens: entry.maxTokens ?? length };
+      if (entry.followUps) spec.followUps = entry.followUps;
     } else {
       spec = { ...pickPrompt(config.prompts, client, cycle), maxTokens: length };
     }
@@ -68,11 +73,22 @@ export function requestSource(config: RequestSourceConfig, requestNumber?: (clie
       if (drawn.maxTokens !== null) spec.maxTokens = drawn.maxTokens;
       if (synthetic.ignoreEos) spec.ignoreEos = true;
     }
-    if (prefixes) spec = withPrefix(spec, prefixes, groupOf(prefixes.prefix, client, cycle, seed));
-    stats.recordPrompt(spec.prompt, tokenizer !== null && sendsMessages && spec.messages ? spec.messages.map((m) => m.content) : undefined);
     return spec;
   };
-  return { next, stats };
+  const sent = (spec: RequestSpec): void => {
+    stats.recordPrompt(spec.prompt, tokenizer !== null && sendsMessages && spec.messages ? spec.messages.map((m) => m.content) : undefined);
+  };
+  const next = (client: number, cycle: number): RequestSpec => {
+    let spec = draw(client, cycle);
+    if (prefixes) spec = withPrefix(spec, prefixes, groupOf(prefixes.prefix, client, cycle, seed));
+    sent(spec);
+    return spec;
+  };
+  const followUp = (client: number, cycle: number): UserTurn => {
+    const spec = draw(client, cycle);
+    return { content: spec.prompt, maxTokens: spec.maxTokens };
+  };
+  return { next, followUp, sent, stats };
 }
 
 /**

@@ -57,6 +57,8 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
   // Only a run with a tokenizer keeps the text; decided once, off the per-token path.
   const keepText = trace.receivedText !== null;
   trace.tellsKinds();
+  // A conversation's turn keeps its answer to send back in the next turn.
+  const keepReply = trace.replyText !== null;
   const sse = new SseSplitter((data, at) => {
     if (stopped) return;
     const fast = template.match(data);
@@ -64,6 +66,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
       if (fast.length > 0) {
         trace.answer(at);
         if (keepText) trace.text(fast);
+        if (keepReply) trace.reply(fast);
       }
       return;
     }
@@ -76,6 +79,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
           if (event.delta?.type === "thinking_delta") trace.reasoning(at);
           else trace.answer(at);
           if (keepText) trace.text(piece);
+          if (keepReply && event.delta?.type === "text_delta") trace.reply(piece);
         }
         return;
       }

@@ -255,6 +255,8 @@ export class HttpStreamDriver implements ProtocolDriver {
 
   execute(spec: RequestSpec, trace: RequestTrace): Promise<void> {
     const body = JSON.stringify(this.protocol.body(spec, this.options));
+    // A request's own headers (a conversation's --session-header) go after the run's.
+    const headers = spec.headers ? { ...this.headers, ...spec.headers } : this.headers;
     return new Promise<void>((resolve) => {
       let connection: Client | null = null;
       let ended = false;
@@ -266,7 +268,7 @@ export class HttpStreamDriver implements ProtocolDriver {
         try {
           // A POST is not idempotent, and undici puts no second one on a connection already busy:
           // over HTTP/2 each goes on a stream of its own, so they may share it.
-          connection!.dispatch({ path: this.path, method: "POST", headers: this.headers, body, idempotent: this.multiplexed }, handler);
+          connection!.dispatch({ path: this.path, method: "POST", headers, body, idempotent: this.multiplexed }, handler);
         } catch (err) {
           handler.error(err as Error);
         }

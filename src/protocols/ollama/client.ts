@@ -28,7 +28,12 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
     if (done) return;
     const line = parseJsonPayload<OllamaLine>(text, "NDJSON line");
     if (line.error) throw new RequestFailure(ErrorClass.serverError, line.error);
-    if (hasContent(line)) trace.token(at);
+    if (hasContent(line)) {
+      trace.token(at);
+      // A conversation's turn keeps its answer (not the thinking) to send back in the next turn.
+      const answer = line.response ?? line.message?.content;
+      if (answer) trace.reply(answer);
+    }
     if (line.done) {
       done = true;
       trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens);

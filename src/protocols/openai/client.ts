@@ -54,6 +54,13 @@ function plainString(event: StreamEvent, key: Field | "reasoning_content"): stri
   return typeof value === "string" && value.length > 0 ? value : undefined;
 }
 
+/** The answer text of a chunk (content or completion text; no reasoning, no tool-call arguments). */
+function answerOf(event: StreamEvent, field: Field): string {
+  const choice = event.choices?.[0];
+  if (!choice) return "";
+  return (field === "text" ? choice.text : choice.delta?.content) ?? "";
+}
+
 /** The generated text of a chunk (answer and reasoning; tool-call deltas carry no text to count). */
 function textOf(event: StreamEvent): string {
   const choice = event.choices?.[0];
@@ -66,6 +73,8 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: Field
   trace.tellsKinds();
   // Only a run with a tokenizer keeps the text; the decision is made once, off the per-token path.
   const keepText = trace.receivedText !== null;
+  // A conversation's turn keeps its answer to send back in the next turn.
+  const keepReply = trace.replyText !== null;
   // Fast paths for the two shapes a stream repeats: answer chunks, and (chat) reasoning chunks.
   const answer = new PayloadTemplate(`"${field}":"`);
   const reasoning = field === "content" ? new PayloadTemplate(`"reasoning_content":"`) : null;
@@ -76,6 +85,7 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: Field
       if (fast.length > 0) {
         trace.answer(at);
         if (keepText) trace.text(fast);
+        if (keepReply) trace.reply(fast);
       }
       return;
     }
@@ -104,6 +114,7 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: Field
     }
     recordToken(trace, event, field, at);
     if (keepText) trace.text(textOf(event));
+    if (keepReply) trace.reply(answerOf(event, field));
     const usage = event.usage;
     if (usage) {
       trace.usage(usage.prompt_tokens ?? null, usage.completion_tokens ?? null, options.exactTokens);

@@ -36,6 +36,7 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
         if (REASONING_DELTA_EVENTS.has(type)) trace.reasoning(at);
         else trace.answer(at);
         trace.text(event.delta);
+        if (type === RESPONSE_EVENTS.outputTextDelta) trace.reply(event.delta);
       }
       return;
     }
