@@ -5,57 +5,14 @@
 // counts add up, and the segments of a run merge into the same by_turn.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { mergeReports } from "../src/distributed/merge.js";
 import { metricValue } from "../src/report/thresholds.js";
 import type { Report, RequestRecord } from "../src/report/types.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
-
-interface Exchange {
-  headers: IncomingHttpHeaders;
-  body: Record<string, unknown>;
-  /** The response bytes as the emulator streamed them. */
-  response: string;
-}
-
-/** A proxy in front of the emulator that forwards everything and records each exchange. */
-function recordingProxyForSuite(upstream: () => string): { url: () => string; exchanges: Exchange[] } {
-  const exchanges: Exchange[] = [];
-  let server: Server | undefined;
-  before(async () => {
-    server = createServer((req, res) => {
-      const body: Buffer[] = [];
-      req.on("data", (chunk: Buffer) => body.push(chunk));
-      req.on("end", () => {
-        const sent = Buffer.concat(body);
-        const target = new URL(req.url!, upstream());
-        const forwarded = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-          res.writeHead(answer.statusCode!, answer.headers);
-          const streamed: Buffer[] = [];
-          answer.on("data", (chunk: Buffer) => {
-            streamed.push(chunk);
-            res.write(chunk);
-          });
-          answer.on("end", () => {
-            exchanges.push({ headers: req.headers, body: JSON.parse(sent.toString("utf8")) as Record<string, unknown>, response: Buffer.concat(streamed).toString("utf8") });
-            res.end();
-          });
-        });
-        forwarded.end(sent);
-      });
-    });
-    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  });
-  after(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
-  return { url: () => `http://127.0.0.1:${(server!.address() as AddressInfo).port}`, exchanges };
-}
+import { type Exchange, recordingProxyForSuite } from "./helpers/recording-proxy.js";
 
 /** The JSON payloads of an SSE stream's data lines. */
 function sseData(text: string): Array<Record<string, any>> {

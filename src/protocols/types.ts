@@ -2,9 +2,9 @@
 import type { RunConfig } from "../config/run-types.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { ClientTls } from "./tls.js";
-import type { ChatMessage, UserTurn } from "../workload/dataset.js";
+import type { ChatMessage, ToolDefinition, UserTurn } from "../workload/dataset.js";
 
-export type { ChatMessage, UserTurn };
+export type { ChatMessage, ToolDefinition, UserTurn };
 
 /** One request the workload asks for. */
 export interface RequestSpec {
@@ -17,6 +17,8 @@ export interface RequestSpec {
   maxTokens: number | null;
   /** --ignore-eos: ask for exactly maxTokens (OpenAI-style bodies: min_tokens and ignore_eos, as vLLM and TGI honour). */
   ignoreEos?: boolean;
+  /** Function tools the request offers (a dataset line's `tools`), in OpenAI's chat shape; chat-style drivers send them. */
+  tools?: readonly ToolDefinition[];
   /** Headers of this request alone, after the run's (a conversation's --session-header); HTTP streaming drivers send them. */
   headers?: Record<string, string>;
   /**

@@ -110,6 +110,8 @@ export class Conversation {
     this.prompt += PROMPT_TURN_SEPARATOR + user.content;
     const spec: RequestSpec = { type: this.first.type, prompt: this.prompt, messages: [...this.messages], maxTokens: user.maxTokens };
     if (this.first.ignoreEos) spec.ignoreEos = true;
+    // Every turn offers the tools the conversation began with.
+    if (this.first.tools) spec.tools = this.first.tools;
     if (this.headers) spec.headers = this.headers;
     return spec;
   }

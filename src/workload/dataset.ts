@@ -30,6 +30,17 @@ export interface DatasetEntry {
   type: string;
   /** ShareGPT: the conversation's later answered human turns (maybe none), which `run --turns` sends as its later turns. */
   followUps?: UserTurn[];
+  /** JSONL `tools`: the function tools the request offers, in OpenAI's chat shape. */
+  tools?: ToolDefinition[];
+}
+
+/**
+ * A function tool as OpenAI's chat API takes it: `{"type": "function", "function": {"name",
+ * "description", "parameters"}}`. Drivers of other APIs send it in their own shape.
+ */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description?: string; parameters?: Record<string, unknown> };
 }
 
 /** Request type of entries that name none. */
@@ -107,6 +118,35 @@ function typeOf(value: unknown, line: number, bad: LineProblems): string | undef
   return undefined;
 }
 
+/** `tools`: a non-empty list of function tools in OpenAI's chat shape; each names its function. */
+function toolsOf(value: unknown, line: number, bad: LineProblems): ToolDefinition[] | null | undefined {
+  if (value === undefined || value === null) return null;
+  const shape = `[{"type": "function", "function": {"name", "parameters"}}]`;
+  if (!Array.isArray(value) || value.length === 0) {
+    bad.add(line, `"tools" must be a non-empty array of ${shape}`);
+    return undefined;
+  }
+  for (const [index, tool] of value.entries()) {
+    const { type, function: fn } = (tool ?? {}) as Record<string, unknown>;
+    const { name, description, parameters } = (typeof fn === "object" && fn !== null ? fn : {}) as Record<string, unknown>;
+    const problem =
+      type !== "function"
+        ? `"type" must be "function"`
+        : typeof name !== "string" || name === ""
+          ? `"function.name" must be a non-empty string`
+          : description !== undefined && typeof description !== "string"
+            ? `"function.description" must be a string`
+            : parameters !== undefined && (typeof parameters !== "object" || parameters === null || Array.isArray(parameters))
+              ? `"function.parameters" must be a JSON schema object`
+              : null;
+    if (problem) {
+      bad.add(line, `tools[${index}]: ${problem}`);
+      return undefined;
+    }
+  }
+  return value as ToolDefinition[];
+}
+
 function messagesOf(value: unknown, line: number, bad: LineProblems): ChatMessage[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
     bad.add(line, `"messages" must be a non-empty array of {"role", "content"}`);
@@ -159,8 +199,9 @@ function jsonlEntries(text: string, bad: LineProblems): DatasetEntry[] {
     }
     const maxTokens = maxTokensOf(object.max_tokens, line, bad);
     const type = typeOf(object.type, line, bad);
-    if (prompt !== undefined && messages !== undefined && maxTokens !== undefined && type !== undefined) {
-      entries.push({ prompt, messages, maxTokens, type });
+    const tools = toolsOf(object.tools, line, bad);
+    if (prompt !== undefined && messages !== undefined && maxTokens !== undefined && type !== undefined && tools !== undefined) {
+      entries.push(tools === null ? { prompt, messages, maxTokens, type } : { prompt, messages, maxTokens, type, tools });
     }
   }
   return entries;

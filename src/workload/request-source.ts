@@ -64,6 +64,7 @@ export function requestSource(config: RequestSourceConfig, requestNumber?: (clie
       const entry = requestNumber ? dataset.at(requestNumber(client, cycle)) : dataset.order === "arrival" ? dataset.at(client) : dataset.take();
       spec = { type: entry.type, prompt: entry.prompt, messages: entry.messages, maxTokens: entry.maxTokens ?? length };
       if (entry.followUps) spec.followUps = entry.followUps;
+      if (entry.tools) spec.tools = entry.tools;
     } else {
       spec = { ...pickPrompt(config.prompts, client, cycle), maxTokens: length };
     }

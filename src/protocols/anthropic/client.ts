@@ -122,6 +122,14 @@ function requestBody(spec: RequestSpec, options: DriverOptions): MessagesRequest
     messages: conversation.filter((message) => message.role !== "system") as MessageParam[],
   };
   if (system.length > 0) body.system = system.join("\n");
+  // Anthropic's tools carry their JSON schema as input_schema.
+  if (spec.tools) {
+    body.tools = spec.tools.map(({ function: fn }) => ({
+      name: fn.name,
+      ...(fn.description !== undefined ? { description: fn.description } : {}),
+      input_schema: fn.parameters ?? { type: "object", properties: {} },
+    }));
+  }
   return body;
 }
 

@@ -18,6 +18,7 @@ export interface MessagesRequest {
   messages: MessageParam[];
   system?: string | Array<{ type: "text"; text: string }>;
   stream?: boolean;
+  tools?: Array<{ name: string; description?: string; input_schema: Record<string, unknown> }>;
 }
 
 export interface Usage {

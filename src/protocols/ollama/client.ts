@@ -58,7 +58,12 @@ export const generateProtocol: HttpStreamProtocol = {
 export const chatProtocol: HttpStreamProtocol = {
   path: "/api/chat",
   accept: "application/x-ndjson",
-  body: (spec, options) => ({ ...commonBody(spec, options), messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }),
+  // Ollama's /api/chat takes tools in OpenAI's chat shape.
+  body: (spec, options) => ({
+    ...commonBody(spec, options),
+    messages: spec.messages ?? [{ role: "user", content: spec.prompt }],
+    ...(spec.tools ? { tools: spec.tools } : {}),
+  }),
   decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
 };
 

@@ -139,7 +139,11 @@ function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, u
 export const chatProtocol: HttpStreamProtocol = {
   path: "/v1/chat/completions",
   accept: "text/event-stream",
-  body: (spec, options) => ({ ...commonBody(spec, options), messages: spec.messages ?? [{ role: "user", content: spec.prompt }] }),
+  body: (spec, options) => ({
+    ...commonBody(spec, options),
+    messages: spec.messages ?? [{ role: "user", content: spec.prompt }],
+    ...(spec.tools ? { tools: spec.tools } : {}),
+  }),
   decoder: (trace, _spec, options) => openAiDecoder(trace, options, "content"),
 };
 

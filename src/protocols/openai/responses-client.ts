@@ -71,6 +71,8 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
 function requestBody(spec: RequestSpec, options: DriverOptions): ResponsesRequest {
   const body: ResponsesRequest = { model: options.model, input: spec.messages ?? spec.prompt, stream: true };
   if (spec.maxTokens !== null) body.max_output_tokens = spec.maxTokens;
+  // The Responses API's function tools are flat: {type, name, description, parameters}.
+  if (spec.tools) body.tools = spec.tools.map(({ function: fn }) => ({ type: "function", ...fn }));
   return body;
 }
 

@@ -26,6 +26,7 @@ export interface ResponsesRequest {
   instructions?: string;
   max_output_tokens?: number;
   stream?: boolean;
+  tools?: Array<{ type: "function"; name: string; description?: string; parameters?: Record<string, unknown> }>;
 }
 
 export interface OutputText {
