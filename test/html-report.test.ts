@@ -81,6 +81,28 @@ describe("HTML report", () => {
     await page.close();
   });
 
+  it("a multi-turn run's page has a by-turn table beside the by-type one", async () => {
+    const result = await runCli([
+      "run", "--target", emulator().url, "--turns", "3", "--clients", "4", "--cycles", "6", "--length", "5", "--seed", "2",
+      "--allow-failures", "--out", join(dir, "turns.json"), "--html", join(dir, "turns.html"), "--no-save", "--quiet",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const turns = readReportFile(join(dir, "turns.json"));
+    assert.ok(turns.by_turn && Object.keys(turns.by_turn).length >= 2, "several turns ran");
+    const { page, errors } = await watchedPage(browser, null);
+    await page.goto(`file://${join(dir, "turns.html")}`);
+    await page.locator("#tables h3", { hasText: "By turn" }).waitFor();
+    const rows = await page.locator("#tables table").nth(2).locator("tbody tr").allInnerTexts();
+    assert.deepEqual(
+      rows.map((row) => row.split("\t")[0]),
+      Object.keys(turns.by_turn),
+      "one row per turn, in order",
+    );
+    for (const [i, turn] of Object.keys(turns.by_turn).entries()) assert.ok(rows[i]!.includes(String(turns.by_turn[turn]!.summary.requests)), rows[i]);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
   it("report --html renders a saved report; compare --html overlays two", async () => {
     // In-process (the CLI's exit codes and messages are covered below and in cli-commands.test.ts).
     const reportHtml = join(dir, "from-json.html");

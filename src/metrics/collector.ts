@@ -40,7 +40,7 @@ export type RunMetricsView = Readonly<
     Collector,
     | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "started"
     | "tokensReceived" | "cycles" | "connectionsOpened" | "connectionsFailed" | "summaryOf" | "byTypeBlock" | "encodedHistograms"
-    | "byTurn" | "conversationsStarted" | "conversationsCompleted"
+    | "byTurn" | "byTurnBlock" | "conversationsStarted" | "conversationsCompleted"
   >
 > & { readonly errors: ReadonlyMap<ErrorClassName, number> };
 

@@ -86,8 +86,9 @@ function latencyTable(run: PageRun): HTMLElement {
   return table(["metric", ...LATENCY_COLUMNS.map((c) => (c === "p999" ? "p99.9" : c))], rows);
 }
 
-function byTypeTable(run: PageRun): HTMLElement {
-  const rows = Object.entries(run.by_type).map(([type, b]) => [
+/** One row per request type, or per turn of a conversation: the same figures. */
+function breakdownTable(breakdown: PageRun["by_type"], label: string): HTMLElement {
+  const rows = Object.entries(breakdown).map(([type, b]) => [
     type,
     formatNumber(b.summary.requests),
     formatPercent(b.summary.success_rate),
@@ -98,7 +99,7 @@ function byTypeTable(run: PageRun): HTMLElement {
     formatMs(b.latency["itl"]?.p50),
     formatMs(b.latency["e2e"]?.p95),
   ]);
-  return table(["request type", "requests", "success", "req/s", "tokens/s", "ttft p50", "ttft p95", "itl p50", "e2e p95"], rows);
+  return table([label, "requests", "success", "req/s", "tokens/s", "ttft p50", "ttft p95", "itl p50", "e2e p95"], rows);
 }
 
 function errorsTable(run: PageRun): HTMLElement {
@@ -116,7 +117,10 @@ function tablesFor(runs: PageRun[]): HTMLElement[] {
       el("h3", {}, "Latency"),
       latencyTable(run),
       el("h3", {}, "By request type"),
-      byTypeTable(run),
+      breakdownTable(run.by_type, "request type"),
+      // Conversations: TTFT per turn shows the prefix cache warming as the conversation grows.
+      run.by_turn && Object.keys(run.by_turn).length > 1 ? el("h3", {}, "By turn") : null,
+      run.by_turn && Object.keys(run.by_turn).length > 1 ? breakdownTable(run.by_turn, "turn") : null,
       el("h3", {}, "Errors by class"),
       errorsTable(run),
     ),

@@ -25,6 +25,8 @@ export interface PageRun {
   summary: RunSummary;
   latency: LatencyBlock;
   by_type: Record<string, TypeBreakdown>;
+  /** Multi-turn runs (--turns): the same figures per turn number; absent otherwise. */
+  by_turn?: Record<string, TypeBreakdown>;
   errors: Record<string, number>;
   thresholds: ThresholdResult[];
   timeline: TimelinePoint[];
@@ -95,6 +97,7 @@ export function pageRunFromReport(report: Report, label: string): PageRun {
     summary: report.summary,
     latency: report.latency,
     by_type: report.by_type,
+    ...(report.by_turn ? { by_turn: report.by_turn } : {}),
     errors: report.errors as Record<string, number>,
     thresholds: report.thresholds,
     timeline: report.timeline,
@@ -115,6 +118,7 @@ export interface LiveRunInputs {
 /** The run in progress, straight from the collector's histograms and counters. */
 export function pageRunFromCollector(inputs: LiveRunInputs): PageRun {
   const { collector } = inputs;
+  const byTurn = collector.byTurnBlock(inputs.elapsedS, false);
   return {
     label: inputs.label,
     started_at: inputs.startedAtIso,
@@ -122,6 +126,7 @@ export function pageRunFromCollector(inputs: LiveRunInputs): PageRun {
     summary: collector.summaryOf(collector.overall, inputs.elapsedS, false),
     latency: Collector.latencyBlock(collector.overall),
     by_type: collector.byTypeBlock(inputs.elapsedS, false),
+    ...(byTurn ? { by_turn: byTurn } : {}),
     errors: Object.fromEntries(collector.errors),
     thresholds: [],
     timeline: collector.timeline.points.slice(inputs.timelineFrom),
