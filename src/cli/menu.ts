@@ -154,7 +154,14 @@ async function watchProxy(metricsPort: string, output: NodeJS.WritableStream): P
       const text = await runningProxyMetrics(metricsPort);
       output.write(`${new Date().toISOString().slice(11, 19)} ${text === null ? "the proxy stopped answering" : monitorLine(text)}\n`);
       if (text === null) return ExitCode.runFailed;
-      await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      // The wait itself keeps the process alive (nothing else may); Ctrl-C ends it at once.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        stopped.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
     }
     return ExitCode.ok;
   } finally {

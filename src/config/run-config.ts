@@ -10,7 +10,7 @@ import type { GoodputSlos } from "../metrics/collector.js";
 import { LATENCY_METRIC_NAMES, type LatencyMetricName } from "../metrics/registry.js";
 import { resolvePattern } from "../workload/patterns.js";
 import { PROMPT_SET_NAMES } from "../workload/prompts.js";
-import { resolveConversations } from "../workload/conversation.js";
+import { resolveConversations } from "../workload/conversation-settings.js";
 import { resolveSharedPrefix } from "../workload/shared-prefix.js";
 import { resolveTrace } from "../workload/trace.js";
 import { resolveTokenWorkload } from "../workload/token-settings.js";

@@ -9,7 +9,7 @@ import type { ObservabilityFlags, ObservabilityOptions } from "../report/observa
 import type { VoiceRunConfig, VoiceRunFlags } from "../voice/run-options.js";
 import type { TlsFiles } from "../protocols/tls.js";
 import type { PromptDataset } from "../workload/dataset.js";
-import type { ConversationFlags, ConversationSettings } from "../workload/conversation.js";
+import type { ConversationFlags, ConversationSettings } from "../workload/conversation-settings.js";
 import type { SharedPrefix } from "../workload/shared-prefix.js";
 import type { SyntheticLengths } from "../workload/synthetic.js";
 import type { TokenFlags } from "../workload/token-settings.js";

@@ -7,7 +7,8 @@ import type { TimelinePoint } from "../report/types.js";
 import type { Output } from "../report/output.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { ProtocolDriver, RequestSpec, UserTurn } from "../protocols/types.js";
-import { Conversation, conversationId, type ConversationSettings } from "../workload/conversation.js";
+import { Conversation } from "../workload/conversation.js";
+import { conversationId, type ConversationSettings } from "../workload/conversation-settings.js";
 import type { LoadModel, WorkloadContext } from "../workload/types.js";
 
 /** --turns: each request the model issues is a conversation of turns (src/workload/conversation.ts). */
