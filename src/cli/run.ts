@@ -12,7 +12,7 @@ import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
 import { addDistributedOptions } from "../distributed/options.js";
 import { distributedController } from "../distributed/controller.js";
 import { runLoadTest } from "../engine/load-test.js";
-import { findProtocol } from "../protocols/registry.js";
+import { checkProtocolName } from "../protocols/names.js";
 import { ConsoleSummaryOutput } from "../report/console.js";
 import { CsvRequestsOutput } from "../report/csv.js";
 import { writeHtmlReport } from "../report/html.js";
@@ -184,7 +184,7 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   if (given.createTestAudio) return createRunTestAudio(given.audioDir);
   const config = resolveRunConfig(flags);
   parseThresholds(config.thresholds); // bad expressions are usage errors before anything starts
-  findProtocol(config.protocol);
+  checkProtocolName(config.protocol);
   checkOutputPaths(config);
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
   const reportFiles = reportFilesFor(config, fallbackFor(config, savedFolder));

@@ -8,7 +8,7 @@ import { redactedConfig } from "../config/run-config.js";
 import { ExitCode, RunError } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
 import { warmUpDriver } from "../protocols/http/warm-up.js";
-import { findProtocol } from "../protocols/registry.js";
+import { loadProtocol } from "../protocols/names.js";
 import { loadClientTls } from "../protocols/tls.js";
 import { buildReport } from "../report/build.js";
 import type { Output } from "../report/output.js";
@@ -83,7 +83,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const outputs = options.outputs ?? [];
   const log = options.log ?? (() => undefined);
   const thresholds = parseThresholds(config.thresholds);
-  const protocol = findProtocol(config.protocol);
+  const protocol = await loadProtocol(config.protocol);
   const startedAtIso = wallClockIso();
 
   // Signals are ours from the start: one during start-up (embedded target, warm-up) stops the run

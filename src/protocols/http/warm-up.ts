@@ -2,7 +2,6 @@
 // loopback port: undici compiles its HTTP parser (WebAssembly) on the first connection and V8
 // compiles the driver's hot paths on first use — together tens of milliseconds that would otherwise
 // land in the first wave's connect time and TTFT. No traffic reaches the target.
-import { startEmulator } from "../../emulator/index.js";
 import { exerciseDriver } from "../exercise.js";
 import type { ProtocolDefinition } from "../types.js";
 
@@ -11,6 +10,8 @@ const CONCURRENCY = 25;
 const warmed = new Map<string, Promise<void>>();
 
 async function warmUpOnce(protocol: ProtocolDefinition): Promise<void> {
+  // Loaded here, not on import: a run that skips the warm-up keeps the emulator out of this thread.
+  const { startEmulator } = await import("../../emulator/index.js");
   const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, ndjsonCompletions: protocol.name === "ndjson" });
   try {
     await exerciseDriver(protocol, scratch.url, {
