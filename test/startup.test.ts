@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { Command } from "commander";
 import { COMMANDS } from "../src/cli/commands.js";
+import { loadProtocol, PROTOCOL_NAMES } from "../src/protocols/names.js";
+import { PROTOCOLS } from "../src/protocols/registry.js";
 import { CLI, tempDir } from "./helpers/cli.js";
 
 const COUNTER = fileURLToPath(new URL("./helpers/load-counter.js", import.meta.url));
@@ -56,6 +58,23 @@ describe("start-up weight", () => {
     assert.ok(files.some((file) => file.endsWith(join("src", "cli", "scenarios.js"))));
     assert.ok(!files.some((file) => file.endsWith(join("src", "cli", "emulate.js"))));
     assert.ok(!files.some((file) => file.includes("node_modules/@redis/")));
+  });
+
+  it("a one-request run loads its own protocol driver only, and no config-file reader", async () => {
+    const { code, files } = await loadedFiles(["run", "--requests", "1", "--no-save", "--quiet"]);
+    assert.equal(code, 0);
+    assert.ok(files.some((file) => file.endsWith(join("src", "protocols", "openai", "client.js"))), files.join("\n"));
+    for (const other of ["anthropic", "ollama", "ndjson", "realtime", "session", "grpc-voice"]) {
+      assert.ok(!files.some((file) => file.includes(join("src", "protocols", other, "client.js"))), `the run loaded the ${other} driver`);
+    }
+    for (const heavy of ["node_modules/redis", "node_modules/@grpc/", "node_modules/yaml/", "node_modules/zod/"]) {
+      assert.ok(!files.some((file) => file.includes(heavy)), `the run loaded ${heavy}`);
+    }
+  });
+
+  it("the protocols loaded on demand are the registry's, by the same names in the same order", async () => {
+    assert.deepEqual(PROTOCOL_NAMES, PROTOCOLS.map((protocol) => protocol.name));
+    for (const protocol of PROTOCOLS) assert.equal(await loadProtocol(protocol.name), protocol, protocol.name);
   });
 
   it("each command's top-level summary is the description its module gives it", async () => {

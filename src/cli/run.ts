@@ -112,7 +112,7 @@ export function registerRunCommand(program: Command): void {
     .option("--create-test-audio", "write test WAV files (16 kHz) into --audio-dir and stop")
     .option("--config <file>", "YAML file of run settings (keys: the long flag names) and named scenarios")
     .action(async (_flags: RawRunFlags, command: Command) => {
-      process.exitCode = await runCommand(runFlagsFromCommand(command));
+      process.exitCode = await runCommand(await runFlagsFromCommand(command));
     });
 }
 

@@ -1,7 +1,19 @@
 // HDR-histogram recorder for latency metrics. Values are recorded in microseconds (integers) so that
 // sub-millisecond differences survive, and summarised in milliseconds. Memory is fixed regardless of
 // sample count; histograms can be encoded and merged (distributed runs merge, never average).
-import * as hdr from "hdr-histogram-js";
+import { createRequire } from "node:module";
+import type * as hdr from "hdr-histogram-js";
+import Int32HistogramModule from "hdr-histogram-js/dist/Int32Histogram.js";
+
+// The package's index also loads its WebAssembly build, log reader and writer, and the compression
+// the encoded form needs (pako): only the 32-bit JS histogram is loaded up front, the rest on the
+// first encode or decode (a distributed run's segments, merged reports).
+const Int32Histogram = Int32HistogramModule.default;
+let encoding: typeof hdr | undefined;
+function hdrEncoding(): typeof hdr {
+  encoding ??= createRequire(import.meta.url)("hdr-histogram-js") as typeof hdr;
+  return encoding;
+}
 
 /** Summary statistics of one latency metric, all in milliseconds (report contract). */
 export interface LatencySummary {
@@ -31,14 +43,9 @@ export class LatencyHistogram {
   private readonly histogram: hdr.JsHistogram;
 
   constructor() {
-    // bitBucketSize 32 without WebAssembly always builds the JS implementation (JsHistogram).
-    this.histogram = hdr.build({
-      bitBucketSize: 32,
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: HIGHEST_TRACKABLE_US,
-      numberOfSignificantValueDigits: 3,
-      autoResize: false,
-    }) as hdr.JsHistogram;
+    // What hdr.build makes of bitBucketSize 32 without WebAssembly, autoResize off (its own default
+    // for a constructed histogram).
+    this.histogram = new Int32Histogram(1, HIGHEST_TRACKABLE_US, 3);
   }
 
   /** Record one sample given in milliseconds. Negative values (clock misuse) are clamped to 0. */
@@ -122,12 +129,12 @@ export class LatencyHistogram {
 
   /** Compressed base64 form, for mergeable report files. */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.histogram);
+    return hdrEncoding().encodeIntoCompressedBase64(this.histogram);
   }
 
   static decode(encoded: string): LatencyHistogram {
     const result = new LatencyHistogram();
-    result.histogram.add(hdr.decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram);
+    result.histogram.add(hdrEncoding().decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram);
     return result;
   }
 }
