@@ -60,14 +60,16 @@ describe("start-up weight", () => {
     assert.ok(!files.some((file) => file.includes("node_modules/@redis/")));
   });
 
-  it("a one-request run loads its own protocol driver only, and no config-file reader", async () => {
+  it("a one-request run loads its own protocol driver only, no config-file reader, and no emulator on its own thread", async () => {
     const { code, files } = await loadedFiles(["run", "--requests", "1", "--no-save", "--quiet"]);
     assert.equal(code, 0);
     assert.ok(files.some((file) => file.endsWith(join("src", "protocols", "openai", "client.js"))), files.join("\n"));
     for (const other of ["anthropic", "ollama", "ndjson", "realtime", "session", "grpc-voice"]) {
       assert.ok(!files.some((file) => file.includes(join("src", "protocols", other, "client.js"))), `the run loaded the ${other} driver`);
     }
-    for (const heavy of ["node_modules/redis", "node_modules/@grpc/", "node_modules/yaml/", "node_modules/zod/"]) {
+    // The driver warms up on the emulator thread's scratch emulator: this thread loads no emulator.
+    assert.ok(!files.some((file) => file.endsWith(join("src", "emulator", "server.js"))), "the run loaded the emulator on its own thread");
+    for (const heavy of ["node_modules/redis", "node_modules/@grpc/", "node_modules/ws/", "node_modules/yaml/", "node_modules/zod/"]) {
       assert.ok(!files.some((file) => file.includes(heavy)), `the run loaded ${heavy}`);
     }
   });

@@ -17,7 +17,7 @@ import { EmulatorMetrics, renderEmulatorMetrics } from "./metrics.js";
 import { type EmulatorView, statsOf, takeSnapshot, type EmulatorSnapshot } from "./snapshot.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
-import { warmUpEmulatorCode } from "./warm-up.js";
+import { FULL_ROUNDS, LIGHT_ROUNDS, warmUpEmulatorCode } from "./warm-up.js";
 import { fileLimitAdvice, openFileLimits } from "./file-limit.js";
 import { startGrpcGateway } from "../protocols/grpc-voice/server.js";
 import { attachRealtime } from "../protocols/realtime/emulator.js";
@@ -104,7 +104,7 @@ function emulatorTokenizer(nameOrPath: string): Tokenizer {
 
 export async function startEmulator(options: EmulatorOptions = {}, fleet?: FleetHooks): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
-  if (resolved.warmUp) await warmUpEmulatorCode((warmUpOptions) => startEmulator(warmUpOptions));
+  if (resolved.warmUp) await warmUpEmulatorCode((warmUpOptions) => startEmulator(warmUpOptions), { rounds: resolved.warmUp === "light" ? LIGHT_ROUNDS : FULL_ROUNDS });
   const wheel = new TimingWheel(reportInternalError);
   const admission = fleet?.admission ?? new Admission(resolved.maxRunning, resolved.maxWaiting, resolved.kvCacheTokens);
   const counters = new EmulatorCounters();
