@@ -72,6 +72,11 @@ export interface EmulatorOptions {
   warmUp?: boolean | "light";
   /** The voice agent on /v1/realtime (src/voice/options.ts); errorRate / disconnectRate / seed apply to it too. */
   voice?: VoiceEmulatorSettings;
+  /**
+   * Default false: the WebSocket server of /v1/realtime loads with the emulator. True: on the first
+   * upgrade, for an emulator whose clients speak HTTP only (the embedded emulator of an HTTP run).
+   */
+  realtimeOnDemand?: boolean;
   /** Also serve the voice agent as a gRPC gateway on this port, 0 for a free one (src/protocols/grpc-voice/). */
   grpcPort?: number;
   /** Default 0: fraction of gRPC Converse calls refused with UNAVAILABLE. */

@@ -160,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
     : null;
   if (session) routes = new Map([...routes, ...session.routes]);
   // Both voice transports report to the registry /metrics serves, each under its own transport label.
-  const realtime = attachRealtime(server, wheel, resolved.voice, env.metrics.voice("realtime"), session ? [session.upgradePath] : []);
+  const realtime = await attachRealtime(server, wheel, resolved.voice, env.metrics.voice("realtime"), session ? [session.upgradePath] : [], options.realtimeOnDemand ?? false);
   const gateway = options.grpcPort === undefined ? null : await startGrpcGateway({ host: resolved.host, port: options.grpcPort, voice: resolved.voice, unavailableRate: options.grpcUnavailableRate ?? 0, wheel, metrics: env.metrics.voice("grpc-voice"), ...(options.tls ? { tls: options.tls } : {}) });
   // Outside a fleet the port is this process's own, also in a cluster worker (a warm-up's scratch server).
   await listen(server, resolved.host, resolved.port, fleet === undefined);

@@ -64,7 +64,7 @@ let warmedUp: Promise<void> | null = null;
 /** Warm this thread once; concurrent and later callers share the first warm-up (and its plan). */
 export function warmUpEmulatorCode(start: (options: EmulatorOptions) => Promise<{ url: string; close(): Promise<void> }>, plan: WarmUpPlan = { rounds: FULL_ROUNDS }): Promise<void> {
   warmedUp ??= (async () => {
-    const scratch = await start({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false });
+    const scratch = await start({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, realtimeOnDemand: true });
     try {
       await Promise.all([exercise(scratch.url, plan.rounds), plan.alongside?.(scratch.url)]);
     } finally {

@@ -17,6 +17,8 @@ async function startHttpEmulator(config: RunConfig, protocolName: string, warmUp
     length: config.length ?? undefined,
     ndjsonCompletions: protocolName === "ndjson",
     warmUp: lightWarmUp(config) ? "light" : true,
+    // Its clients are this run's HTTP driver: the realtime endpoint's WebSocket server loads only if asked for.
+    realtimeOnDemand: true,
     ...(config.seed !== null ? { seed: config.seed } : {}),
     // It counts prompt tokens as the run does: prompts built to N tokens read N tokens on both sides.
     ...(config.tokenizer !== null ? { tokenizer: config.tokenizer } : {}),

@@ -30,7 +30,7 @@ async function warmUpOnce(protocol: ProtocolDefinition, options: DriverWarmUpOpt
   if (options.url !== undefined) return exercise(options.url);
   // Loaded here, not on import: a run warming up on the embedded emulator's thread keeps the emulator out of this one.
   const { startEmulator } = await import("../../emulator/index.js");
-  const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, ndjsonCompletions: protocol.name === "ndjson" });
+  const scratch = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, realtimeOnDemand: true, ndjsonCompletions: protocol.name === "ndjson" });
   try {
     await exercise(scratch.url);
   } finally {

@@ -1,0 +1,11 @@
+import { request } from "node:http";
+const t0 = process.cpuUsage();
+const { startEmulator } = await import("./dist/src/emulator/server.js");
+const t1 = process.cpuUsage(t0);
+const emu = await startEmulator({ host: "127.0.0.1", port: 0, ttftMs: 10, itlMs: 10, warmUp: "light" });
+const t2 = process.cpuUsage(t0);
+await new Promise((resolve) => { const req = request(emu.url + "/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" } }, (res) => { res.on("data", () => {}); res.on("end", resolve); }); req.end(JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true, max_tokens: 100 })); });
+const t3 = process.cpuUsage(t0);
+await emu.close();
+const f = (u) => ((u.user + u.system) / 1000).toFixed(0);
+console.log("import", f(t1), "start+warm", f(t2), "after request", f(t3), "rss", (process.memoryUsage().rss / 1048576).toFixed(0), "maxrss", (process.resourceUsage().maxRSS / 1024).toFixed(0));
