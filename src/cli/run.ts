@@ -30,6 +30,7 @@ import { RequestLogOutput } from "../report/request-log.js";
 import { noSuccessReason } from "../report/no-success.js";
 import { ExitCode } from "../errors.js";
 import { createRunTestAudio } from "./run-test-audio.js";
+import { keepWasmAtBaselineTier, lightWarmUp } from "../engine/warm-up-rule.js";
 
 export function registerRunCommand(program: Command): void {
   addEmbeddingsOptions(addGrpcVoiceOptions(addVoiceRunOptions(addDistributedOptions(addObservabilityOptions(program.command("run"))))))
@@ -191,7 +192,9 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   const facts = { protocol: config.protocol, target: config.target ?? "embedded emulator" };
   const live = await startLiveOutputs(config.observability, facts, (line) => process.stderr.write(`${line}\n`));
   // --workers / --redis: this process controls workers that run the load (src/distributed/).
-  const run = distributedController(config, flags) ?? runLoadTest;
+  const controller = distributedController(config, flags);
+  if (controller === null && lightWarmUp(config)) keepWasmAtBaselineTier();
+  const run = controller ?? runLoadTest;
   const { exitCode, report } = await run({
     config,
     outputs: [...(await outputsFor(config, savedFolder, reportFiles)), ...live.outputs],
