@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { Command } from "commander";
 import { COMMANDS } from "../src/cli/commands.js";
+import { resolveRunConfig } from "../src/config/run-config.js";
+import { lightWarmUp, plannedRequests } from "../src/engine/warm-up-rule.js";
 import { loadProtocol, PROTOCOL_NAMES } from "../src/protocols/names.js";
 import { PROTOCOLS } from "../src/protocols/registry.js";
 import { CLI, tempDir } from "./helpers/cli.js";
@@ -77,6 +79,19 @@ describe("start-up weight", () => {
   it("the protocols loaded on demand are the registry's, by the same names in the same order", async () => {
     assert.deepEqual(PROTOCOL_NAMES, PROTOCOLS.map((protocol) => protocol.name));
     for (const protocol of PROTOCOLS) assert.equal(await loadProtocol(protocol.name), protocol, protocol.name);
+  });
+
+  it("runs planned under 3 requests get the light warm-up; bigger or unbounded runs the full one", () => {
+    const config = (flags: Record<string, string>) => resolveRunConfig({ save: false, ...flags }, {});
+    assert.equal(plannedRequests(config({ requests: "1" })), 1);
+    assert.equal(plannedRequests(config({ clients: "1", cycles: "2" })), 2);
+    assert.equal(plannedRequests(config({ clients: "10", cycles: "5", requests: "2" })), 2);
+    assert.equal(plannedRequests(config({ pattern: "constant", rps: "5", duration: "1" })), null);
+    assert.equal(lightWarmUp(config({ requests: "2" })), true);
+    assert.equal(lightWarmUp(config({ clients: "1", cycles: "1" })), true);
+    assert.equal(lightWarmUp(config({ requests: "3" })), false);
+    assert.equal(lightWarmUp(config({})), false, "seed 000's default run: 10 clients x 1 cycle");
+    assert.equal(lightWarmUp(config({ pattern: "constant", rps: "5", duration: "1" })), false);
   });
 
   it("each command's top-level summary is the description its module gives it", async () => {
