@@ -154,6 +154,21 @@ describe("realtime timing and the agent's side of the conversation", () => {
   });
 });
 
+describe("realtime on an emulator that loads its WebSocket server on demand", () => {
+  it("serves sessions all the same, from the first upgrade on (the embedded emulator of an HTTP run)", async () => {
+    const lazy = await startEmulator({ port: 0, seed: 5, warmUp: false, realtimeOnDemand: true, voice: { sttMs: 5, llmFirstTokenMs: 5, ttsFirstAudioMs: 5, responseAudioMs: 500, pace: 20 } });
+    try {
+      const config = resolveRunConfig({ protocol: "realtime", target: lazy.url, clients: "2", requests: "2", seed: "3", quiet: true }, {});
+      const { report, exitCode } = await runLoadTest({ config });
+      assert.equal(exitCode, 0);
+      assert.equal(report.summary.successful, 4);
+      assert.deepEqual(report.errors, {});
+    } finally {
+      await lazy.close();
+    }
+  });
+});
+
 describe("realtime flags and wire", () => {
   it("rejects bad voice flags in one line with exit 2", async () => {
     const result = await runCli(["run", "--protocol", "realtime", "--simple", "2", "--targets", "nope", "--voice-pace", "0", "--no-save"]);

@@ -17,20 +17,20 @@ import { driverOptions } from "./helpers/driver-harness.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 
 /** What `tokenstorm run ARGS` resolves to in this process, with `env` as its environment. */
-function configFromCommandLine(args: string[], env: NodeJS.ProcessEnv = {}): RunConfig {
+async function configFromCommandLine(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunConfig> {
   const program = new Command().exitOverride();
   registerRunCommand(program);
   let config: RunConfig | undefined;
-  program.commands.find((c) => c.name() === "run")!.action((_flags, command: Command) => {
-    config = resolveRunConfig(runFlagsFromCommand(command, env), env);
+  program.commands.find((c) => c.name() === "run")!.action(async (_flags, command: Command) => {
+    config = resolveRunConfig(await runFlagsFromCommand(command, env), env);
   });
-  program.parse(["node", "tokenstorm", "run", ...args]);
+  await program.parseAsync(["node", "tokenstorm", "run", ...args]);
   return config!;
 }
 
-function usageLines(body: () => unknown): string[] {
+async function usageLines(body: () => Promise<unknown>): Promise<string[]> {
   try {
-    body();
+    await body();
   } catch (err) {
     return (err as Error).message.split("\n");
   }
@@ -38,7 +38,7 @@ function usageLines(body: () => unknown): string[] {
 }
 
 describe("one scenario through every way in", () => {
-  test("command line, YAML file and src/api.ts give deep-equal settings", () => {
+  test("command line, YAML file and src/api.ts give deep-equal settings", async () => {
     const dir = tempDir();
     const yaml = join(dir, "run.yaml");
     writeFileSync(
@@ -59,11 +59,11 @@ describe("one scenario through every way in", () => {
         "",
       ].join("\n"),
     );
-    const fromCli = configFromCommandLine([
+    const fromCli = await configFromCommandLine([
       "--target", "http://127.0.0.1:9/v1", "--model", "m1", "--header", "x-team: storm", "--clients", "3", "--cycles", "2",
       "--max-concurrent", "5", "--think-time", "0.5", "--timeout", "30", "--seed", "7", "--threshold", "ttft.p95<2500ms", "--no-save", "--quiet",
     ]);
-    const fromFile = configFromCommandLine(["--config", yaml]);
+    const fromFile = await configFromCommandLine(["--config", yaml]);
     const fromApi = loadTestConfig({
       target: "http://127.0.0.1:9/v1", model: "m1", headers: { "x-team": "storm" }, clients: 3, cycles: 2,
       maxConcurrent: 5, thinkTimeS: 0.5, timeoutS: 30, seed: 7, thresholds: ["ttft.p95<2500ms"],
@@ -75,23 +75,23 @@ describe("one scenario through every way in", () => {
     assert.deepEqual(fromCli.headers, { "x-team": "storm" });
   });
 
-  test("TOKENSTORM_* variables give the same settings as the flags they stand for", () => {
+  test("TOKENSTORM_* variables give the same settings as the flags they stand for", async () => {
     const env = {
       TOKENSTORM_TARGET: "http://127.0.0.1:9/v1", TOKENSTORM_MODEL: "m1", TOKENSTORM_HEADER: "x-team: storm", TOKENSTORM_CLIENTS: "3",
       TOKENSTORM_CYCLES: "2", TOKENSTORM_MAX_CONCURRENT: "5", TOKENSTORM_THINK_TIME: "0.5", TOKENSTORM_TIMEOUT: "30", TOKENSTORM_SEED: "7",
       TOKENSTORM_THRESHOLD: "ttft.p95<2500ms", TOKENSTORM_NO_SAVE: "1", TOKENSTORM_QUIET: "true",
     };
-    const fromCli = configFromCommandLine([
+    const fromCli = await configFromCommandLine([
       "--target", "http://127.0.0.1:9/v1", "--model", "m1", "--header", "x-team: storm", "--clients", "3", "--cycles", "2",
       "--max-concurrent", "5", "--think-time", "0.5", "--timeout", "30", "--seed", "7", "--threshold", "ttft.p95<2500ms", "--no-save", "--quiet",
     ]);
-    assert.deepEqual(configFromCommandLine([], env), fromCli);
+    assert.deepEqual(await configFromCommandLine([], env), fromCli);
   });
 });
 
 describe("a protocol takes only its own settings", () => {
-  test("settingsOf picks a voice driver's settings out of the run's; create() takes that type, not the run config", () => {
-    const config = configFromCommandLine(["--protocol", "grpc-voice", "--clients", "2", "--cycles", "3", "--seed", "4", "--speech-pacing", "realtime", "--no-save", "--quiet"]);
+  test("settingsOf picks a voice driver's settings out of the run's; create() takes that type, not the run config", async () => {
+    const config = await configFromCommandLine(["--protocol", "grpc-voice", "--clients", "2", "--cycles", "3", "--seed", "4", "--speech-pacing", "realtime", "--no-save", "--quiet"]);
     const settings = grpcVoice.settingsOf!(config);
     assert.deepEqual(settings, {
       audioDir: null, quiet: true, turnDetection: "server_vad", toolLatencyMs: config.voice.toolLatencyMs,
@@ -108,23 +108,23 @@ describe("a protocol takes only its own settings", () => {
 });
 
 describe("TOKENSTORM_* environment variables", () => {
-  test("sit under the command line and the config file, over seed 000's names and the defaults", () => {
+  test("sit under the command line and the config file, over seed 000's names and the defaults", async () => {
     const dir = tempDir();
     const yaml = join(dir, "run.yaml");
     writeFileSync(yaml, "cycles: 4\n");
-    assert.equal(configFromCommandLine([], { TOKENSTORM_CLIENTS: "3" }).clients, 3);
-    assert.equal(configFromCommandLine(["--clients", "2"], { TOKENSTORM_CLIENTS: "3" }).clients, 2);
-    assert.equal(configFromCommandLine(["--config", yaml], { TOKENSTORM_CYCLES: "9" }).cycles, 4);
-    assert.equal(configFromCommandLine([], { TOKENSTORM_CLIENTS: "3", NUM_CLIENTS: "7" }).clients, 3);
-    assert.equal(configFromCommandLine([], { NUM_CLIENTS: "7" }).clients, 7);
-    assert.equal(configFromCommandLine([], {}).clients, 10);
+    assert.equal((await configFromCommandLine([], { TOKENSTORM_CLIENTS: "3" })).clients, 3);
+    assert.equal((await configFromCommandLine(["--clients", "2"], { TOKENSTORM_CLIENTS: "3" })).clients, 2);
+    assert.equal((await configFromCommandLine(["--config", yaml], { TOKENSTORM_CYCLES: "9" })).cycles, 4);
+    assert.equal((await configFromCommandLine([], { TOKENSTORM_CLIENTS: "3", NUM_CLIENTS: "7" })).clients, 3);
+    assert.equal((await configFromCommandLine([], { NUM_CLIENTS: "7" })).clients, 7);
+    assert.equal((await configFromCommandLine([], {})).clients, 10);
     // A load model chosen on the command line replaces the environment's.
-    const open = configFromCommandLine(["--pattern", "constant", "--rps", "5", "--duration", "1"], { TOKENSTORM_CLIENTS: "3" });
+    const open = await configFromCommandLine(["--pattern", "constant", "--rps", "5", "--duration", "1"], { TOKENSTORM_CLIENTS: "3" });
     assert.deepEqual(open.pattern?.name, "constant");
   });
 
-  test("bad values are reported together, each naming its variable", () => {
-    const lines = usageLines(() => configFromCommandLine(["--cycles", "x"], { TOKENSTORM_CLIENTS: "many", TOKENSTORM_QUIET: "maybe" }));
+  test("bad values are reported together, each naming its variable", async () => {
+    const lines = await usageLines(() => configFromCommandLine(["--cycles", "x"], { TOKENSTORM_CLIENTS: "many", TOKENSTORM_QUIET: "maybe" }));
     const text = lines.join("\n");
     assert.match(text, /environment variable TOKENSTORM_CLIENTS must be a positive integer \(got "many"\)/);
     assert.match(text, /environment variable TOKENSTORM_QUIET must be true or false \(got "maybe"\)/);
@@ -151,11 +151,11 @@ describe("TOKENSTORM_* environment variables", () => {
 describe("every problem at once", () => {
   const BAD = 'target: http://127.0.0.1:1\nclients: -4\npattern: zigzag\nrps: "fast"\n';
 
-  test("in a --config file: one file:line:col line each, rps included", () => {
+  test("in a --config file: one file:line:col line each, rps included", async () => {
     const dir = tempDir();
     const yaml = join(dir, "bad.yaml");
     writeFileSync(yaml, BAD);
-    const lines = usageLines(() => configFromCommandLine(["--config", yaml]));
+    const lines = await usageLines(() => configFromCommandLine(["--config", yaml]));
     assert.deepEqual(lines, [
       `${yaml}:2:10 clients: must be a positive integer (got "-4")`,
       `${yaml}:2:10 clients: is for the closed model and does not apply to --pattern zigzag`,
@@ -164,8 +164,8 @@ describe("every problem at once", () => {
     ]);
   });
 
-  test("on the command line: each problem names its flag", () => {
-    const text = usageLines(() => configFromCommandLine(["--target", "http://127.0.0.1:1", "--clients", "-4", "--pattern", "zigzag", "--rps", "fast"])).join("\n");
+  test("on the command line: each problem names its flag", async () => {
+    const text = (await usageLines(() => configFromCommandLine(["--target", "http://127.0.0.1:1", "--clients", "-4", "--pattern", "zigzag", "--rps", "fast"]))).join("\n");
     for (const pattern of [/--clients must be a positive integer \(got "-4"\)/, /--pattern: unknown pattern "zigzag"/, /--rps must be a number >= 0 \(got "fast"\)/, /--clients is for the closed model/]) {
       assert.match(text, pattern);
     }

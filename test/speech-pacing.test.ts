@@ -6,7 +6,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { registerRunCommand } from "../src/cli/run.js";
-import { configKeysOf, loadRunConfigFile } from "../src/cli/run-flags.js";
+import { configKeysOf } from "../src/cli/run-flags.js";
+import { loadRunConfigFile } from "../src/cli/run-config-file.js";
 import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 

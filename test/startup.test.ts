@@ -8,6 +8,10 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { Command } from "commander";
 import { COMMANDS } from "../src/cli/commands.js";
+import { resolveRunConfig } from "../src/config/run-config.js";
+import { lightWarmUp, plannedRequests } from "../src/engine/warm-up-rule.js";
+import { loadProtocol, PROTOCOL_NAMES } from "../src/protocols/names.js";
+import { PROTOCOLS } from "../src/protocols/registry.js";
 import { CLI, tempDir } from "./helpers/cli.js";
 
 const COUNTER = fileURLToPath(new URL("./helpers/load-counter.js", import.meta.url));
@@ -56,6 +60,38 @@ describe("start-up weight", () => {
     assert.ok(files.some((file) => file.endsWith(join("src", "cli", "scenarios.js"))));
     assert.ok(!files.some((file) => file.endsWith(join("src", "cli", "emulate.js"))));
     assert.ok(!files.some((file) => file.includes("node_modules/@redis/")));
+  });
+
+  it("a one-request run loads its own protocol driver only, no config-file reader, and no emulator on its own thread", async () => {
+    const { code, files } = await loadedFiles(["run", "--requests", "1", "--no-save", "--quiet"]);
+    assert.equal(code, 0);
+    assert.ok(files.some((file) => file.endsWith(join("src", "protocols", "openai", "client.js"))), files.join("\n"));
+    for (const other of ["anthropic", "ollama", "ndjson", "realtime", "session", "grpc-voice"]) {
+      assert.ok(!files.some((file) => file.includes(join("src", "protocols", other, "client.js"))), `the run loaded the ${other} driver`);
+    }
+    // The driver warms up on the emulator thread's scratch emulator: this thread loads no emulator.
+    assert.ok(!files.some((file) => file.endsWith(join("src", "emulator", "server.js"))), "the run loaded the emulator on its own thread");
+    for (const heavy of ["node_modules/redis", "node_modules/@grpc/", "node_modules/ws/", "node_modules/yaml/", "node_modules/zod/"]) {
+      assert.ok(!files.some((file) => file.includes(heavy)), `the run loaded ${heavy}`);
+    }
+  });
+
+  it("the protocols loaded on demand are the registry's, by the same names in the same order", async () => {
+    assert.deepEqual(PROTOCOL_NAMES, PROTOCOLS.map((protocol) => protocol.name));
+    for (const protocol of PROTOCOLS) assert.equal(await loadProtocol(protocol.name), protocol, protocol.name);
+  });
+
+  it("runs planned under 3 requests get the light warm-up; bigger or unbounded runs the full one", () => {
+    const config = (flags: Record<string, string>) => resolveRunConfig({ save: false, ...flags }, {});
+    assert.equal(plannedRequests(config({ requests: "1" })), 1);
+    assert.equal(plannedRequests(config({ clients: "1", cycles: "2" })), 2);
+    assert.equal(plannedRequests(config({ clients: "10", cycles: "5", requests: "2" })), 2);
+    assert.equal(plannedRequests(config({ pattern: "constant", rps: "5", duration: "1" })), null);
+    assert.equal(lightWarmUp(config({ requests: "2" })), true);
+    assert.equal(lightWarmUp(config({ clients: "1", cycles: "1" })), true);
+    assert.equal(lightWarmUp(config({ requests: "3" })), false);
+    assert.equal(lightWarmUp(config({})), false, "seed 000's default run: 10 clients x 1 cycle");
+    assert.equal(lightWarmUp(config({ pattern: "constant", rps: "5", duration: "1" })), false);
   });
 
   it("each command's top-level summary is the description its module gives it", async () => {

@@ -6,7 +6,7 @@ import { createInterface, type Interface } from "node:readline/promises";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { SCENARIOS, type Scenario } from "../config/scenarios.js";
-import { ValueKinds, type ValueKind } from "../config/values.js";
+import { parseValue, ValueKinds, type ValueKind } from "../config/values.js";
 import { ExitCode, UsageError } from "../errors.js";
 import { PROTOCOLS } from "../protocols/registry.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
@@ -55,8 +55,8 @@ class Prompter {
 
   /** A number of `kind`; empty keeps the fallback, which may itself be empty (the scenario's own value). */
   askNumber(question: string, fallback: string, kind: ValueKind): Promise<string> {
-    const { schema, expect } = ValueKinds[kind];
-    return this.askValid(question, fallback, (answer) => (answer === "" || schema.safeParse(answer).success ? undefined : `must be ${expect}`));
+    const { expect } = ValueKinds[kind];
+    return this.askValid(question, fallback, (answer) => (answer === "" || parseValue(answer, kind) !== null ? undefined : `must be ${expect}`));
   }
 
   close(): void {

@@ -3,13 +3,9 @@
 // problem is reported at once, each one from the file as `file:line:col path: message`.
 import type { Command, Option } from "commander";
 import { UsageError } from "../errors.js";
-import { loadConfigFile, type ConfigFile, type ConfigKey, type ConfigKeyKind } from "../config/file.js";
+import type { ConfigKey, ConfigKeyKind } from "../config/file.js";
 import { readEnvironmentLayer, type EnvFlagSpec } from "../config/environment.js";
-import { SCENARIO_NAMES } from "../config/scenarios.js";
-import { didYouMean } from "../config/suggest.js";
-import { locateProblems, mergeConfigFile, sortProblems, type MergedFlags } from "../config/file-layers.js";
-import { resolveRunConfig, RunConfigError, type RawRunFlags } from "../config/run-config.js";
-import { findProtocol } from "../protocols/registry.js";
+import type { RawRunFlags } from "../config/run-config.js";
 import { collect } from "./repeatable.js";
 
 /** Options that are about the command line itself, not the run. */
@@ -48,20 +44,8 @@ export function explicitFlags(command: Command): Record<string, unknown> {
   return flags;
 }
 
-/** Problems of the merged flags as `run` would find them, before anything starts. */
-function problemsOf(flags: RawRunFlags, env: NodeJS.ProcessEnv): string[] {
-  try {
-    findProtocol(resolveRunConfig(flags, env).protocol);
-    return [];
-  } catch (err) {
-    if (err instanceof RunConfigError) return [...err.problems];
-    if (err instanceof UsageError) return [err.message];
-    throw err;
-  }
-}
-
 /** Flags with other spellings on the command line: `--concurrent N`, `--prompts short medium`. */
-interface SpelledFlags extends Omit<RawRunFlags, "prompts"> {
+export interface SpelledFlags extends Omit<RawRunFlags, "prompts"> {
   concurrent?: string;
   prompts?: string | string[];
 }
@@ -82,7 +66,7 @@ export function canonicalSpellings(flags: SpelledFlags, problems: string[]): Raw
 }
 
 /** The run's flags with `--config FILE` applied; throws one UsageError listing every problem, one per line. */
-export function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = process.env): RawRunFlags {
+export async function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = process.env): Promise<RawRunFlags> {
   const { config: configPath, ...spelled } = explicitFlags(command) as SpelledFlags & { config?: string };
   const problems: string[] = [];
   const typed = canonicalSpellings(spelled, problems);
@@ -90,34 +74,9 @@ export function runFlagsFromCommand(command: Command, env: NodeJS.ProcessEnv = p
   const environment = readEnvironmentLayer(envFlagSpecsOf(command), env);
   const cli: RawRunFlags = Object.keys(environment.variables).length + environment.problems.length > 0 ? { ...typed, environment } : typed;
   if (configPath === undefined) return cli;
+  // The file's reader (YAML, zod) loads only when there is a file to read.
+  const { loadRunConfigFile } = await import("./run-config-file.js");
   const merged = loadRunConfigFile(configPath, cli, configKeysOf(command), env);
   return { ...merged.flags, configFile: { path: configPath, scenario: merged.fileScenario } };
 }
 
-/** A scenario name found neither in the file nor among the built-in ones, worded with both lists. */
-function unknownScenario(merged: MergedFlags, file: ConfigFile, path: string): string | undefined {
-  const name = merged.flags.scenario;
-  if (name === undefined || merged.fileScenario !== null || SCENARIO_NAMES.includes(name)) return undefined;
-  const inFile = [...file.scenarios.keys()];
-  const where = `${path}: ${inFile.length > 0 ? inFile.join(", ") : "none"}; built in: ${SCENARIO_NAMES.join(", ")}`;
-  return `--scenario: unknown scenario "${name}"${didYouMean(name, [...inFile, ...SCENARIO_NAMES])} (in ${where})`;
-}
-
-/** Load, merge and check a config file under the command-line flags `cli`. */
-export function loadRunConfigFile(path: string, cli: RawRunFlags, keys: readonly ConfigKey[], env: NodeJS.ProcessEnv): MergedFlags {
-  const { file, problems } = loadConfigFile(path, keys);
-  const merged = mergeConfigFile(cli, file);
-  const spellingProblems: string[] = [];
-  merged.flags = canonicalSpellings(merged.flags as SpelledFlags, spellingProblems);
-  if (merged.cycle) problems.push(merged.cycle);
-  const scenarioProblem = unknownScenario(merged, file, path);
-  if (scenarioProblem) {
-    problems.push(...locateProblems([scenarioProblem], merged.origins, keys).located);
-    if (!merged.origins.has("scenario")) problems.push({ line: 0, col: 0, text: scenarioProblem });
-    delete merged.flags.scenario;
-  }
-  const { located, other } = locateProblems([...spellingProblems, ...problemsOf(merged.flags, env)], merged.origins, keys);
-  const lines = [...sortProblems([...problems, ...located]), ...other];
-  if (lines.length > 0) throw new UsageError(lines.join("\n"));
-  return merged;
-}

@@ -12,7 +12,7 @@ import { OVERRIDE_HEADERS } from "../emulator/overrides.js";
 import { addDistributedOptions } from "../distributed/options.js";
 import { distributedController } from "../distributed/controller.js";
 import { runLoadTest } from "../engine/load-test.js";
-import { findProtocol } from "../protocols/registry.js";
+import { checkProtocolName } from "../protocols/names.js";
 import { ConsoleSummaryOutput } from "../report/console.js";
 import { CsvRequestsOutput } from "../report/csv.js";
 import { writeHtmlReport } from "../report/html.js";
@@ -20,7 +20,6 @@ import { JsonReportOutput, STDOUT_PATH, writeReportFile } from "../report/json.j
 import { checkWritable, ReportFileOutput, type FallbackTarget } from "../report/output-paths.js";
 import { startLiveOutputs } from "../report/observability.js";
 import type { Output } from "../report/output.js";
-import { ProgressOutput } from "../report/progress.js";
 import { RawRequestsOutput } from "../report/raw.js";
 import { parseThresholds } from "../report/thresholds.js";
 import { PATTERN_NAMES } from "../workload/patterns.js";
@@ -31,6 +30,7 @@ import { RequestLogOutput } from "../report/request-log.js";
 import { noSuccessReason } from "../report/no-success.js";
 import { ExitCode } from "../errors.js";
 import { createRunTestAudio } from "./run-test-audio.js";
+import { keepWasmAtBaselineTier, lightWarmUp } from "../engine/warm-up-rule.js";
 
 export function registerRunCommand(program: Command): void {
   addEmbeddingsOptions(addGrpcVoiceOptions(addVoiceRunOptions(addDistributedOptions(addObservabilityOptions(program.command("run"))))))
@@ -115,7 +115,7 @@ export function registerRunCommand(program: Command): void {
     .option("--create-test-audio", "write test WAV files (16 kHz) into --audio-dir and stop")
     .option("--config <file>", "YAML file of run settings (keys: the long flag names) and named scenarios")
     .action(async (_flags: RawRunFlags, command: Command) => {
-      process.exitCode = await runCommand(runFlagsFromCommand(command));
+      process.exitCode = await runCommand(await runFlagsFromCommand(command));
     });
 }
 
@@ -143,9 +143,10 @@ function checkOutputPaths(config: RunConfig): void {
   for (const [flag, path] of files) if (path && path !== STDOUT_PATH) checkWritable(flag, path);
 }
 
-function outputsFor(config: RunConfig, savedFolder: string | null, reportFiles: ReportFileOutput[]): Output[] {
+async function outputsFor(config: RunConfig, savedFolder: string | null, reportFiles: ReportFileOutput[]): Promise<Output[]> {
   const outputs: Output[] = [];
-  if (!config.quiet) outputs.push(new ProgressOutput({ stream: process.stderr }));
+  // Loaded only when shown: the terminal panel's modules are a quiet run's largest unused import.
+  if (!config.quiet) outputs.push(new (await import("../report/progress.js")).ProgressOutput({ stream: process.stderr }));
   if (config.raw) outputs.push(new RawRequestsOutput(config.raw));
   if (config.csv) outputs.push(new CsvRequestsOutput(config.csv));
   outputs.push(...reportFiles);
@@ -187,17 +188,19 @@ export async function runCommand(flags: RawRunFlags): Promise<number> {
   if (given.createTestAudio) return createRunTestAudio(given.audioDir);
   const config = resolveRunConfig(flags);
   parseThresholds(config.thresholds); // bad expressions are usage errors before anything starts
-  findProtocol(config.protocol);
+  checkProtocolName(config.protocol);
   checkOutputPaths(config);
   const savedFolder = config.save ? resultsFolder(config.resultsDir) : null;
   const reportFiles = reportFilesFor(config, fallbackFor(config, savedFolder));
   const facts = { protocol: config.protocol, target: config.target ?? "embedded emulator" };
   const live = await startLiveOutputs(config.observability, facts, (line) => process.stderr.write(`${line}\n`));
   // --workers / --redis: this process controls workers that run the load (src/distributed/).
-  const run = distributedController(config, flags) ?? runLoadTest;
+  const controller = distributedController(config, flags);
+  if (controller === null && lightWarmUp(config)) keepWasmAtBaselineTier();
+  const run = controller ?? runLoadTest;
   const { exitCode, report } = await run({
     config,
-    outputs: [...outputsFor(config, savedFolder, reportFiles), ...live.outputs],
+    outputs: [...(await outputsFor(config, savedFolder, reportFiles)), ...live.outputs],
     targetHeaders: emulatorHintHeaders(config, given),
     handleSignals: true,
     log: (line) => info(config, line),

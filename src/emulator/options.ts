@@ -68,10 +68,15 @@ export interface EmulatorOptions {
   model?: string;
   /** Default false: /v1/completions always streams seed 004's NDJSON. */
   ndjsonCompletions?: boolean;
-  /** Default true: warm this process's JIT on a throwaway emulator before listening (see warm-up.ts). */
-  warmUp?: boolean;
+  /** Default true: warm this process's JIT on a throwaway emulator before listening; "light": one round (see warm-up.ts). */
+  warmUp?: boolean | "light";
   /** The voice agent on /v1/realtime (src/voice/options.ts); errorRate / disconnectRate / seed apply to it too. */
   voice?: VoiceEmulatorSettings;
+  /**
+   * Default false: the WebSocket server of /v1/realtime loads with the emulator. True: on the first
+   * upgrade, for an emulator whose clients speak HTTP only (the embedded emulator of an HTTP run).
+   */
+  realtimeOnDemand?: boolean;
   /** Also serve the voice agent as a gRPC gateway on this port, 0 for a free one (src/protocols/grpc-voice/). */
   grpcPort?: number;
   /** Default 0: fraction of gRPC Converse calls refused with UNAVAILABLE. */
@@ -133,7 +138,7 @@ export interface ResolvedOptions {
   seed: number;
   model: string;
   ndjsonCompletions: boolean;
-  warmUp: boolean;
+  warmUp: boolean | "light";
   slowClientLimitMs: number;
   voice: VoiceAgentOptions;
 }

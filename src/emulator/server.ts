@@ -17,7 +17,7 @@ import { EmulatorMetrics, renderEmulatorMetrics } from "./metrics.js";
 import { type EmulatorView, statsOf, takeSnapshot, type EmulatorSnapshot } from "./snapshot.js";
 import { EmulatorCounters, type EmulatorStats } from "./stats.js";
 import { TimingWheel } from "./timing-wheel.js";
-import { warmUpEmulatorCode } from "./warm-up.js";
+import { FULL_ROUNDS, LIGHT_ROUNDS, warmUpEmulatorCode } from "./warm-up.js";
 import { fileLimitAdvice, openFileLimits } from "./file-limit.js";
 import { startGrpcGateway } from "../protocols/grpc-voice/server.js";
 import { attachRealtime } from "../protocols/realtime/emulator.js";
@@ -104,7 +104,7 @@ function emulatorTokenizer(nameOrPath: string): Tokenizer {
 
 export async function startEmulator(options: EmulatorOptions = {}, fleet?: FleetHooks): Promise<RunningEmulator> {
   const resolved = resolveOptions(options);
-  if (resolved.warmUp) await warmUpEmulatorCode((warmUpOptions) => startEmulator(warmUpOptions));
+  if (resolved.warmUp) await warmUpEmulatorCode((warmUpOptions) => startEmulator(warmUpOptions), { rounds: resolved.warmUp === "light" ? LIGHT_ROUNDS : FULL_ROUNDS });
   const wheel = new TimingWheel(reportInternalError);
   const admission = fleet?.admission ?? new Admission(resolved.maxRunning, resolved.maxWaiting, resolved.kvCacheTokens);
   const counters = new EmulatorCounters();
@@ -160,7 +160,7 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
     : null;
   if (session) routes = new Map([...routes, ...session.routes]);
   // Both voice transports report to the registry /metrics serves, each under its own transport label.
-  const realtime = attachRealtime(server, wheel, resolved.voice, env.metrics.voice("realtime"), session ? [session.upgradePath] : []);
+  const realtime = await attachRealtime(server, wheel, resolved.voice, env.metrics.voice("realtime"), session ? [session.upgradePath] : [], options.realtimeOnDemand ?? false);
   const gateway = options.grpcPort === undefined ? null : await startGrpcGateway({ host: resolved.host, port: options.grpcPort, voice: resolved.voice, unavailableRate: options.grpcUnavailableRate ?? 0, wheel, metrics: env.metrics.voice("grpc-voice"), ...(options.tls ? { tls: options.tls } : {}) });
   // Outside a fleet the port is this process's own, also in a cluster worker (a warm-up's scratch server).
   await listen(server, resolved.host, resolved.port, fleet === undefined);

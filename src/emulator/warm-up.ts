@@ -3,7 +3,9 @@
 // paths before measured traffic arrives, so the first wave of real requests is not slowed by a cold
 // JIT (which would show up as false TTFT). The real emulator's counters and RNGs are untouched.
 // The requests go through node:http, not undici: the emulator's own process (a worker thread, an
-// `emulate` worker) then never loads the HTTP client.
+// `emulate` worker) then never loads the HTTP client. A run of a request or two asks for a light
+// warm-up (one round: every code path once, src/engine/warm-up-rule.ts); `run`'s own thread may warm
+// its driver on the same scratch emulator meanwhile (worker.ts), so that thread never loads the emulator.
 import { Agent, request } from "node:http";
 import type { EmulatorOptions } from "./options.js";
 
@@ -22,8 +24,16 @@ const TARGETS: WarmUpTarget[] = [
   { path: "/api/generate", body: { model: "w", prompt: "warm up", options: { num_predict: 16 } } },
   { path: "/api/chat", body: { model: "w", messages: [{ role: "user", content: "warm up" }], options: { num_predict: 16 } } },
 ];
-const ROUNDS = 20;
+/** Rounds of a full warm-up, and of a light one. */
+export const FULL_ROUNDS = 20;
+export const LIGHT_ROUNDS = 1;
 const CONCURRENCY = 8;
+
+export interface WarmUpPlan {
+  rounds: number;
+  /** Run beside this thread's own requests while the scratch emulator is up (another thread's client warm-up). */
+  alongside?(url: string): Promise<void>;
+}
 
 function post(url: string, target: WarmUpTarget, agent: Agent): Promise<void> {
   const body = JSON.stringify(target.body);
@@ -38,10 +48,10 @@ function post(url: string, target: WarmUpTarget, agent: Agent): Promise<void> {
   });
 }
 
-async function exercise(url: string): Promise<void> {
+async function exercise(url: string, rounds: number): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       await Promise.all(TARGETS.flatMap((target) => Array.from({ length: CONCURRENCY / 4 }, () => post(url, target, agent))));
     }
   } finally {
@@ -51,12 +61,12 @@ async function exercise(url: string): Promise<void> {
 
 let warmedUp: Promise<void> | null = null;
 
-/** Warm this process once; concurrent and later callers share the first warm-up. */
-export function warmUpEmulatorCode(start: (options: EmulatorOptions) => Promise<{ url: string; close(): Promise<void> }>): Promise<void> {
+/** Warm this thread once; concurrent and later callers share the first warm-up (and its plan). */
+export function warmUpEmulatorCode(start: (options: EmulatorOptions) => Promise<{ url: string; close(): Promise<void> }>, plan: WarmUpPlan = { rounds: FULL_ROUNDS }): Promise<void> {
   warmedUp ??= (async () => {
-    const scratch = await start({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false });
+    const scratch = await start({ host: "127.0.0.1", port: 0, ttftMs: 0, itlMs: 0, seed: 1, warmUp: false, realtimeOnDemand: true });
     try {
-      await exercise(scratch.url);
+      await Promise.all([exercise(scratch.url, plan.rounds), plan.alongside?.(scratch.url)]);
     } finally {
       await scratch.close();
     }

@@ -12,18 +12,44 @@ export interface EmbeddedEmulator {
   close(): Promise<void>;
 }
 
-type FromWorker = { kind: "listening"; url: string; grpcUrl: string | null } | { kind: "failed"; message: string; usage: boolean } | { kind: "closed" };
+/** What the worker is started with (worker-entry.ts). */
+export interface EmulatorThreadData {
+  options: EmulatorOptions;
+  /** Hold the warm-up's scratch emulator open for this thread's driver warm-up (`warmUpClient`). */
+  clientWarmUp: boolean;
+}
+
+type FromWorker =
+  | { kind: "scratch"; url: string }
+  | { kind: "listening"; url: string; grpcUrl: string | null }
+  | { kind: "failed"; message: string; usage: boolean }
+  | { kind: "closed" };
 
 const ENTRY = new URL("./worker-entry.js", import.meta.url);
 
-export function startEmulatorThread(options: EmulatorOptions): Promise<EmbeddedEmulator> {
+/**
+ * Start the emulator on a worker thread. `warmUpClient`, when given, warms this thread's driver
+ * against the worker's own warm-up scratch emulator (before the real one listens), so that this
+ * thread does not load an emulator of its own to warm up on.
+ */
+export function startEmulatorThread(options: EmulatorOptions, warmUpClient?: (url: string) => Promise<void>): Promise<EmbeddedEmulator> {
+  const data: EmulatorThreadData = { options, clientWarmUp: warmUpClient !== undefined };
   // No inherited flags: some (--input-type) are refused by workers, and none are needed there.
-  const worker = new Worker(ENTRY, { workerData: options, execArgv: [] });
+  const worker = new Worker(ENTRY, { workerData: data, execArgv: [] });
   return new Promise((resolve, reject) => {
+    let clientWarmUpFailure: unknown = null;
     const onExit = (code: number): void => reject(new RunError(`embedded emulator stopped (exit code ${code}) before listening`));
     worker.once("exit", onExit);
     worker.once("error", (err) => reject(new RunError(`embedded emulator failed: ${err.message}`)));
-    worker.once("message", (message: FromWorker) => {
+    const onMessage = (message: FromWorker): void => {
+      if (message.kind === "scratch") {
+        // The worker waits for word that this thread is done with its scratch emulator, failed or not.
+        warmUpClient!(message.url)
+          .catch((err: unknown) => (clientWarmUpFailure = err))
+          .finally(() => worker.postMessage("warmed"));
+        return;
+      }
+      worker.off("message", onMessage);
       worker.off("exit", onExit);
       if (message.kind === "failed") {
         reject(message.usage ? new UsageError(message.message) : new RunError(message.message));
@@ -31,14 +57,16 @@ export function startEmulatorThread(options: EmulatorOptions): Promise<EmbeddedE
       }
       if (message.kind !== "listening") return;
       const exited = new Promise<void>((done) => worker.once("exit", () => done()));
-      resolve({
-        url: message.url,
-        grpcUrl: message.grpcUrl,
-        close: () => {
-          worker.postMessage("close");
-          return exited;
-        },
-      });
-    });
+      const close = (): Promise<void> => {
+        worker.postMessage("close");
+        return exited;
+      };
+      if (clientWarmUpFailure !== null) {
+        void close().then(() => reject(clientWarmUpFailure));
+        return;
+      }
+      resolve({ url: message.url, grpcUrl: message.grpcUrl, close });
+    };
+    worker.on("message", onMessage);
   });
 }

@@ -1,11 +1,14 @@
 // The server `run` talks to when no --target is given: the protocol's own embedded server when it
-// has one, else the HTTP emulator on a worker thread, timed by --ttft / --delay / --length.
+// has one, else the HTTP emulator on a worker thread, timed by --ttft / --delay / --length. Started
+// together with the one-time warm-up of this thread's driver.
 import type { RunConfig } from "../config/run-config.js";
 import type { EmulatorOptions } from "../emulator/options.js";
 import { startEmulatorThread } from "../emulator/worker.js";
+import { warmUpDriver } from "../protocols/http/warm-up.js";
 import type { EmbeddedTarget, ProtocolDefinition } from "../protocols/types.js";
+import { lightWarmUp } from "./warm-up-rule.js";
 
-async function startHttpEmulator(config: RunConfig, protocolName: string): Promise<EmbeddedTarget> {
+async function startHttpEmulator(config: RunConfig, protocolName: string, warmUpClient?: (url: string) => Promise<void>): Promise<EmbeddedTarget> {
   const options: EmulatorOptions = {
     host: "127.0.0.1",
     port: 0,
@@ -13,12 +16,15 @@ async function startHttpEmulator(config: RunConfig, protocolName: string): Promi
     itlMs: config.delayS * 1000,
     length: config.length ?? undefined,
     ndjsonCompletions: protocolName === "ndjson",
+    warmUp: lightWarmUp(config) ? "light" : true,
+    // Its clients are this run's HTTP driver: the realtime endpoint's WebSocket server loads only if asked for.
+    realtimeOnDemand: true,
     ...(config.seed !== null ? { seed: config.seed } : {}),
     // It counts prompt tokens as the run does: prompts built to N tokens read N tokens on both sides.
     ...(config.tokenizer !== null ? { tokenizer: config.tokenizer } : {}),
   };
   // Several processes (--emulator-workers): a fleet whose primary is this process.
-  const emulator = config.emulatorWorkers > 1 ? await (await import("../emulator/fleet.js")).startEmulatorFleet(options, config.emulatorWorkers) : await startEmulatorThread(options);
+  const emulator = config.emulatorWorkers > 1 ? await (await import("../emulator/fleet.js")).startEmulatorFleet(options, config.emulatorWorkers) : await startEmulatorThread(options, warmUpClient);
   const processes = config.emulatorWorkers > 1 ? `, ${config.emulatorWorkers} processes` : "";
   return {
     url: emulator.url,
@@ -29,4 +35,17 @@ async function startHttpEmulator(config: RunConfig, protocolName: string): Promi
 
 export function startEmbeddedTarget(protocol: ProtocolDefinition, config: RunConfig): Promise<EmbeddedTarget> {
   return protocol.startEmbedded ? protocol.startEmbedded(config) : startHttpEmulator(config, protocol.name);
+}
+
+/**
+ * The embedded target when the run has no --target (null otherwise), with this thread's driver warmed
+ * up: on the embedded emulator thread's scratch emulator when there is one, else beside it.
+ */
+export async function startTargetWarmedUp(protocol: ProtocolDefinition, config: RunConfig): Promise<EmbeddedTarget | null> {
+  if (protocol.warmUp) return (await Promise.all([config.target === null ? startEmbeddedTarget(protocol, config) : null, protocol.warmUp()]))[0];
+  const light = lightWarmUp(config);
+  if (config.target === null && !protocol.startEmbedded && config.emulatorWorkers === 1) {
+    return startHttpEmulator(config, protocol.name, (url) => warmUpDriver(protocol, { url, light }));
+  }
+  return (await Promise.all([config.target === null ? startEmbeddedTarget(protocol, config) : null, warmUpDriver(protocol, { light })]))[0];
 }

@@ -7,8 +7,7 @@ import type { RunConfig } from "../config/run-config.js";
 import { redactedConfig } from "../config/run-config.js";
 import { ExitCode, RunError } from "../errors.js";
 import { Collector } from "../metrics/collector.js";
-import { warmUpDriver } from "../protocols/http/warm-up.js";
-import { findProtocol } from "../protocols/registry.js";
+import { loadProtocol } from "../protocols/names.js";
 import { loadClientTls } from "../protocols/tls.js";
 import { buildReport } from "../report/build.js";
 import type { Output } from "../report/output.js";
@@ -25,7 +24,7 @@ import { StagedModel } from "../workload/stages.js";
 import { connectedLine, voiceRunHeader } from "../voice/console.js";
 import { VOICE_PROTOCOLS } from "../voice/run-options.js";
 import { segmentConfig, segmentModel, wholeRequestNumber } from "../distributed/segment.js";
-import { startEmbeddedTarget } from "./embedded.js";
+import { startTargetWarmedUp } from "./embedded.js";
 import { Runner } from "./runner.js";
 import { claimEarlySignal } from "../early-signals.js";
 
@@ -83,7 +82,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const outputs = options.outputs ?? [];
   const log = options.log ?? (() => undefined);
   const thresholds = parseThresholds(config.thresholds);
-  const protocol = findProtocol(config.protocol);
+  const protocol = await loadProtocol(config.protocol);
   const startedAtIso = wallClockIso();
 
   // Signals are ours from the start: one during start-up (embedded target, warm-up) stops the run
@@ -111,11 +110,8 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     process.off("SIGTERM", onSignal);
   };
 
-  // The embedded target and this thread's driver warm-up start up side by side.
-  const [embedded] = await Promise.all([
-    config.target === null ? startEmbeddedTarget(protocol, config) : null,
-    protocol.warmUp ? protocol.warmUp() : warmUpDriver(protocol),
-  ]).catch((err: unknown) => {
+  // The embedded target and this thread's driver warm-up (src/engine/warm-up-rule.ts) start up together.
+  const embedded = await startTargetWarmedUp(protocol, config).catch((err: unknown) => {
     releaseSignals();
     throw err;
   });

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Problems } from "../config/values.js";
-import { parseDocument } from "yaml";
+import { createRequire } from "node:module";
 import { parseCsv } from "./csv.js";
 
 /** One message of a conversation (datasets in the OpenAI messages style). */
@@ -242,6 +242,8 @@ export const SHAREGPT_TYPE = "sharegpt";
  * read again by the YAML parser (JSON is YAML), whose errors carry line and column.
  */
 function jsonErrorAt(text: string): { line: number; col: number } {
+  // Loaded only for a broken file: a run without one never pays for the YAML parser.
+  const { parseDocument } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
   const at = parseDocument(text).errors[0]?.linePos?.[0];
   return at ? { line: at.line, col: at.col } : { line: 1, col: 1 };
 }

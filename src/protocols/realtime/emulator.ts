@@ -3,7 +3,7 @@
 // barge-in and failures are the agent's; this file only joins the socket to the agent.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { RawData, WebSocket, WebSocketServer } from "ws";
 import type { TimingWheel } from "../../emulator/timing-wheel.js";
 import { parseForcedFailure } from "../../emulator/failures.js";
 import type { VoiceMetrics } from "../../emulator/metrics.js";
@@ -62,11 +62,18 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, message: 
 
 /**
  * Serve /v1/realtime on `server`: an upgrade on any path but it and `otherPaths` (served by other
- * upgrade listeners of the same server) is answered 404. Its agents report to `metrics`.
+ * upgrade listeners of the same server) is answered 404. Its agents report to `metrics`. The
+ * WebSocket server (ws) loads now, or with `onDemand` on the first upgrade to the path: an emulator
+ * whose clients only speak HTTP (the embedded emulator of an HTTP run) never loads it.
  */
-export function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions, metrics: VoiceMetrics, otherPaths: readonly string[] = []): RealtimeEndpoint {
+export async function attachRealtime(server: Server, wheel: TimingWheel, options: VoiceAgentOptions, metrics: VoiceMetrics, otherPaths: readonly string[] = [], onDemand = false): Promise<RealtimeEndpoint> {
   const host = new VoiceHost(options, wheel);
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_REALTIME_MESSAGE_BYTES });
+  let wss: WebSocketServer | null = null;
+  let loading: Promise<WebSocketServer> | null = null;
+  let closed = false;
+  const webSocketServer = (): Promise<WebSocketServer> =>
+    (loading ??= import("ws").then(({ WebSocketServer }) => (wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_REALTIME_MESSAGE_BYTES }))));
+  if (!onDemand) await webSocketServer();
   const sockets = new Set<WebSocket>();
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
@@ -81,22 +88,31 @@ export function attachRealtime(server: Server, wheel: TimingWheel, options: Voic
       socket.end(`HTTP/1.1 ${forced.status} Injected Failure\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws);
-      ws.on("close", () => sockets.delete(ws));
-      if (forced?.kind === "malformed") {
-        metrics.failureInjected("malformed");
-        ws.send("{not json");
+    const accept = (upgrader: WebSocketServer): void => {
+      if (closed) {
+        socket.destroy();
         return;
       }
-      serve(ws, host, metrics, forced?.kind === "disconnect" ? "drop" : forced?.kind === "stall" ? "stall" : null);
-    });
+      upgrader.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws);
+        ws.on("close", () => sockets.delete(ws));
+        if (forced?.kind === "malformed") {
+          metrics.failureInjected("malformed");
+          ws.send("{not json");
+          return;
+        }
+        serve(ws, host, metrics, forced?.kind === "disconnect" ? "drop" : forced?.kind === "stall" ? "stall" : null);
+      });
+    };
+    if (wss) accept(wss);
+    else webSocketServer().then(accept, (err: unknown) => socket.destroy(err instanceof Error ? err : new Error(String(err))));
   });
   return {
     host,
     close: () => {
+      closed = true;
       for (const ws of sockets) ws.terminate();
-      wss.close();
+      wss?.close();
     },
   };
 }

@@ -1,0 +1,43 @@
+// The latency histogram's own arithmetic agrees with hdr-histogram-js's: it builds the same histogram
+// as hdr.build did, and its one-walk mean and standard deviation are the library's, bit for bit.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as hdr from "hdr-histogram-js";
+import { LatencyHistogram } from "../src/metrics/histogram.js";
+import { mulberry32 } from "../src/random.js";
+
+describe("latency histogram", () => {
+  test("is the histogram hdr.build made: 32-bit counts, 1 us to one hour, 3 digits, no resizing", () => {
+    const built = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false }) as hdr.JsHistogram;
+    const ours = new LatencyHistogram()["histogram"] as hdr.JsHistogram;
+    assert.equal(ours.constructor, built.constructor);
+    for (const key of ["countsArrayLength", "autoResize", "numberOfSignificantValueDigits", "highestTrackableValue", "lowestDiscernibleValue"] as const) {
+      assert.equal(ours[key], built[key], key);
+    }
+  });
+
+  test("mean and standard deviation equal the library's bit for bit, empty, small, wide and clamped", () => {
+    const random = mulberry32(16);
+    assert.deepEqual(new LatencyHistogram().moments(), { mean: 0, stdDeviation: 0 });
+    for (let trial = 0; trial < 120; trial++) {
+      const histogram = new LatencyHistogram();
+      const scaleMs = [0.01, 1, 50, 1000, 100_000, 4_000_000][trial % 6]!;
+      const samples = 1 + Math.floor(random() * 3000);
+      for (let i = 0; i < samples; i++) histogram.recordMs(random() ** 3 * scaleMs);
+      const library = histogram["histogram"] as hdr.JsHistogram;
+      const { mean, stdDeviation } = histogram.moments();
+      assert.ok(Object.is(mean, library.mean), `trial ${trial}: mean ${mean} vs ${library.mean}`);
+      assert.ok(Object.is(stdDeviation, library.stdDeviation), `trial ${trial}: stddev ${stdDeviation} vs ${library.stdDeviation}`);
+    }
+  });
+
+  test("encodes as the library's encodeIntoCompressedBase64 does, and decodes its own encoding", () => {
+    const histogram = new LatencyHistogram();
+    for (const ms of [0.5, 1, 10, 10, 250, 4000]) histogram.recordMs(ms);
+    const encoded = histogram.encode();
+    assert.equal(encoded, hdr.encodeIntoCompressedBase64(histogram["histogram"] as hdr.JsHistogram));
+    const decoded = LatencyHistogram.decode(encoded);
+    assert.deepEqual(decoded.buckets(), histogram.buckets());
+    assert.deepEqual(decoded.moments(), histogram.moments());
+  });
+});
