@@ -184,6 +184,13 @@ export class RequestTrace {
     if (this.receivedText !== null) this.receivedText += piece;
   }
 
+  /** An answer token carrying `piece` of the answer's text: counted, and its text kept where the run keeps it. */
+  answerText(at: number, piece: string): void {
+    this.answer(at);
+    this.text(piece);
+    this.reply(piece);
+  }
+
   /** A piece of the answer's text, where the run keeps it (replyText not null). */
   reply(piece: string): void {
     if (this.replyText !== null) this.replyText += piece;

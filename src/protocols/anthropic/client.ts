@@ -63,11 +63,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
     if (stopped) return;
     const fast = template.match(data);
     if (fast !== undefined) {
-      if (fast.length > 0) {
-        trace.answer(at);
-        if (keepText) trace.text(fast);
-        if (keepReply) trace.reply(fast);
-      }
+      if (fast.length > 0) trace.answerText(at, fast);
       return;
     }
     const event = parseJsonPayload<StreamEvent | null>(data, "SSE event");

@@ -82,11 +82,7 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: Field
     if (done) return;
     const fast = answer.match(data);
     if (fast !== undefined) {
-      if (fast.length > 0) {
-        trace.answer(at);
-        if (keepText) trace.text(fast);
-        if (keepReply) trace.reply(fast);
-      }
+      if (fast.length > 0) trace.answerText(at, fast);
       return;
     }
     const fastReasoning = reasoning?.match(data);
