@@ -46,10 +46,10 @@ export class Conversation {
     if (user === null) throw new Error("a later turn needs the user's message");
     this.messages.push({ role: "user", content: user.content });
     this.prompt += PROMPT_TURN_SEPARATOR + user.content;
-    const spec: RequestSpec = { type: this.first.type, prompt: this.prompt, messages: [...this.messages], maxTokens: user.maxTokens };
-    if (this.first.ignoreEos) spec.ignoreEos = true;
-    // Every turn offers the tools the conversation began with.
-    if (this.first.tools) spec.tools = this.first.tools;
+    // A later turn keeps everything turn 1 asked for (its type, --ignore-eos, the tools it offers) but
+    // what a turn replaces; the dataset's later turns belong to the conversation, not to a request.
+    const { followUps: _conversationTurns, ...asked } = this.first;
+    const spec: RequestSpec = { ...asked, prompt: this.prompt, messages: [...this.messages], maxTokens: user.maxTokens };
     if (this.headers) spec.headers = this.headers;
     return spec;
   }
