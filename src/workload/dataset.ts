@@ -1,11 +1,11 @@
 // Prompt datasets (`--dataset FILE`): JSONL lines {"prompt": ...} or OpenAI-style {"messages": [...]},
 // or a CSV file with a `prompt` column; each entry may carry its own max_tokens and request type.
 // Every bad line is reported as `file:line: message`, all at once, before the run starts.
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Problems } from "../config/values.js";
 import { createRequire } from "node:module";
 import { parseCsv } from "./csv.js";
+import { LineProblems, readInputFile } from "./file-problems.js";
 
 /** One message of a conversation (datasets in the OpenAI messages style). */
 export interface ChatMessage {
@@ -45,8 +45,6 @@ export interface ToolDefinition {
 
 /** Request type of entries that name none. */
 export const DEFAULT_DATASET_TYPE = "dataset";
-// Past this many bad lines the rest is summarised: the first ones show what is wrong with the file.
-const MAX_LINE_PROBLEMS = 20;
 
 export class PromptDataset {
   private next = 0;
@@ -80,28 +78,6 @@ export class PromptDataset {
   }
 }
 
-/** Collects a file's line problems, keeping the first few and counting the rest. */
-class LineProblems {
-  readonly lines: string[] = [];
-  private count = 0;
-
-  constructor(private readonly file: string) {}
-
-  add(line: number, message: string): void {
-    if (++this.count <= MAX_LINE_PROBLEMS) this.lines.push(`${this.file}:${line}: ${message}`);
-  }
-
-  /** A problem placed by what it names rather than by line (an item of a JSON file). */
-  addAt(where: string, message: string): void {
-    if (++this.count <= MAX_LINE_PROBLEMS) this.lines.push(`${this.file}: ${where}: ${message}`);
-  }
-
-  flushInto(problems: Problems): boolean {
-    for (const line of this.lines) problems.add(line);
-    if (this.count > MAX_LINE_PROBLEMS) problems.add(`${this.file}: ${this.count - MAX_LINE_PROBLEMS} more bad lines`);
-    return this.count > 0;
-  }
-}
 
 function maxTokensOf(value: unknown, line: number, bad: LineProblems): number | null | undefined {
   if (value === undefined || value === null || value === "") return null;
@@ -340,13 +316,8 @@ export function loadDataset(file: string, problems: Problems): PromptDataset | n
     problems.add(`--dataset ${file}: unsupported file type (use .jsonl, .csv or ShareGPT .json)`);
     return null;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    problems.add(`--dataset: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    return null;
-  }
+  const text = readInputFile("--dataset", file, problems);
+  if (text === null) return null;
   const bad = new LineProblems(file);
   const skipped = { count: 0 };
   const entries = read(text, bad, skipped);

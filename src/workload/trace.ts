@@ -7,17 +7,16 @@
 // - CSV with `Timestamp` (s), `Request tokens` and `Response tokens` columns (the shape of BurstGPT's
 //   logs; rows with no response tokens, failed requests in that log, are left out and counted).
 // Prompts are synthesised to the recorded lengths; a token is a word (the emulator's count).
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
 import type { Problems } from "../config/values.js";
 import { mulberry32 } from "../random.js";
 import { parseCsv } from "./csv.js";
 import { PromptDataset, type DatasetEntry } from "./dataset.js";
+import { LineProblems, readInputFile } from "./file-problems.js";
 import type { ArrivalPlan } from "./open.js";
 
 /** Prompt tokens one hash id stands for, as in Mooncake's traces. */
 export const TRACE_BLOCK_TOKENS = 512;
-const MAX_PROBLEMS = 20;
 /** The request type of a trace's requests in by_type. */
 export const TRACE_TYPE = "trace";
 
@@ -66,33 +65,12 @@ export function synthesisePrompt(length: number, hashIds: readonly number[] | nu
   return words.slice(0, length).join(" ");
 }
 
-class TraceProblems {
-  private count = 0;
-
-  constructor(
-    private readonly file: string,
-    private readonly problems: Problems,
-  ) {}
-
-  add(line: number, message: string): void {
-    if (++this.count <= MAX_PROBLEMS) this.problems.add(`${this.file}:${line}: ${message}`);
-  }
-
-  get any(): boolean {
-    return this.count > 0;
-  }
-
-  finish(): void {
-    if (this.count > MAX_PROBLEMS) this.problems.add(`${this.file}: ${this.count - MAX_PROBLEMS} more bad lines`);
-  }
-}
-
 function positiveInt(value: unknown): number | undefined {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-function jsonlRows(text: string, bad: TraceProblems): TraceRow[] {
+function jsonlRows(text: string, bad: LineProblems): TraceRow[] {
   const rows: TraceRow[] = [];
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = index + 1;
@@ -124,12 +102,12 @@ function jsonlRows(text: string, bad: TraceProblems): TraceRow[] {
   return rows;
 }
 
-function fail(bad: TraceProblems, line: number, message: string): false {
+function fail(bad: LineProblems, line: number, message: string): false {
   bad.add(line, message);
   return false;
 }
 
-function csvRows(text: string, bad: TraceProblems): { rows: TraceRow[]; skipped: number } {
+function csvRows(text: string, bad: LineProblems): { rows: TraceRow[]; skipped: number } {
   const { records, problems } = parseCsv(text);
   for (const problem of problems) bad.add(problem.line, problem.message);
   const [header, ...body] = records;
@@ -175,20 +153,14 @@ export function loadTrace(file: string, speedup: number, problems: Problems): Lo
     problems.add(`--trace ${file}: unsupported file type (.jsonl: timestamp, input_length, output_length[, hash_ids]; .csv: Timestamp, Request tokens, Response tokens)`);
     return null;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    problems.add(`--trace: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    return null;
-  }
-  const bad = new TraceProblems(file, problems);
+  const text = readInputFile("--trace", file, problems);
+  if (text === null) return null;
+  const bad = new LineProblems(file);
   const { rows, skipped } = kind === ".csv" ? csvRows(text, bad) : { rows: jsonlRows(text, bad), skipped: 0 };
   for (let i = 1; i < rows.length; i++) {
     if (rows[i]!.offsetMs < rows[i - 1]!.offsetMs) bad.add(rows[i]!.line, "timestamps must not go backwards (sort the trace by time)");
   }
-  bad.finish();
-  if (bad.any) return null;
+  if (bad.flushInto(problems)) return null;
   if (rows.length === 0) {
     problems.add(`${file}: no requests in the trace`);
     return null;
