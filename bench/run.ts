@@ -3,7 +3,7 @@
 // measured alone; all traffic stays on 127.0.0.1 and every scenario is bounded in time.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
@@ -185,7 +185,26 @@ const READING = `## Reading the figures
   keep each second's encoded histograms for the merge, 0.4-4 KB a second: they now wait in a
   temporary file and come back once for the report. A 20-minute soak the same day read +103 KB/min
   client RSS and +21 KB/min live heap: 20 minutes is too short to judge RSS, which grows in steps of
-  whole V8 pages.`;
+  whole V8 pages.
+- Client parse rates of 2026-12-05 read below those of 2026-11-26 because the machine is slower, not
+  the code: the client section of 1312c0f and of main, built side by side and run alternately within
+  one hour (\`node --expose-gc dist/bench/run.js client\`), read 752k/815k/508k and 721k/755k/490k
+  tokens per CPU-second (100/1,000/5,000 streams) for 1312c0f, 779k/752k/518k and 863k/780k/570k for
+  main: no regression.
+- Proxy rows: 100 streams x 500 tokens at 20 ms against one emulator process, once direct and once
+  through \`tokenstorm proxy\` in its own process; the client measures both, and CPU is the proxy's
+  \`process_cpu_seconds_total\` over the measured round. A chunk through the proxy arrives with the gap
+  it left the emulator with (added ITL p50 0.000, -0.016 and -0.016 ms in three runs on 2026-12-05,
+  p99 -0.4 to +2.0 ms); the first token pays the extra hop (a second loopback connection and the
+  request forwarded): TTFT p50 +1.3 to +1.8 ms. The proxy costs 43-54 us of CPU per chunk (a quarter
+  of a core at this load's 5,000 chunks/s), a third of it in the \`writev\` that sends each chunk on. At
+  load average 17-19 from other work (2026-12-04) it got a tenth of a core and fell behind (TTFT +180
+  to +310 ms): it needs its quarter of a core.
+- Fleet rows (\`emulate --workers N\`, streams read by bare socket readers in bench/ so that the client
+  costs little): on two cores the readers and the emulator workers share the same two cores, so a
+  second emulator worker takes CPU from the readers; both hold 1,000 streams at 20 ms under 1 ms mean
+  lateness and neither holds 1,500. The x1.6 goal is not shown on this machine; it needs cores the
+  readers do not use.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
@@ -579,6 +598,7 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const only = process.argv[2];
+  const loadAtStart = loadavg()[0]!;
   if (only === "memory-child") return memoryChild(process.argv[3]!, Number(process.argv[4]));
   if (only === "bare-reader") return bareReader(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
   // Checked before any section runs, so a bad value does not end a full bench minutes in.
@@ -607,7 +627,8 @@ async function main(): Promise<void> {
   if (!only || only === "soak") await soak(rows, soakS);
   const text = table(rows);
   console.log(text);
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}`;
+  const load = `load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "cpu"}, Node ${process.version}, ${load}`;
   if (!only) {
     writeFileSync(
       RESULTS,

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawnEmulator, type EmulatorProcess } from "../src/emulator/process.js";
 import { resolveRunConfig } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
+import { runCli } from "./helpers/cli.js";
 
 let emulator: EmulatorProcess;
 before(async () => {
@@ -31,4 +32,38 @@ test("the same emulator still serves the streaming endpoints, and /api/publish",
   }
   const published = await fetch(`${emulator.url}/api/publish`, { method: "POST", body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
   assert.equal(published.status, 200, await published.text());
+});
+
+test("emulate --session --api-key-env: /api/run and /api/publish take the key, 401 without; run --api-key-env sends it", async () => {
+  process.env["TOKENSTORM_TEST_SESSION_KEY"] = "session-test-key";
+  const keyed = await spawnEmulator(["--session", "--api-key-env", "TOKENSTORM_TEST_SESSION_KEY", "--ttft-ms", "5", "--itl-ms", "2"]);
+  try {
+    const publish = (headers: Record<string, string>): Promise<Response> =>
+      fetch(`${keyed.url}/api/publish`, { method: "POST", headers, body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
+    assert.equal((await publish({})).status, 401);
+    assert.equal((await publish({ "x-api-key": "wrong" })).status, 401);
+    assert.equal((await publish({ "x-api-key": "session-test-key" })).status, 200);
+    assert.equal((await publish({ authorization: "apikey session-test-key" })).status, 200);
+
+    const withKey = resolveRunConfig({ protocol: "session", target: keyed.url, apiKeyEnv: "TOKENSTORM_TEST_SESSION_KEY", clients: "2", cycles: "2", length: "5", quiet: true, save: false }, process.env);
+    const ok = await runLoadTest({ config: withKey });
+    assert.deepEqual([ok.report.summary.requests, ok.report.summary.successful], [4, 4], JSON.stringify(ok.report.errors));
+    const withoutKey = resolveRunConfig({ protocol: "session", target: keyed.url, clients: "2", cycles: "1", length: "5", quiet: true, save: false, allowFailures: true }, {});
+    const refused = await runLoadTest({ config: withoutKey });
+    assert.equal(refused.report.summary.successful, 0, "no session starts without the key");
+    assert.equal(refused.report.summary.failed, 2);
+  } finally {
+    await keyed.stop();
+    delete process.env["TOKENSTORM_TEST_SESSION_KEY"];
+  }
+});
+
+test("emulate --api-key-env without --session, or naming an unset variable, is one line naming the flag, exit 2", async () => {
+  for (const args of [["--api-key-env", "HOME"], ["--session", "--api-key-env", "TOKENSTORM_TEST_UNSET_VARIABLE"]]) {
+    const result = await runCli(["emulate", "--port", "0", ...args]);
+    assert.equal(result.code, 2, result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(lines[0]!, /--api-key-env/);
+  }
 });

@@ -49,6 +49,7 @@ interface EmulateFlags {
   model?: string;
   ndjson?: boolean;
   session?: boolean;
+  apiKeyEnv?: string;
   grpcPort?: string;
   grpcUnavailableRate?: string;
   slowClientMs?: string;
@@ -166,6 +167,12 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   }
   if (flags.ndjson) options.ndjsonCompletions = true;
   if (flags.session) options.session = true;
+  if (flags.apiKeyEnv !== undefined) {
+    const key = process.env[flags.apiKeyEnv];
+    if (!flags.session) problems.push("--api-key-env keys the session APIs: it needs --session");
+    else if (!key) problems.push(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
+    else options.sessionApiKey = key;
+  }
   const tls = emulatorTlsOf(flags, problems);
   if (tls) options.tls = tls;
   if (flags.http2) options.http2 = true;
@@ -272,6 +279,7 @@ export function registerEmulateCommand(program: Command): Command {
     .option("--seed <n>", "seed of jitter and failure draws (default random)")
     .option("--model <name>", "model name reported (default tokenstorm-emulator)")
     .option("--session", "also serve the session protocol: POST /api/run and /api/publish, WebSocket /connection/websocket (in-process broker)")
+    .option("--api-key-env <name>", "with --session: /api/run and /api/publish take the API key in this environment variable (Authorization: apikey|Bearer KEY or X-API-Key), 401 without")
     .option("--ndjson", "/v1/completions always streams NDJSON lines {\"text\"} instead of SSE")
     .option("--grpc-port <port>", "also serve the voice agent as a gRPC gateway (proto/voice/v1/voice.proto) on this port, 0 for a free one")
     .option("--grpc-unavailable-rate <fraction>", "fraction of gRPC calls refused with UNAVAILABLE (default 0)")

@@ -67,7 +67,7 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
   },
   emulate: {
     groups: [
-      ["Server:", ["host", "port", "workers", "instances", "model", "session", "ndjson", "grpc-port"]],
+      ["Server:", ["host", "port", "workers", "instances", "model", "session", "api-key-env", "ndjson", "grpc-port"]],
       ["Timing:", ["ttft-ms", "itl-ms", "jitter", "length", "text", "extra-delay-ms", "seed"]],
       ["Capacity:", ["max-running", "max-waiting", "slowdown-under-load", "max-request-tokens", "slow-client-ms"]],
       ["Serving engine:", ["prefill-ms-per-1k", "prefix-cache-tokens", "block-size", "kv-cache-tokens", "decode-ms-per-1k-kv", "reasoning-tokens", "tool-call-rate", "tokenizer"]],

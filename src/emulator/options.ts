@@ -85,6 +85,8 @@ export interface EmulatorOptions {
   slowClientLimitMs?: number;
   /** Also serve the session protocol: POST /api/run, /api/publish, WebSocket /connection/websocket (src/protocols/session/). */
   session?: boolean;
+  /** With `session`: POST /api/run and /api/publish take this API key (`Authorization: apikey|Bearer KEY` or `X-API-Key`), 401 without. */
+  sessionApiKey?: string;
   /** Serve https:// and wss:// (`emulate --tls-cert --tls-key`); absent: plain http://. */
   tls?: EmulatorTls;
   /** Serve HTTP/2 (`emulate --http2`): with TLS beside HTTP/1.1 (ALPN); without, HTTP/2 only (prior knowledge, h2c). */

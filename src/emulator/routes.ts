@@ -19,7 +19,7 @@ import { parseOverrides } from "./overrides.js";
 import { serveGeneration } from "./serve-generation.js";
 import type { EmulatorStats } from "./stats.js";
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /** What /stats, /metrics and /stats/reset read and do: this process's emulator, or a fleet's sum. */
 export interface StatsProvider {

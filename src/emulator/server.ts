@@ -156,7 +156,7 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
   server.on("session", () => counters.http2Sessions++);
   // --session: the session protocol's API and gateway on this server too (loaded only when asked for).
   const session = options.session
-    ? (await import("../protocols/session/emulator.js")).attachSession(server, { length: resolved.length, delayMs: resolved.itlMs, ttftMs: resolved.ttftMs }, reportInternalError)
+    ? (await import("../protocols/session/emulator.js")).attachSession(server, { length: resolved.length, delayMs: resolved.itlMs, ttftMs: resolved.ttftMs }, reportInternalError, options.sessionApiKey ?? null)
     : null;
   if (session) routes = new Map([...routes, ...session.routes]);
   // Both voice transports report to the registry /metrics serves, each under its own transport label.

@@ -4,7 +4,9 @@
 // `run` speaks.
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Route } from "../../emulator/routes.js";
+import { sendJson } from "../../emulator/http.js";
+import type { Handler, Route } from "../../emulator/routes.js";
+import { hasApiKey } from "./auth.js";
 import { type ApiDefaults, SessionApi } from "./api.js";
 import { InProcessBroker } from "./broker.js";
 import { DEFAULT_PING_INTERVAL_S } from "./embedded.js";
@@ -21,8 +23,17 @@ export interface SessionEndpoint {
   close(): void;
 }
 
-/** Serves the session protocol on `server`; other upgrade paths are left to other listeners. */
-export function attachSession(server: Server, defaults: ApiDefaults, onError: (err: unknown) => void): SessionEndpoint {
+/** A handler that answers 401, as a node does, unless the request carries `apiKey` (null: no key asked). */
+function keyed(apiKey: string | null, handle: Handler): Handler {
+  if (apiKey === null) return handle;
+  return (req, res) => (hasApiKey(req, apiKey) ? handle(req, res) : sendJson(res, 401, { error: { code: 101, message: "unauthorized" } }));
+}
+
+/**
+ * Serves the session protocol on `server`; other upgrade paths are left to other listeners. With an
+ * `apiKey`, the run and publish APIs (which start sessions and put tokens into them) take it.
+ */
+export function attachSession(server: Server, defaults: ApiDefaults, onError: (err: unknown) => void, apiKey: string | null = null): SessionEndpoint {
   const broker = new InProcessBroker();
   const scheduler = timerScheduler();
   const api = new SessionApi(broker, scheduler, defaults, onError);
@@ -31,8 +42,8 @@ export function attachSession(server: Server, defaults: ApiDefaults, onError: (e
   return {
     upgradePath: WEBSOCKET_PATH,
     routes: [
-      [RUN_PATH, { method: "POST", handle: (req, res) => api.handleRun(req, res) }],
-      [PUBLISH_PATH, { method: "POST", handle: (req, res) => handlePublish(req, res, broker) }],
+      [RUN_PATH, { method: "POST", handle: keyed(apiKey, (req, res) => api.handleRun(req, res)) }],
+      [PUBLISH_PATH, { method: "POST", handle: keyed(apiKey, (req, res) => handlePublish(req, res, broker)) }],
     ],
     close: () => {
       api.stop();
