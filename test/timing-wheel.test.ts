@@ -100,3 +100,26 @@ test("stop() drops pending tasks and later schedules never fire", async () => {
   assert.equal(fired, 0);
   assert.equal(wheel.size, 0);
 });
+
+test("the precise wheel sleeps in its last stretch but never fires a task before its due time", async () => {
+  // Tasks 0.25-3 ms apart (apart enough that no cluster is centred, which fires some of its tasks
+  // early on purpose): none may fire early, whether the driver polled or slept its way to it, or was
+  // woken by a timer. A busy machine only makes them later.
+  const wheel = new TimingWheel();
+  const base = nowMs() + 5;
+  const early: string[] = [];
+  let fired = 0;
+  const gaps = [0.25, 0.3, 0.5, 1, 3];
+  let due = base;
+  for (let i = 0; i < 100; i++) {
+    due += gaps[i % gaps.length]!;
+    const dueMs = due;
+    wheel.schedule(dueMs, (firedAtMs) => {
+      fired++;
+      if (firedAtMs < dueMs) early.push(`task ${i} fired ${(dueMs - firedAtMs).toFixed(4)} ms early`);
+    });
+  }
+  await settled(() => fired === 100);
+  assert.equal(fired, 100);
+  assert.deepEqual(early, []);
+});
