@@ -9,7 +9,10 @@ import { mulberry32 } from "../src/random.js";
 describe("latency histogram", () => {
   test("is the histogram hdr.build made: 32-bit counts, 1 us to one hour, 3 digits, no resizing", () => {
     const built = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false }) as hdr.JsHistogram;
-    const ours = new LatencyHistogram()["histogram"] as hdr.JsHistogram;
+    const histogram = new LatencyHistogram();
+    assert.equal(histogram["histogram"], null, "no counts before the first sample");
+    histogram.recordMs(1);
+    const ours = histogram["histogram"] as unknown as hdr.JsHistogram;
     assert.equal(ours.constructor, built.constructor);
     for (const key of ["countsArrayLength", "autoResize", "numberOfSignificantValueDigits", "highestTrackableValue", "lowestDiscernibleValue"] as const) {
       assert.equal(ours[key], built[key], key);
@@ -24,18 +27,39 @@ describe("latency histogram", () => {
       const scaleMs = [0.01, 1, 50, 1000, 100_000, 4_000_000][trial % 6]!;
       const samples = 1 + Math.floor(random() * 3000);
       for (let i = 0; i < samples; i++) histogram.recordMs(random() ** 3 * scaleMs);
-      const library = histogram["histogram"] as hdr.JsHistogram;
+      const library = histogram["histogram"] as unknown as hdr.JsHistogram;
       const { mean, stdDeviation } = histogram.moments();
       assert.ok(Object.is(mean, library.mean), `trial ${trial}: mean ${mean} vs ${library.mean}`);
       assert.ok(Object.is(stdDeviation, library.stdDeviation), `trial ${trial}: stddev ${stdDeviation} vs ${library.stdDeviation}`);
     }
   });
 
+  test("an empty histogram reads, merges, encodes and decodes as empty without allocating its counts", () => {
+    const empty = new LatencyHistogram();
+    assert.equal(empty.count, 0);
+    assert.equal(empty.percentileMs(99), 0);
+    assert.equal(empty.summary().p50, 0);
+    assert.deepEqual(empty.buckets(), []);
+    assert.equal(empty.sumMs, 0);
+    empty.reset();
+    const target = new LatencyHistogram();
+    target.add(empty);
+    assert.equal(target["histogram"], null);
+    const decoded = LatencyHistogram.decode(empty.encode());
+    assert.equal(decoded.count, 0);
+    assert.equal(decoded["histogram"], null);
+    const full = new LatencyHistogram();
+    full.recordMs(2);
+    target.add(full);
+    assert.equal(target.count, 1);
+    assert.equal(target.percentileMs(50), full.percentileMs(50));
+  });
+
   test("encodes as the library's encodeIntoCompressedBase64 does, and decodes its own encoding", () => {
     const histogram = new LatencyHistogram();
     for (const ms of [0.5, 1, 10, 10, 250, 4000]) histogram.recordMs(ms);
     const encoded = histogram.encode();
-    assert.equal(encoded, hdr.encodeIntoCompressedBase64(histogram["histogram"] as hdr.JsHistogram));
+    assert.equal(encoded, hdr.encodeIntoCompressedBase64(histogram["histogram"] as unknown as hdr.JsHistogram));
     const decoded = LatencyHistogram.decode(encoded);
     assert.deepEqual(decoded.buckets(), histogram.buckets());
     assert.deepEqual(decoded.moments(), histogram.moments());

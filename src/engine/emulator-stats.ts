@@ -1,6 +1,6 @@
 // When the target is a tokenstorm emulator, its own GET /stats: the report then carries the
 // emulator's timing error for the run, so that emulator lag is never read as the system's latency.
-import { Agent, request } from "undici";
+import { Client, request } from "../protocols/http/undici-client.js";
 import type { EmulatorBlock } from "../report/types.js";
 import type { LatencySummary } from "../metrics/histogram.js";
 import { tlsConnectOptions, type ClientTls } from "../protocols/tls.js";
@@ -25,9 +25,9 @@ export async function readEmulatorStats(target: string, tls?: ClientTls): Promis
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  const dispatcher = new Agent({ connect: tlsConnectOptions(tls) });
+  const client = new Client(url.origin, { connect: tlsConnectOptions(tls) });
   try {
-    const response = await request(url, { dispatcher, signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
+    const response = await request.call(client, { method: "GET", path: url.pathname, signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
     if (response.statusCode !== 200) {
       await response.body.dump();
       return null;
@@ -38,7 +38,7 @@ export async function readEmulatorStats(target: string, tls?: ClientTls): Promis
   } catch {
     return null;
   } finally {
-    await dispatcher.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
   }
 }
 

@@ -40,13 +40,22 @@ function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-export class LatencyHistogram {
-  private readonly histogram: hdr.JsHistogram;
+/** An empty histogram's counts: what `filled` allocates on a histogram's first sample. */
+function emptyHdr(): hdr.JsHistogram {
+  // What hdr.build makes of bitBucketSize 32 without WebAssembly, autoResize off (its own default
+  // for a constructed histogram).
+  return new Int32Histogram(1, HIGHEST_TRACKABLE_US, 3);
+}
 
-  constructor() {
-    // What hdr.build makes of bitBucketSize 32 without WebAssembly, autoResize off (its own default
-    // for a constructed histogram).
-    this.histogram = new Int32Histogram(1, HIGHEST_TRACKABLE_US, 3);
+export class LatencyHistogram {
+  /**
+   * The counts (92 KB at this range and precision), allocated on the first sample: a run keeps a
+   * histogram per metric, per request type and per second, most of which never see a sample.
+   */
+  private histogram: hdr.JsHistogram | null = null;
+
+  private filled(): hdr.JsHistogram {
+    return (this.histogram ??= emptyHdr());
   }
 
   /** Record one sample given in milliseconds. Negative values (clock misuse) are clamped to 0. */
@@ -54,30 +63,31 @@ export class LatencyHistogram {
     let us = Math.round(ms * MICROS_PER_MS);
     if (us < 0) us = 0;
     else if (us > HIGHEST_TRACKABLE_US) us = HIGHEST_TRACKABLE_US;
-    this.histogram.recordValue(us);
+    (this.histogram ?? this.filled()).recordValue(us);
   }
 
   get count(): number {
-    return this.histogram.totalCount;
+    return this.histogram === null ? 0 : this.histogram.totalCount;
   }
 
   /** Value at a percentile (0..100), in milliseconds. */
   percentileMs(percentile: number): number {
-    if (this.histogram.totalCount === 0) return 0;
-    return Math.min(this.histogram.maxValue, this.centredValueAt(percentile)) / MICROS_PER_MS;
+    const h = this.histogram;
+    if (h === null || h.totalCount === 0) return 0;
+    return Math.min(h.maxValue, this.centredValueAt(h, percentile)) / MICROS_PER_MS;
   }
 
   /**
    * HDR answers a percentile with the top of the bucket holding it, a bias of up to one bucket
    * (0.1%) upwards; the bucket's middle is the unbiased estimate.
    */
-  private centredValueAt(percentile: number): number {
-    return this.histogram.medianEquivalentValue(this.histogram.getValueAtPercentile(percentile));
+  private centredValueAt(h: hdr.JsHistogram, percentile: number): number {
+    return h.medianEquivalentValue(h.getValueAtPercentile(percentile));
   }
 
   summary(): LatencySummary {
     const h = this.histogram;
-    if (h.totalCount === 0) {
+    if (h === null || h.totalCount === 0) {
       return { count: 0, min: 0, mean: 0, stddev: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
     }
     // HDR reports a percentile as the top of its bucket; the exact extremes are known, so no
@@ -85,7 +95,7 @@ export class LatencyHistogram {
     const moments = this.moments();
     const maxUs = h.maxValue;
     const minUs = h.getValueAtPercentile(0) === 0 ? 0 : h.minNonZeroValue;
-    const at = (p: number): number => round3(Math.max(minUs, Math.min(maxUs, this.centredValueAt(p))) / MICROS_PER_MS);
+    const at = (p: number): number => round3(Math.max(minUs, Math.min(maxUs, this.centredValueAt(h, p))) / MICROS_PER_MS);
     return {
       count: h.totalCount,
       min: round3(minUs / MICROS_PER_MS),
@@ -101,12 +111,12 @@ export class LatencyHistogram {
   }
 
   reset(): void {
-    this.histogram.reset();
+    this.histogram?.reset();
   }
 
   /** Add every sample of another histogram into this one. */
   add(other: LatencyHistogram): void {
-    this.histogram.add(other.histogram);
+    if (other.count > 0) this.filled().add(other.histogram!);
   }
 
   /**
@@ -115,18 +125,21 @@ export class LatencyHistogram {
    */
   buckets(): Array<[number, number]> {
     const out: Array<[number, number]> = [];
-    const iterator = this.histogram.recordedValuesIterator;
+    const h = this.histogram;
+    if (h === null) return out;
+    const iterator = h.recordedValuesIterator;
     iterator.reset();
     while (iterator.hasNext()) {
       const step = iterator.next();
-      out.push([this.histogram.highestEquivalentValue(step.valueIteratedTo) / MICROS_PER_MS, step.countAtValueIteratedTo]);
+      out.push([h.highestEquivalentValue(step.valueIteratedTo) / MICROS_PER_MS, step.countAtValueIteratedTo]);
     }
     return out;
   }
 
   /** Sum of every sample, ms (from the histogram's mean: exact to its 0.1% resolution). */
   get sumMs(): number {
-    return this.histogram.totalCount === 0 ? 0 : (this.moments().mean * this.histogram.totalCount) / MICROS_PER_MS;
+    const count = this.count;
+    return count === 0 ? 0 : (this.moments().mean * count) / MICROS_PER_MS;
   }
 
   /**
@@ -136,8 +149,8 @@ export class LatencyHistogram {
    */
   moments(): { mean: number; stdDeviation: number } {
     const h = this.histogram;
-    const total = h.totalCount;
-    if (total === 0) return { mean: 0, stdDeviation: 0 };
+    const total = h === null ? 0 : h.totalCount;
+    if (h === null || total === 0) return { mean: 0, stdDeviation: 0 };
     const walk = (add: (medianUs: number, count: number) => void): void => {
       let seen = 0;
       for (let index = 0; index < h.countsArrayLength && seen < total; index++) {
@@ -163,13 +176,14 @@ export class LatencyHistogram {
     // What hdr.encodeIntoCompressedBase64 calls for a JS histogram, installed by this module.
     if (!encoderLoaded) require("hdr-histogram-js/dist/JsHistogram.encoding.js");
     encoderLoaded = true;
-    return this.histogram.encodeIntoCompressedBase64();
+    return (this.histogram ?? emptyHdr()).encodeIntoCompressedBase64();
   }
 
   static decode(encoded: string): LatencyHistogram {
     const result = new LatencyHistogram();
     decoder ??= require("hdr-histogram-js") as typeof hdr;
-    result.histogram.add(decoder.decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram);
+    const decoded = decoder.decodeFromCompressedBase64(encoded, 32, false) as hdr.JsHistogram;
+    if (decoded.totalCount > 0) result.filled().add(decoded);
     return result;
   }
 }

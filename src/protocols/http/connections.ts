@@ -3,7 +3,7 @@
 // and TLS handshake apart, and notes what each socket said (a reset, a TLS error) before undici
 // hears of it. HTTP/1.1 carries one request per connection (ConnectionPool); HTTP/2 multiplexes
 // streams on a few (MultiplexedPool).
-import { Client, buildConnector } from "undici";
+import { Client, buildConnector } from "./undici-client.js";
 import type { Socket } from "node:net";
 import { nowMs } from "../../clock.js";
 import { tlsErrorClass } from "../../errors.js";
