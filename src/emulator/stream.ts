@@ -14,18 +14,16 @@ import type { Cancellable, StreamRenderer } from "./generation.js";
 import { type GenerationEnv, type Job, resultOf } from "./job.js";
 import type { WheelTask } from "./timing-wheel.js";
 
-/** Node's http server frames a response body it writes itself only while it owns the socket. */
-function ownsSocket(res: ServerResponse, socket: Socket | null): socket is Socket {
-  return socket !== null && (socket as Socket & { _httpMessage?: unknown })._httpMessage === res && !socket.destroyed;
+/** What a response streams over, looked up once per stream rather than once per token. */
+interface Wire {
+  /** The response's socket (HTTP/1.1), or its session's (HTTP/2). */
+  socket: Socket | null;
+  /** The HTTP/2 stream of a compat-API response; undefined for HTTP/1.1. */
+  h2Stream: { writableNeedDrain: boolean } | undefined;
 }
 
-/**
- * The client reads slower than the stream is written: its socket's buffer is full (HTTP/1.1), or
- * its stream's (HTTP/2, where flow control is per stream and the connection is shared).
- */
-function clientBehind(res: ServerResponse): boolean {
-  const stream = (res as ServerResponse & { stream?: { writableNeedDrain: boolean } }).stream;
-  return stream !== undefined ? stream.writableNeedDrain : res.socket?.writableNeedDrain === true;
+function wireOf(res: ServerResponse): Wire {
+  return { socket: res.socket, h2Stream: (res as ServerResponse & { stream?: { writableNeedDrain: boolean } }).stream };
 }
 
 class TokenStream implements Cancellable {
@@ -37,6 +35,7 @@ class TokenStream implements Cancellable {
   private firstTokenAtMs = 0;
   private lastTokenAtMs = 0;
   private task: WheelTask | undefined;
+  private readonly wire: Wire;
 
   constructor(
     private readonly env: GenerationEnv,
@@ -47,6 +46,7 @@ class TokenStream implements Cancellable {
     private readonly onEnd: () => void,
   ) {
     this.nominalDueMs = admittedAtMs + job.ttftMs;
+    this.wire = wireOf(res);
     this.scheduleNext(env.pacing.jitterMs(job.ttftMs));
   }
 
@@ -65,12 +65,22 @@ class TokenStream implements Cancellable {
    */
   private writeNow(frames: string): void {
     const { res } = this;
-    const socket = res.socket;
-    if (!ownsSocket(res, socket)) {
+    const { socket, h2Stream } = this.wire;
+    // Node's http server frames a body it writes itself only while the response owns the socket.
+    if (h2Stream !== undefined || socket === null || (socket as Socket & { _httpMessage?: unknown })._httpMessage !== res || socket.destroyed) {
       res.write(frames);
       return;
     }
     socket.write(`${Buffer.byteLength(frames).toString(16)}\r\n${frames}\r\n`);
+  }
+
+  /**
+   * The client reads slower than the stream is written: its socket's buffer is full (HTTP/1.1), or
+   * its stream's (HTTP/2, where flow control is per stream and the connection is shared).
+   */
+  private clientBehind(): boolean {
+    const { socket, h2Stream } = this.wire;
+    return h2Stream !== undefined ? h2Stream.writableNeedDrain : socket !== null && socket.writableNeedDrain;
   }
 
   /** Frames of the tokens held back from `heldFrom` up to (not including) `end`. */
@@ -87,7 +97,7 @@ class TokenStream implements Cancellable {
    * nothing more, because the client stayed full past the limit and its connection was dropped.
    */
   private deliveryOf(index: number, firedAtMs: number): "write" | "hold" | "dropped" {
-    if (!clientBehind(this.res)) return "write";
+    if (!this.clientBehind()) return "write";
     const { env } = this;
     if (this.heldFrom < 0) {
       this.heldFrom = index;
