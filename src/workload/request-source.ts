@@ -66,7 +66,10 @@ export function requestSource(config: RequestSourceConfig, requestNumber?: (clie
       if (entry.followUps) spec.followUps = entry.followUps;
       if (entry.tools) spec.tools = entry.tools;
     } else {
-      spec = { ...pickPrompt(config.prompts, client, cycle), maxTokens: length };
+      // Named fields, not a spread plus one: a spread followed by a field gives each spec a V8 map of
+      // its own, and the runner's and drivers' reads of a spec then miss their inline caches.
+      const picked = pickPrompt(config.prompts, client, cycle);
+      spec = { type: picked.type, prompt: picked.prompt, maxTokens: length };
     }
     if (synthetic && generator) {
       const drawn = syntheticRequest(synthetic, generator, client, cycle, seed);
