@@ -63,7 +63,7 @@ export class LatencyHistogram {
     let us = Math.round(ms * MICROS_PER_MS);
     if (us < 0) us = 0;
     else if (us > HIGHEST_TRACKABLE_US) us = HIGHEST_TRACKABLE_US;
-    (this.histogram ?? this.filled()).recordValue(us);
+    this.filled().recordValue(us);
   }
 
   get count(): number {
@@ -149,8 +149,8 @@ export class LatencyHistogram {
    */
   moments(): { mean: number; stdDeviation: number } {
     const h = this.histogram;
-    const total = h === null ? 0 : h.totalCount;
-    if (h === null || total === 0) return { mean: 0, stdDeviation: 0 };
+    if (h === null || h.totalCount === 0) return { mean: 0, stdDeviation: 0 };
+    const total = h.totalCount;
     const walk = (add: (medianUs: number, count: number) => void): void => {
       let seen = 0;
       for (let index = 0; index < h.countsArrayLength && seen < total; index++) {

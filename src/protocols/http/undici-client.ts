@@ -1,8 +1,9 @@
-// The two parts of undici the HTTP drivers use: its Client (one origin's connection) and its
-// connector. undici's index also loads fetch, WebSocket, the caches, the proxy and retry agents and
-// the mock layer, some 90 more files and about 9 MB of a run's memory; undici publishes no export
-// map, so its own lib files are loaded by path (the versions are pinned by package-lock.json, and
-// test/http-driver tests exercise both on every run).
+// The parts of undici the HTTP drivers and the /stats reader use: its Client (one origin's
+// connection), its connector and Dispatcher.request. undici's index also loads fetch, WebSocket, the
+// caches, the proxy and retry agents and the mock layer, about 70 more files and some 6 MB of a
+// run's peak memory; undici publishes no export map, so its own lib files are loaded by path (the
+// version is pinned by package-lock.json; test/connections.test.ts, the drivers' tests and the
+// emulator block of every embedded run exercise all three).
 import { createRequire } from "node:module";
 import type * as undici from "undici";
 
