@@ -1,7 +1,7 @@
 // The friendly programmatic face of a load test (seed 002's "Programmatic Usage"): build a config
 // from a named scenario or by hand with typed settings, run it, read the report, save it. Settings
-// go through the same validation as the command line (resolveRunConfig), so a bad value is the same
-// one-line UsageError; nothing is printed and nothing is saved unless asked.
+// go through the same schemas as the command line (src/config/run-settings.ts, numbers as numbers),
+// so a bad value is the same one-line UsageError; nothing is printed and nothing is saved unless asked.
 import { resolveRunConfig, type RawRunFlags, type RunConfig } from "./config/run-config.js";
 import { runLoadTest as runEngine, type LoadTestResult } from "./engine/load-test.js";
 import type { Output } from "./report/output.js";
@@ -58,14 +58,10 @@ export interface LoadTestSettings {
   /** grpc-voice: your .proto and fully qualified service name, when not ours. */
   proto?: string;
   service?: string;
-  /** Any other `tokenstorm run` flag by its camelCase name, as the command line would give it. */
+  /** Any other `tokenstorm run` setting by its flag's camelCase name: a number, a switch, text or a list. */
   flags?: Partial<RawRunFlags>;
   /** Environment variables read for seed 000's defaults (NUM_CLIENTS...); default none, so code is repeatable. */
   env?: NodeJS.ProcessEnv;
-}
-
-function str(value: number | undefined): string | undefined {
-  return value === undefined ? undefined : String(value);
 }
 
 function toFlags(settings: LoadTestSettings): RawRunFlags {
@@ -75,27 +71,27 @@ function toFlags(settings: LoadTestSettings): RawRunFlags {
     model: settings.model,
     header: settings.headers ? Object.entries(settings.headers).map(([name, value]) => `${name}: ${value}`) : undefined,
     scenario: settings.scenario,
-    users: str(settings.users),
-    rampUp: str(settings.rampUpS),
-    hold: str(settings.holdS),
-    rampDown: str(settings.rampDownS),
-    thinkTime: str(settings.thinkTimeS),
-    clients: str(settings.clients),
-    cycles: str(settings.cycles),
-    duration: str(settings.durationS),
-    requests: str(settings.requests),
-    maxConcurrent: str(settings.maxConcurrent),
-    timeout: str(settings.timeoutS),
-    seed: str(settings.seed),
-    prefixTokens: str(settings.sharedPrefix?.tokens),
-    prefixGroups: str(settings.sharedPrefix?.groups),
+    users: settings.users,
+    rampUp: settings.rampUpS,
+    hold: settings.holdS,
+    rampDown: settings.rampDownS,
+    thinkTime: settings.thinkTimeS,
+    clients: settings.clients,
+    cycles: settings.cycles,
+    duration: settings.durationS,
+    requests: settings.requests,
+    maxConcurrent: settings.maxConcurrent,
+    timeout: settings.timeoutS,
+    seed: settings.seed,
+    prefixTokens: settings.sharedPrefix?.tokens,
+    prefixGroups: settings.sharedPrefix?.groups,
     tokenizer: settings.tokenizer,
-    inputTokens: str(settings.synthetic?.inputTokens),
-    outputTokens: str(settings.synthetic?.outputTokens),
-    randomRangeRatio: str(settings.synthetic?.rangeRatio),
+    inputTokens: settings.synthetic?.inputTokens,
+    outputTokens: settings.synthetic?.outputTokens,
+    randomRangeRatio: settings.synthetic?.rangeRatio,
     ignoreEos: settings.synthetic?.ignoreEos,
-    turns: str(settings.conversations?.turns),
-    turnThinkTime: str(settings.conversations?.thinkTimeS),
+    turns: settings.conversations?.turns,
+    turnThinkTime: settings.conversations?.thinkTimeS,
     sessionHeader: settings.conversations?.sessionHeader,
     threshold: settings.thresholds,
     audioDir: settings.audioDir,

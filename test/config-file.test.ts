@@ -149,7 +149,7 @@ describe("checking a file under the command line", () => {
 
   test("value problems from the file carry its positions; those from the command line stay as they are", () => {
     const lines = problemsOf("pattern: constant\nrps: fast\nduration: 5\n", { timeout: "-1" });
-    assert.deepEqual(lines, ['run.yaml:2:6 rps: must be a number > 0 (got "fast")', '--timeout must be a number > 0 (got "-1")']);
+    assert.deepEqual(lines, ['run.yaml:2:6 rps: must be a number >= 0 (got "fast")', '--timeout must be a number > 0 (got "-1")']);
   });
 
   test("a scenario neither in the file nor built in is named with both lists and a did-you-mean", () => {

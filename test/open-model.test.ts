@@ -100,7 +100,7 @@ describe("arrival schedules", () => {
     assert.ok(bursts.every((n) => n <= 30));
     assert.equal(bursty.length, plain.length + bursts.reduce((a, b) => a + b, 0));
     const problems = new Problems();
-    assert.ok(resolvePattern("chaos", { rps: "20", burstSize: "30" }, problems, { durationS: 60, requests: null }));
+    assert.ok(resolvePattern("chaos", { rps: 20, burstSize: 30 }, problems, { durationS: 60, requests: null }));
     assert.deepEqual(problems.lines, []);
   });
 
@@ -134,7 +134,7 @@ describe("arrival schedules", () => {
     validateSteps({ steps: "5:x,abc,-1:3" }, problems);
     assert.equal(problems.lines.length, 3, problems.lines.join("; "));
     const more = new Problems();
-    const plan = resolvePattern("spike", { rps: "0", spikeEvery: "5", spikeDuration: "5", burstSize: "3" }, more, { durationS: 10, requests: null });
+    const plan = resolvePattern("spike", { rps: 0, spikeEvery: 5, spikeDuration: 5, burstSize: 3 }, more, { durationS: 10, requests: null });
     assert.equal(plan, null);
     const text = more.lines.join("; ");
     for (const flag of ["--rps", "--spike-duration", "--burst-size"]) assert.match(text, new RegExp(flag));

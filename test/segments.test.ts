@@ -59,7 +59,7 @@ describe("segment shares", () => {
 
   test("open model: every N-th arrival of the same seeded schedule; the union is the schedule exactly", () => {
     const problems = new Problems();
-    const plan = resolvePattern("poisson", { rps: "50" }, problems, { durationS: 10, requests: null })!;
+    const plan = resolvePattern("poisson", { rps: 50 }, problems, { durationS: 10, requests: null })!;
     assert.ok(problems.empty, problems.lines.join("; "));
     const window = { endMs: 10_000, seed: 42 };
     const whole = [...plan.schedule(window)];

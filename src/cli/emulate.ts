@@ -6,18 +6,11 @@ import { UsageError } from "../errors.js";
 import { startEmulator, type RunningEmulator } from "../emulator/index.js";
 import { fleetSize, startEmulatorFleet } from "../emulator/fleet.js";
 import { warnOnLowFileLimit } from "../emulator/file-limit.js";
-import {
-  type EmulatorOptions,
-  type EmulatorTls,
-  failureRatesProblem,
-  NUMERIC_OPTION_RULES,
-  type NumericOptionName,
-  requirementOf,
-  satisfiesRule,
-  TEXT_MODES,
-  type TextMode,
-} from "../emulator/options.js";
-import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/options.js";
+import { type EmulatorOptions, type EmulatorTls } from "../emulator/options.js";
+import { emulatorSettings, emulatorSettingsProblems, numberFromText } from "../emulator/settings.js";
+import { describeSettings, parseSettings } from "../config/settings.js";
+import { Problems } from "../config/values.js";
+import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/settings.js";
 import { loadTokenizer } from "../workload/tokenizer.js";
 
 interface EmulateFlags {
@@ -61,55 +54,36 @@ interface EmulateFlags {
   http2?: boolean;
 }
 
-/** Each numeric flag and the option it sets; the option's rule decides what is valid. */
-const NUMERIC_FLAGS: Array<[flag: string, key: keyof EmulateFlags, option: NumericOptionName]> = [
-  ["--port", "port", "port"],
-  ["--ttft-ms", "ttftMs", "ttftMs"],
-  ["--itl-ms", "itlMs", "itlMs"],
-  ["--jitter", "jitter", "jitter"],
-  ["--length", "length", "length"],
-  ["--max-request-tokens", "maxRequestTokens", "maxRequestTokens"],
-  ["--error-rate", "errorRate", "errorRate"],
-  ["--disconnect-rate", "disconnectRate", "disconnectRate"],
-  ["--truncate-rate", "truncateRate", "truncateRate"],
-  ["--max-running", "maxRunning", "maxRunning"],
-  ["--max-waiting", "maxWaiting", "maxWaiting"],
-  ["--slowdown-under-load", "slowdownUnderLoad", "slowdownUnderLoad"],
-  ["--extra-delay-ms", "extraDelayMs", "extraDelayPerTokenMs"],
-  ["--prefill-ms-per-1k", "prefillMsPer1k", "prefillMsPer1k"],
-  ["--prefix-cache-tokens", "prefixCacheTokens", "prefixCacheTokens"],
-  ["--block-size", "blockSize", "blockSize"],
-  ["--kv-cache-tokens", "kvCacheTokens", "kvCacheTokens"],
-  ["--decode-ms-per-1k-kv", "decodeMsPer1kKv", "decodeMsPer1kKv"],
-  ["--reasoning-tokens", "reasoningTokens", "reasoningTokens"],
-  ["--tool-call-rate", "toolCallRate", "toolCallRate"],
-  ["--seed", "seed", "seed"],
-  ["--grpc-port", "grpcPort", "grpcPort"],
-  ["--grpc-unavailable-rate", "grpcUnavailableRate", "grpcUnavailableRate"],
-  ["--slow-client-ms", "slowClientMs", "slowClientLimitMs"],
-];
+/** Each setting's key, flag, description and default, in the schema's order. */
+const SETTINGS = describeSettings(emulatorSettings);
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Commander's name for a flag's value: --extra-delay-ms is extraDelayMs. */
+function attributeOf(flag: string): string {
+  return flag.replace(/^--/, "").replace(/-(.)/g, (_, next: string) => next.toUpperCase());
+}
 
-function parseNumber(raw: string): number {
-  return DECIMAL.test(raw.trim()) ? Number(raw) : NaN;
+/** A setting's line in `emulate --help`: its description and its fixed default (a switch's goes without saying). */
+function helpOf(key: keyof typeof emulatorSettings.shape): string {
+  const { description, default: fixed } = SETTINGS.find((setting) => setting.key === key)!;
+  if (fixed === undefined || typeof fixed === "boolean") return description;
+  return `${description} (default ${Array.isArray(fixed) ? fixed.join(",") : String(fixed)})`;
 }
 
 /** --tls-cert, --tls-key, --tls-client-ca read as PEM text; problems name their flag. */
-function emulatorTlsOf(flags: EmulateFlags, problems: string[]): EmulatorTls | undefined {
+function emulatorTlsOf(flags: EmulateFlags, problems: Problems): EmulatorTls | undefined {
   if (flags.tlsCert === undefined && flags.tlsKey === undefined) {
-    if (flags.tlsClientCa !== undefined) problems.push("--tls-client-ca needs --tls-cert and --tls-key");
+    if (flags.tlsClientCa !== undefined) problems.add("--tls-client-ca needs --tls-cert and --tls-key");
     return undefined;
   }
   if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
-    problems.push(flags.tlsCert === undefined ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
+    problems.add(flags.tlsCert === undefined ? "--tls-key needs --tls-cert" : "--tls-cert needs --tls-key");
     return undefined;
   }
   const read = (flag: string, path: string): string | undefined => {
     try {
       return readFileSync(path, "utf8");
     } catch (err) {
-      problems.push(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      problems.add(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       return undefined;
     }
   };
@@ -121,7 +95,7 @@ function emulatorTlsOf(flags: EmulateFlags, problems: string[]): EmulatorTls | u
     createSecureContext({ cert, key, ...(clientCa !== undefined ? { ca: clientCa } : {}) });
   } catch (err) {
     const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
-    problems.push(`--tls-cert/--tls-key${clientCa !== undefined ? "/--tls-client-ca" : ""}: not a usable certificate and key (${reason})`);
+    problems.add(`--tls-cert/--tls-key${clientCa !== undefined ? "/--tls-client-ca" : ""}: not a usable certificate and key (${reason})`);
     return undefined;
   }
   return clientCa !== undefined ? { cert, key, clientCa } : { cert, key };
@@ -129,56 +103,29 @@ function emulatorTlsOf(flags: EmulateFlags, problems: string[]): EmulatorTls | u
 
 /** Flags to emulator options; every bad value is reported, in one UsageError naming each flag. */
 export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
-  const options: EmulatorOptions = {};
-  const problems: string[] = [];
-  for (const [flag, key, option] of NUMERIC_FLAGS) {
-    const raw = flags[key];
-    if (typeof raw !== "string") continue;
-    const value = parseNumber(raw);
-    const rule = NUMERIC_OPTION_RULES[option];
-    if (satisfiesRule(value, rule)) options[option] = value;
-    else problems.push(`${flag} ${requirementOf(rule)} (got "${raw}")`);
-  }
-  if (flags.errorStatus !== undefined) {
-    const statuses = flags.errorStatus.split(",").map(parseNumber);
-    if (statuses.every((status) => satisfiesRule(status, "errorStatus"))) options.errorStatuses = statuses;
-    else problems.push(`--error-status ${requirementOf("errorStatus")} (got "${flags.errorStatus}")`);
-  }
-  if (flags.grpcUnavailableRate !== undefined && flags.grpcPort === undefined) problems.push("--grpc-unavailable-rate needs --grpc-port");
-  if (flags.decodeMsPer1kKv !== undefined && flags.kvCacheTokens === undefined) problems.push("--decode-ms-per-1k-kv needs --kv-cache-tokens");
-  const ratesProblem = failureRatesProblem(options);
-  if (ratesProblem) problems.push(`--error-rate, --disconnect-rate and --truncate-rate ${ratesProblem}`);
-  if (flags.text !== undefined) {
-    if (TEXT_MODES.includes(flags.text as TextMode)) options.text = flags.text as TextMode;
-    else problems.push(`--text must be one of ${TEXT_MODES.join(", ")} (got "${flags.text}")`);
-  }
-  for (const [flag, key] of [["--host", "host"], ["--model", "model"], ["--tokenizer", "tokenizer"]] as const) {
-    const raw = flags[key];
-    if (raw === undefined) continue;
-    if (raw.trim() === "") problems.push(`${flag} must not be empty (got "${raw}")`);
-    else options[key] = raw;
-  }
+  const problems = new Problems();
+  const given = flags as Record<string, unknown>;
+  const raw = Object.fromEntries(SETTINGS.map(({ key, flag }) => [key, given[attributeOf(flag)]]));
+  const options: EmulatorOptions = parseSettings(emulatorSettings, raw, problems);
+  for (const line of emulatorSettingsProblems(options)) problems.add(line);
   if (options.tokenizer !== undefined) {
     try {
       loadTokenizer(options.tokenizer);
     } catch (err) {
-      problems.push(`--tokenizer: ${err instanceof Error ? err.message : String(err)}`);
+      problems.add(`--tokenizer: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  if (flags.ndjson) options.ndjsonCompletions = true;
-  if (flags.session) options.session = true;
   if (flags.apiKeyEnv !== undefined) {
     const key = process.env[flags.apiKeyEnv];
-    if (!flags.session) problems.push("--api-key-env keys the session APIs: it needs --session");
-    else if (!key) problems.push(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
+    if (!flags.session) problems.add("--api-key-env keys the session APIs: it needs --session");
+    else if (!key) problems.add(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
     else options.sessionApiKey = key;
   }
   const tls = emulatorTlsOf(flags, problems);
   if (tls) options.tls = tls;
-  if (flags.http2) options.http2 = true;
-  const voice = voiceSettingsFromFlags(flags as Record<string, unknown>, problems);
+  const voice = voiceSettingsFromFlags(given, problems.lines);
   if (Object.keys(voice).length > 0) options.voice = voice;
-  if (problems.length > 0) throw new UsageError(problems.join("; "));
+  if (!problems.empty) throw new UsageError(problems.lines.join("; "));
   return options;
 }
 
@@ -200,7 +147,7 @@ async function emulate(flags: EmulateFlags): Promise<void> {
   const workers = flags.workers === undefined ? 1 : fleetSize(flags.workers);
   if (workers === undefined) throw new UsageError(`--workers must be an integer >= 1 or auto (got "${flags.workers}")`);
   warnOnLowFileLimit();
-  const instances = flags.instances === undefined ? 1 : parseNumber(flags.instances);
+  const instances = flags.instances === undefined ? 1 : numberFromText(flags.instances);
   if (!Number.isInteger(instances) || instances < 1) throw new UsageError(`--instances must be an integer >= 1 (got "${flags.instances}")`);
   if (instances > 1) {
     await serveInstances(options, instances, workers);
@@ -252,43 +199,43 @@ export function registerEmulateCommand(program: Command): Command {
   const command = program
     .command("emulate")
     .description("serve emulated OpenAI-compatible, Ollama and NDJSON streaming endpoints and a realtime voice agent (WebSocket /v1/realtime) with exact timing")
-    .option("--host <host>", "interface to listen on (default 127.0.0.1)")
-    .option("--port <port>", "port to listen on, 0 for a free one (default 8000)")
-    .option("--ttft-ms <ms>", "time to first token (default 20)")
-    .option("--itl-ms <ms>", "delay between tokens (default 10)")
-    .option("--jitter <fraction>", "each delay varies by up to ±fraction of itself (default 0)")
-    .option("--length <tokens>", "tokens per response when the request sets no max_tokens (default 100)")
-    .option("--max-request-tokens <n>", "the most tokens one request may ask for; more is answered 400 (default 1000000)")
-    .option("--text <mode>", `response words: ${TEXT_MODES.join("|")} (default lorem)`)
-    .option("--error-rate <fraction>", "fraction of requests answered with an error status (default 0)")
-    .option("--error-status <list>", "comma-separated statuses for injected errors (default 500)")
-    .option("--disconnect-rate <fraction>", "fraction of streams whose socket is destroyed mid-stream (default 0)")
-    .option("--truncate-rate <fraction>", "fraction of streams ended early without an end marker (default 0)")
-    .option("--max-running <n>", "generations at once, further requests queue; 0 = unlimited (default 0)")
-    .option("--max-waiting <n>", "queue length beyond which requests get 429 (default unlimited)")
-    .option("--slowdown-under-load <factor>", "ITL grows by factor × (running - 1) (default 0)")
-    .option("--extra-delay-ms <ms>", "added to every inter-token delay (default 0)")
-    .option("--prefill-ms-per-1k <ms>", "prefill cost: TTFT grows by ms per 1,000 uncached prompt tokens (default 0)")
-    .option("--prefix-cache-tokens <n>", "prefix cache of n prompt tokens in chained blocks, LRU; cached blocks skip prefill (default 0: none)")
-    .option("--block-size <tokens>", "tokens per prefix-cache block (default 16)")
-    .option("--kv-cache-tokens <n>", "KV cache of n tokens: a running request holds its prompt + max output tokens; one that does not fit waits (default 0: no limit)")
-    .option("--decode-ms-per-1k-kv <ms>", "decode cost: every inter-token gap grows by ms per 1,000 KV-cache tokens held (default 0; needs --kv-cache-tokens)")
-    .option("--reasoning-tokens <n>", "n reasoning tokens before the answer (chat reasoning_content, a Responses reasoning item, a Messages thinking block), counted in the output tokens (default 0; per request: x-tokenstorm-reasoning-tokens)")
-    .option("--tool-call-rate <fraction>", "requests offering tools: fraction answered with a streamed call to the first tool instead of content (default 0; per request: x-tokenstorm-tool-call: 1|0)")
-    .option("--tokenizer <name|path>", "count prompt tokens (usage, prefill, prefix and KV cache) with o200k_base, cl100k_base or a tokenizer.json, as run --tokenizer does (default: words)")
-    .option("--seed <n>", "seed of jitter and failure draws (default random)")
-    .option("--model <name>", "model name reported (default tokenstorm-emulator)")
-    .option("--session", "also serve the session protocol: POST /api/run and /api/publish, WebSocket /connection/websocket (in-process broker)")
+    .option("--host <host>", helpOf("host"))
+    .option("--port <port>", helpOf("port"))
+    .option("--ttft-ms <ms>", helpOf("ttftMs"))
+    .option("--itl-ms <ms>", helpOf("itlMs"))
+    .option("--jitter <fraction>", helpOf("jitter"))
+    .option("--length <tokens>", helpOf("length"))
+    .option("--max-request-tokens <n>", helpOf("maxRequestTokens"))
+    .option("--text <mode>", helpOf("text"))
+    .option("--error-rate <fraction>", helpOf("errorRate"))
+    .option("--error-status <list>", helpOf("errorStatuses"))
+    .option("--disconnect-rate <fraction>", helpOf("disconnectRate"))
+    .option("--truncate-rate <fraction>", helpOf("truncateRate"))
+    .option("--max-running <n>", helpOf("maxRunning"))
+    .option("--max-waiting <n>", helpOf("maxWaiting"))
+    .option("--slowdown-under-load <factor>", helpOf("slowdownUnderLoad"))
+    .option("--extra-delay-ms <ms>", helpOf("extraDelayPerTokenMs"))
+    .option("--prefill-ms-per-1k <ms>", helpOf("prefillMsPer1k"))
+    .option("--prefix-cache-tokens <n>", helpOf("prefixCacheTokens"))
+    .option("--block-size <tokens>", helpOf("blockSize"))
+    .option("--kv-cache-tokens <n>", helpOf("kvCacheTokens"))
+    .option("--decode-ms-per-1k-kv <ms>", helpOf("decodeMsPer1kKv"))
+    .option("--reasoning-tokens <n>", helpOf("reasoningTokens"))
+    .option("--tool-call-rate <fraction>", helpOf("toolCallRate"))
+    .option("--tokenizer <name|path>", helpOf("tokenizer"))
+    .option("--seed <n>", helpOf("seed"))
+    .option("--model <name>", helpOf("model"))
+    .option("--session", helpOf("session"))
     .option("--api-key-env <name>", "with --session: /api/run and /api/publish take the API key in this environment variable (Authorization: apikey|Bearer KEY or X-API-Key), 401 without")
-    .option("--ndjson", "/v1/completions always streams NDJSON lines {\"text\"} instead of SSE")
-    .option("--grpc-port <port>", "also serve the voice agent as a gRPC gateway (proto/voice/v1/voice.proto) on this port, 0 for a free one")
-    .option("--grpc-unavailable-rate <fraction>", "fraction of gRPC calls refused with UNAVAILABLE (default 0)")
-    .option("--slow-client-ms <ms>", "drop a stream whose client has read nothing (socket buffer full) for this long (default 30000)")
+    .option("--ndjson", helpOf("ndjsonCompletions"))
+    .option("--grpc-port <port>", helpOf("grpcPort"))
+    .option("--grpc-unavailable-rate <fraction>", helpOf("grpcUnavailableRate"))
+    .option("--slow-client-ms <ms>", helpOf("slowClientLimitMs"))
     .option("--instances <n>", "n independent servers (own capacity, caches and /metrics each) on consecutive ports from --port, for a router in front (default 1)")
     .option("--tls-cert <file>", "serve https:// and wss:// with this PEM certificate (chain); with --tls-key")
     .option("--tls-key <file>", "the PEM private key of --tls-cert")
     .option("--tls-client-ca <file>", "mutual TLS: refuse clients without a certificate signed by a CA in this PEM file")
-    .option("--http2", "serve HTTP/2: with --tls-cert beside HTTP/1.1 (ALPN), else HTTP/2 only (prior knowledge, h2c)")
+    .option("--http2", helpOf("http2"))
     .option("--workers <n>", "serve from n processes sharing the port (auto: one per core); /stats, /metrics and capacity limits are the whole server's (default 1)");
   return addVoiceEmulatorOptions(command).action(emulate);
 }

@@ -73,6 +73,11 @@ function isHttpUrl(text: string): boolean {
 }
 
 /** An answer equal to the scenario's own value adds nothing to the command. */
+/** A scenario's value as the menu offers it (scenarios give text; settings may be numbers). */
+function shown(value: string | number | undefined): string | undefined {
+  return value === undefined ? undefined : String(value);
+}
+
 function changed(answer: string, scenarioValue: string | undefined): string | undefined {
   return answer === "" || answer === scenarioValue ? undefined : answer;
 }
@@ -106,19 +111,19 @@ async function askLoad(prompt: Prompter, scenario: Scenario | null, answers: Men
     family = model === "closed" || model === "staged" ? model : "open";
   }
   if (family === "open" && (scenario === null || preset.rps !== undefined)) {
-    answers.rps = changed(await prompt.askNumber("Rate, requests/s", preset.rps ?? "10", "positive"), preset.rps);
+    answers.rps = changed(await prompt.askNumber("Rate, requests/s", shown(preset.rps) ?? "10", "positive"), shown(preset.rps));
   } else if (family === "staged") {
-    answers.users = changed(await prompt.askNumber("Users", preset.users ?? "10", "positiveInt"), preset.users);
+    answers.users = changed(await prompt.askNumber("Users", shown(preset.users) ?? "10", "positiveInt"), shown(preset.users));
   } else if (family === "closed") {
-    answers.clients = changed(await prompt.askNumber("Clients", preset.clients ?? "10", "positiveInt"), preset.clients);
+    answers.clients = changed(await prompt.askNumber("Clients", shown(preset.clients) ?? "10", "positiveInt"), shown(preset.clients));
   }
   const ownLength = scenario !== null && preset.duration === undefined;
   // Staged users' --duration is their hold between ramp-up and ramp-down.
   const what = family === "staged" ? "Hold, seconds" : "Duration, seconds";
   const durationQuestion = ownLength ? `${what} (empty: the scenario's own length)` : what;
-  answers.duration = changed(await prompt.askNumber(durationQuestion, preset.duration ?? (ownLength ? "" : "60"), "positive"), preset.duration);
+  answers.duration = changed(await prompt.askNumber(durationQuestion, shown(preset.duration) ?? (ownLength ? "" : "60"), "positive"), shown(preset.duration));
   const capQuestion = preset.maxConcurrent === undefined ? "Max concurrent requests (empty: run's default)" : "Max concurrent requests";
-  answers.maxConcurrent = changed(await prompt.askNumber(capQuestion, preset.maxConcurrent ?? "", "positiveInt"), preset.maxConcurrent);
+  answers.maxConcurrent = changed(await prompt.askNumber(capQuestion, shown(preset.maxConcurrent) ?? "", "positiveInt"), shown(preset.maxConcurrent));
 }
 
 function isMonitor(answer: string): boolean {

@@ -18,7 +18,9 @@ import { loadDataset } from "../workload/dataset.js";
 import { durationAsHold, resolveStages, stagesLengthS, STAGED_THINK_TIME_S } from "../workload/stages.js";
 import { applyEnvironment, nameVariables } from "./environment.js";
 import { applyScenario } from "./scenarios.js";
-import { Problems, type ValueKind } from "./values.js";
+import { Problems } from "./values.js";
+import { flagOf, given as isGiven, parseSettings } from "./settings.js";
+import { runSettings, SEED_000_VARIABLES, type RunSettings } from "./run-settings.js";
 import { GRPC_VOICE, resolveGrpcVoice } from "../protocols/grpc-voice/options.js";
 import { resolveEmbeddings } from "../protocols/openai/embeddings-options.js";
 import { grpcTarget } from "../protocols/grpc-voice/target.js";
@@ -26,7 +28,7 @@ import { reportedDistributed, resolveDistributed, SINGLE_PROCESS } from "../dist
 import { resolveObservability } from "../report/observability.js";
 import { applyVoiceRun, resolveVoiceRun, VOICE_PROTOCOLS, withSeed003Names } from "../voice/run-options.js";
 
-import type { ConfigFileUsed, RawRunFlags, RunConfig } from "./run-types.js";
+import type { ConfigFileUsed, EnvironmentLayer, RawRunFlags, RunConfig } from "./run-types.js";
 
 export type { ConfigFileUsed, RawRunFlags, RunConfig };
 
@@ -50,20 +52,6 @@ export const RUN_DEFAULTS = {
 
 /** The protocols whose bodies carry --ignore-eos' min_tokens and ignore_eos (src/protocols/openai/client.ts). */
 const IGNORE_EOS_PROTOCOLS = new Set(["openai-chat", "openai-completions"]);
-
-/** A numeric setting: its flag, its seed-000 environment variable if any, and its kind. */
-function numberSetting(
-  problems: Problems,
-  raw: string | undefined,
-  flag: string,
-  kind: ValueKind,
-  env: NodeJS.ProcessEnv,
-  envName?: string,
-): number | undefined {
-  if (raw !== undefined) return problems.number(raw, kind, { flag });
-  if (envName && env[envName] !== undefined && env[envName] !== "") return problems.number(env[envName], kind, { env: envName });
-  return undefined;
-}
 
 function parseHeaders(problems: Problems, lines: string[] | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -119,7 +107,7 @@ export class RunConfigError extends UsageError {
 export const HTTP2_STREAMS_PER_CONNECTION = 100;
 
 /** --cacert, --cert / --key, --insecure: each file readable and usable, --cert and --key together. */
-function tlsFilesOf(problems: Problems, flags: RawRunFlags): TlsFiles {
+function tlsFilesOf(problems: Problems, flags: RunSettings): TlsFiles {
   const files: TlsFiles = { caFile: flags.cacert ?? null, certFile: flags.cert ?? null, keyFile: flags.key ?? null, insecure: flags.insecure === true };
   for (const problem of loadClientTls(files).problems) problems.add(problem);
   return files;
@@ -137,6 +125,25 @@ function wsTargetOf(problems: Problems, raw: string | undefined): string | null 
   }
 }
 
+/**
+ * Seed 000's variables (NUM_CLIENTS...) for the settings no other layer gave: typed by the same
+ * schema, a bad value reported naming its variable. They are defaults, not settings given, so
+ * NUM_CLIENTS in the environment does not make `--clients` "given" to the open or staged model.
+ */
+function seed000Defaults(flags: RawRunFlags, env: NodeJS.ProcessEnv, problems: Problems): RunSettings {
+  const layer: EnvironmentLayer = { flags: {}, variables: {}, problems: [] };
+  for (const [attribute, variable] of Object.entries(SEED_000_VARIABLES) as Array<[keyof typeof SEED_000_VARIABLES, string]>) {
+    const value = env[variable];
+    if (value === undefined || value === "" || flags[attribute] !== undefined) continue;
+    layer.flags[attribute] = value;
+    layer.variables[attribute] = { flag: flagOf(runSettings, attribute), variable };
+  }
+  const own = new Problems();
+  const defaults = parseSettings(runSettings, layer.flags, own);
+  for (const line of nameVariables(own.lines, new Set(Object.keys(layer.flags)), layer)) problems.add(line);
+  return defaults;
+}
+
 export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv = process.env): RunConfig {
   const p = new Problems();
   // A scenario named only by TOKENSTORM_SCENARIO still sits over the other variables.
@@ -147,153 +154,151 @@ export function resolveRunConfig(cliFlags: RawRunFlags, env: NodeJS.ProcessEnv =
   // Staged users: a typed (or TOKENSTORM_DURATION) --duration is their hold (durationAsHold).
   const given = { hold: cliFlags.hold ?? (environment?.flags.hold as string | undefined), duration: cliFlags.duration ?? (environment?.flags.duration as string | undefined) };
   const flags = withSeed003Names(durationAsHold(layered.flags, given, p), p);
-  const num = (raw: string | undefined, flag: string, kind: ValueKind, envName?: string): number | undefined =>
-    numberSetting(p, raw, flag, kind, env, envName);
+  // Every value typed by the modules' schemas; what is refused is reported, naming its flag.
+  const s = parseSettings(runSettings, flags, p);
+  const d = seed000Defaults(flags, env, p);
+  const protocol = s.protocol ?? RUN_DEFAULTS.protocol;
 
   let target: string | null = null;
-  if (flags.target !== undefined && flags.protocol === GRPC_VOICE) {
-    target = grpcTarget(p, flags.target);
-  } else if (flags.target !== undefined) {
+  if (s.target !== undefined && protocol === GRPC_VOICE) {
+    target = grpcTarget(p, s.target);
+  } else if (s.target !== undefined) {
     try {
-      const url = new URL(flags.target);
-      const schemes = VOICE_PROTOCOLS.has(flags.protocol ?? "") ? ["http:", "https:", "ws:", "wss:"] : ["http:", "https:"];
+      const url = new URL(s.target);
+      const schemes = VOICE_PROTOCOLS.has(protocol) ? ["http:", "https:", "ws:", "wss:"] : ["http:", "https:"];
       if (!schemes.includes(url.protocol)) throw new Error("scheme");
       target = url.toString();
     } catch {
-      p.add(`--target must be an http:// or https:// URL (got "${flags.target}")`);
+      p.add(`--target must be an http:// or https:// URL (got "${s.target}")`);
     }
   }
 
-  const clients = num(flags.clients, "--clients", "positiveInt", "NUM_CLIENTS") ?? RUN_DEFAULTS.clients;
-  const durationFlagS = num(flags.duration, "--duration", "positive") ?? null;
-  const stages = resolveStages(flags, p);
+  const clients = s.clients ?? d.clients ?? RUN_DEFAULTS.clients;
+  const stages = resolveStages(s, p);
   // The staged model runs for its stages (its --duration is the hold: durationAsHold).
-  const durationS = durationFlagS ?? (stages ? stagesLengthS(stages) : null);
+  const durationS = s.duration ?? (stages ? stagesLengthS(stages) : null);
   // A trace is an open model of its own: its arrivals, its lengths, one pass through it by default.
-  const trace = resolveTrace(p, flags);
-  const requests = num(flags.requests, "--requests", "positiveInt") ?? (trace ? trace.dataset.entries.length : null);
+  const trace = resolveTrace(p, s);
+  const requests = s.requests ?? (trace ? trace.dataset.entries.length : null);
   // With a duration or a request budget and no explicit cycles, clients cycle until the run stops.
-  const explicitCycles = num(flags.cycles, "--cycles", "positiveInt", "CYCLES_PER_CLIENT");
+  const explicitCycles = s.cycles ?? d.cycles;
   const cycles = explicitCycles ?? (durationS !== null || requests !== null ? null : RUN_DEFAULTS.cycles);
-  const pattern = trace ? trace.plan : resolvePattern(flags.pattern, flags, p, { durationS, requests });
-  if (flags.pattern !== undefined) {
-    const closedOnly: Array<[string, unknown]> = [["--clients", flags.clients], ["--cycles", flags.cycles], ["--think-time", flags.thinkTime]];
-    for (const [flag, value] of closedOnly) if (value !== undefined) p.add(`${flag} is for the closed model and does not apply to --pattern ${flags.pattern}`);
-  } else if (flags.queueWhenFull === true && !trace) {
+  const pattern = trace ? trace.plan : resolvePattern(s.pattern, s, p, { durationS, requests });
+  if (s.pattern !== undefined) {
+    for (const key of ["clients", "cycles", "thinkTime"] as const) {
+      if (isGiven(s, key)) p.add(`${flagOf(runSettings, key)} is for the closed model and does not apply to --pattern ${s.pattern}`);
+    }
+  } else if (s.queueWhenFull === true && !trace) {
     p.add("--queue-when-full needs --pattern");
   }
-  const delayS = num(flags.delay, "--delay", "nonNegative", "TOKEN_DELAY_SECONDS") ?? RUN_DEFAULTS.delayS;
+  const delayS = s.delay ?? d.delay ?? RUN_DEFAULTS.delayS;
 
-  if (flags.prompts !== undefined && flags.dataset !== undefined) p.add("--prompts and --dataset cannot be combined (the dataset's prompts replace the built-in sets)");
-  const dataset = trace ? trace.dataset : flags.dataset === undefined ? null : loadDataset(flags.dataset, p);
-  const prompts = (flags.prompts ?? "short").split(",").map((s) => s.trim()).filter(Boolean);
+  if (s.prompts !== undefined && s.dataset !== undefined) p.add("--prompts and --dataset cannot be combined (the dataset's prompts replace the built-in sets)");
+  const dataset = trace ? trace.dataset : s.dataset === undefined ? null : loadDataset(s.dataset, p);
+  const prompts = (s.prompts ?? "short").split(",").map((name) => name.trim()).filter(Boolean);
   for (const name of prompts) {
     if (!PROMPT_SET_NAMES.includes(name)) p.add(`--prompts: unknown prompt set "${name}" (known: ${PROMPT_SET_NAMES.join(", ")})`);
   }
 
-  const sharedPrefix = resolveSharedPrefix(p, flags.prefixTokens, flags.prefixGroups);
-  if (sharedPrefix && (VOICE_PROTOCOLS.has(flags.protocol ?? "") || flags.protocol === "session")) {
-    p.add(`--prefix-tokens shapes LLM prompts and does not apply to --protocol ${flags.protocol}`);
-  }
-  const tokens = resolveTokenWorkload(p, flags, dataset !== null);
-  if ((tokens.synthetic || tokens.tokenizer) && (VOICE_PROTOCOLS.has(flags.protocol ?? "") || flags.protocol === "session")) {
-    p.add(`--tokenizer, --input-tokens and --output-tokens shape LLM requests and do not apply to --protocol ${flags.protocol}`);
-  } else if (tokens.synthetic?.ignoreEos && !IGNORE_EOS_PROTOCOLS.has(flags.protocol ?? RUN_DEFAULTS.protocol)) {
+  const notLlm = VOICE_PROTOCOLS.has(protocol) || protocol === "session";
+  const sharedPrefix = resolveSharedPrefix(p, s);
+  if (sharedPrefix && notLlm) p.add(`--prefix-tokens shapes LLM prompts and does not apply to --protocol ${protocol}`);
+  const tokens = resolveTokenWorkload(p, s, isGiven(s, "length"), dataset !== null);
+  if ((tokens.synthetic || tokens.tokenizer) && notLlm) {
+    p.add(`--tokenizer, --input-tokens and --output-tokens shape LLM requests and do not apply to --protocol ${protocol}`);
+  } else if (tokens.synthetic?.ignoreEos && !IGNORE_EOS_PROTOCOLS.has(protocol)) {
     p.add(`--ignore-eos sends vLLM's min_tokens and ignore_eos fields, which only --protocol ${[...IGNORE_EOS_PROTOCOLS].join(" and ")} carry`);
   }
-  const headers = parseHeaders(p, flags.header);
+  const headers = parseHeaders(p, s.header);
   let apiKeyEnv: string | null = null;
-  if (flags.apiKeyEnv !== undefined) {
-    apiKeyEnv = flags.apiKeyEnv;
-    const key = env[flags.apiKeyEnv];
-    if (!key) p.add(`--api-key-env: environment variable ${flags.apiKeyEnv} is not set`);
-    else if (/[\0-\x1f\x7f]/.test(key)) p.add(`--api-key-env: environment variable ${flags.apiKeyEnv} holds control characters such as CR or LF`);
+  if (s.apiKeyEnv !== undefined) {
+    apiKeyEnv = s.apiKeyEnv;
+    const key = env[s.apiKeyEnv];
+    if (!key) p.add(`--api-key-env: environment variable ${s.apiKeyEnv} is not set`);
+    else if (/[\0-\x1f\x7f]/.test(key)) p.add(`--api-key-env: environment variable ${s.apiKeyEnv} holds control characters such as CR or LF`);
     else {
-      const [name, value] = apiKeyHeader(flags.protocol ?? RUN_DEFAULTS.protocol, key);
+      const [name, value] = apiKeyHeader(protocol, key);
       headers[name] = value;
     }
   }
   let sessionTokenSecret: string | null = null;
-  if (flags.tokenSecretEnv !== undefined) {
-    sessionTokenSecret = env[flags.tokenSecretEnv] || null;
-    if (!sessionTokenSecret) p.add(`--token-secret-env: environment variable ${flags.tokenSecretEnv} is not set`);
+  if (s.tokenSecretEnv !== undefined) {
+    sessionTokenSecret = env[s.tokenSecretEnv] || null;
+    if (!sessionTokenSecret) p.add(`--token-secret-env: environment variable ${s.tokenSecretEnv} is not set`);
   }
 
-  const maxConcurrent =
-    num(flags.maxConcurrent, "--max-concurrent", "positiveInt", "MAX_CONCURRENT_CLIENTS") ??
-    (stages ? stages.users : pattern !== null ? RUN_DEFAULTS.openMaxConcurrent : RUN_DEFAULTS.maxConcurrent);
-  const http2 = flags.http2 === true;
+  const maxConcurrent = s.maxConcurrent ?? d.maxConcurrent ?? (stages ? stages.users : pattern !== null ? RUN_DEFAULTS.openMaxConcurrent : RUN_DEFAULTS.maxConcurrent);
+  const http2 = s.http2 === true;
   const config: RunConfig = {
     target,
-    wsTarget: wsTargetOf(p, flags.wsTarget),
-    protocol: flags.protocol ?? RUN_DEFAULTS.protocol,
-    model: flags.model ?? RUN_DEFAULTS.model,
+    wsTarget: wsTargetOf(p, s.wsTarget),
+    protocol,
+    model: s.model ?? RUN_DEFAULTS.model,
     headers,
     apiKeyEnv,
     sessionTokenSecret,
     clients,
     cycles,
     maxConcurrent,
-    thinkTimeS: num(flags.thinkTime, "--think-time", "nonNegative") ?? (stages ? STAGED_THINK_TIME_S : 0),
+    thinkTimeS: s.thinkTime ?? (stages ? STAGED_THINK_TIME_S : 0),
     requests,
     durationS,
     pattern,
     stages,
-    scenario: flags.scenario ?? null,
-    configFile: flags.configFile ?? null,
+    scenario: s.scenario ?? null,
+    configFile: cliFlags.configFile ?? null,
     dataset,
     sharedPrefix,
-    conversations: resolveConversations(p, flags, flags.protocol ?? RUN_DEFAULTS.protocol),
+    conversations: resolveConversations(p, s, protocol, s.trace !== undefined),
     tokenizer: tokens.tokenizer,
     synthetic: tokens.synthetic,
-    queueWhenFull: flags.queueWhenFull === true,
+    queueWhenFull: s.queueWhenFull === true,
     // Against the embedded emulator the seed's 100 words apply; a real server keeps its own default.
-    length: num(flags.length, "--length", "positiveInt", "RESPONSE_LENGTH_WORDS") ?? (target === null && flags.target === undefined ? RUN_DEFAULTS.length : null),
+    length: s.length ?? d.length ?? (target === null && !isGiven(s, "target") ? RUN_DEFAULTS.length : null),
     delayS,
-    ttftS: num(flags.ttft, "--ttft", "nonNegative") ?? delayS,
-    emulatorStats: flags.emulatorStats === true,
-    emulatorWorkers: flags.emulatorWorkers === "auto" ? availableParallelism() : (num(flags.emulatorWorkers, "--emulator-workers", "positiveInt") ?? 1),
+    ttftS: s.ttft ?? delayS,
+    emulatorStats: s.emulatorStats === true,
+    emulatorWorkers: s.emulatorWorkers === "auto" ? availableParallelism() : (s.emulatorWorkers ?? 1),
     prompts,
     // Open patterns draw from the seed; a random one is chosen and reported so the run can be replayed.
-    seed: num(flags.seed, "--seed", "nonNegativeInt") ?? (pattern !== null ? Math.floor(Math.random() * 2 ** 31) : null),
-    timeoutS: num(flags.timeout, "--timeout", "positive", "REQUEST_TIMEOUT") ?? RUN_DEFAULTS.timeoutS,
-    connectTimeoutS: num(flags.connectTimeout, "--connect-timeout", "positive", "CONNECTION_TIMEOUT") ?? RUN_DEFAULTS.connectTimeoutS,
-    idleTimeoutS: num(flags.idleTimeout, "--idle-timeout", "positive") ?? RUN_DEFAULTS.idleTimeoutS,
-    maxLineBytes: num(flags.maxLineBytes, "--max-line-bytes", "positiveInt") ?? RUN_DEFAULTS.maxLineBytes,
-    handshakeTimeoutS: num(flags.handshakeTimeout, "--handshake-timeout", "positive") ?? RUN_DEFAULTS.handshakeTimeoutS,
-    tls: tlsFilesOf(p, flags),
+    seed: s.seed ?? (pattern !== null ? Math.floor(Math.random() * 2 ** 31) : null),
+    timeoutS: s.timeout ?? d.timeout ?? RUN_DEFAULTS.timeoutS,
+    connectTimeoutS: s.connectTimeout ?? d.connectTimeout ?? RUN_DEFAULTS.connectTimeoutS,
+    idleTimeoutS: s.idleTimeout ?? RUN_DEFAULTS.idleTimeoutS,
+    maxLineBytes: s.maxLineBytes ?? RUN_DEFAULTS.maxLineBytes,
+    handshakeTimeoutS: s.handshakeTimeout ?? RUN_DEFAULTS.handshakeTimeoutS,
+    tls: tlsFilesOf(p, s),
     http2,
     // HTTP/1.1 carries one stream per connection: as many as may be in flight. HTTP/2 multiplexes.
-    maxConnections:
-      num(flags.maxConnections, "--max-connections", "positiveInt") ?? (http2 ? Math.ceil(maxConcurrent / HTTP2_STREAMS_PER_CONNECTION) : maxConcurrent),
+    maxConnections: s.maxConnections ?? (http2 ? Math.ceil(maxConcurrent / HTTP2_STREAMS_PER_CONNECTION) : maxConcurrent),
     gracefulStopS: 0,
-    out: aliased(p, flags.out, flags.output, "--out", "--output"),
-    raw: aliased(p, flags.raw, flags.outputRaw, "--raw", "--output-raw"),
-    csv: flags.csv ?? null,
-    save: flags.save !== false,
-    resultsDir: flags.resultsDir ?? RUN_DEFAULTS.resultsDir,
-    thresholds: flags.threshold ?? [],
-    goodput: parseGoodput(p, flags.goodput),
-    includeUsage: flags.usage !== false,
-    exactTokens: flags.exactTokens === true || target === null,
-    allowFailures: flags.allowFailures === true,
-    quiet: flags.quiet === true,
-    verbose: flags.verbose === true || flags.debug === true,
-    debug: flags.debug === true,
-    grpcVoice: resolveGrpcVoice(flags, flags.protocol ?? RUN_DEFAULTS.protocol, flags.target !== undefined, p),
-    embeddings: resolveEmbeddings(flags, flags.protocol ?? RUN_DEFAULTS.protocol, p),
-    voice: resolveVoiceRun(flags, p),
+    out: aliased(p, s.out, s.output, "--out", "--output"),
+    raw: aliased(p, s.raw, s.outputRaw, "--raw", "--output-raw"),
+    csv: s.csv ?? null,
+    save: s.save !== false,
+    resultsDir: s.resultsDir ?? RUN_DEFAULTS.resultsDir,
+    thresholds: s.threshold ?? [],
+    goodput: parseGoodput(p, s.goodput),
+    includeUsage: s.usage !== false,
+    exactTokens: s.exactTokens === true || target === null,
+    allowFailures: s.allowFailures === true,
+    quiet: s.quiet === true,
+    verbose: s.verbose === true || s.debug === true,
+    debug: s.debug === true,
+    grpcVoice: resolveGrpcVoice(s, protocol, isGiven(s, "target"), p),
+    embeddings: resolveEmbeddings(s, protocol, p),
+    voice: resolveVoiceRun(s, p),
     distributed: SINGLE_PROCESS,
-    observability: resolveObservability(flags, p),
+    observability: resolveObservability(s, p),
   };
-  if (http2 && (VOICE_PROTOCOLS.has(config.protocol) || config.protocol === "session")) {
+  if (http2 && notLlm) {
     p.add(`--http2 is for the HTTP streaming protocols (${config.protocol} streams over ${config.protocol === GRPC_VOICE ? "gRPC, HTTP/2 already" : "a WebSocket"})`);
-  } else if (http2 && flags.target === undefined) {
+  } else if (http2 && !isGiven(s, "target")) {
     p.add("--http2 needs --target: the embedded emulator serves HTTP/1.1 (start `tokenstorm emulate --http2` and point --target at it)");
   }
   applyVoiceRun(config, explicitCycles !== undefined, pattern === null && stages === null);
-  config.gracefulStopS = num(flags.gracefulStop, "--graceful-stop", "nonNegative") ?? config.timeoutS;
-  config.distributed = resolveDistributed(flags, p, config);
+  config.gracefulStopS = s.gracefulStop ?? config.timeoutS;
+  config.distributed = resolveDistributed(s, p, config);
   if (!p.empty) throw new RunConfigError(nameVariables(p.lines, layered.fromEnvironment, environment));
   return config;
 }

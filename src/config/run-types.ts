@@ -1,20 +1,20 @@
 // The types of `tokenstorm run`'s settings: flags as commander hands them over, and the resolved
 // configuration (built and validated in ./run-config.ts). Kept apart so that the modules the builder
 // calls can name these types without importing the builder.
-import type { DistributedFlags, DistributedOptions } from "../distributed/settings.js";
+import type { DistributedOptions } from "../distributed/settings.js";
 import type { GoodputSlos } from "../metrics/collector.js";
-import type { GrpcVoiceFlags, GrpcVoiceOptions } from "../protocols/grpc-voice/options.js";
-import type { EmbeddingsFlags, EmbeddingsOptions } from "../protocols/openai/embeddings-options.js";
-import type { ObservabilityFlags, ObservabilityOptions } from "../report/observability.js";
-import type { VoiceRunConfig, VoiceRunFlags } from "../voice/run-options.js";
+import type { GrpcVoiceOptions } from "../protocols/grpc-voice/options.js";
+import type { EmbeddingsOptions } from "../protocols/openai/embeddings-options.js";
+import type { ObservabilityOptions } from "../report/observability.js";
+import type { VoiceRunConfig } from "../voice/run-options.js";
 import type { TlsFiles } from "../protocols/tls.js";
 import type { PromptDataset } from "../workload/dataset.js";
-import type { ConversationFlags, ConversationSettings } from "../workload/conversation-settings.js";
+import type { ConversationSettings } from "../workload/conversation-settings.js";
 import type { SharedPrefix } from "../workload/shared-prefix.js";
 import type { SyntheticLengths } from "../workload/synthetic.js";
-import type { TokenFlags } from "../workload/token-settings.js";
-import type { ArrivalPlan, OpenPatternFlags } from "../workload/open.js";
+import type { ArrivalPlan } from "../workload/open.js";
 import type { StagePlan } from "../workload/stages.js";
+import type { RunSettingsInput } from "./run-settings.js";
 
 export interface ConfigFileUsed {
   path: string;
@@ -31,81 +31,16 @@ export interface EnvironmentLayer {
   problems: string[];
 }
 
-/** Flags as commander hands them over (strings, booleans, repeated lists). */
-export interface RawRunFlags extends TokenFlags, ConversationFlags, OpenPatternFlags, DistributedFlags, ObservabilityFlags, GrpcVoiceFlags, VoiceRunFlags, EmbeddingsFlags {
-  target?: string;
-  wsTarget?: string;
-  protocol?: string;
-  model?: string;
-  header?: string[];
-  apiKeyEnv?: string;
-  tokenSecretEnv?: string;
-  clients?: string;
-  cycles?: string;
-  maxConcurrent?: string;
-  thinkTime?: string;
-  /** Staged closed model (seed 002): users started over --ramp-up, held, stopped over --ramp-down. */
-  users?: string;
-  rampUp?: string;
-  hold?: string;
-  rampDown?: string;
-  /** A named preset (src/config/scenarios.ts) under the CLI flags. */
-  scenario?: string;
+/**
+ * A run's settings as given (./run-settings.ts): text, switches and lists as commander hands them
+ * over, numbers as src/api.ts does; and what the command adds about where they came from.
+ */
+export type RawRunFlags = RunSettingsInput & {
   /** TOKENSTORM_* variables, applied under these flags and the scenario (src/config/environment.ts). */
   environment?: EnvironmentLayer;
   /** The --config file the flags came from and the file scenario chosen (src/config/file.ts), for the report. */
   configFile?: ConfigFileUsed;
-  /** A JSONL or CSV file of prompts instead of the built-in sets. */
-  dataset?: string;
-  prefixTokens?: string;
-  prefixGroups?: string;
-  /** A recorded trace to replay (src/workload/trace.ts). */
-  trace?: string;
-  traceSpeedup?: string;
-  requests?: string;
-  duration?: string;
-  pattern?: string;
-  queueWhenFull?: boolean;
-  length?: string;
-  delay?: string;
-  ttft?: string;
-  emulatorWorkers?: string;
-  emulatorStats?: boolean;
-  prompts?: string;
-  seed?: string;
-  timeout?: string;
-  connectTimeout?: string;
-  idleTimeout?: string;
-  maxLineBytes?: string;
-  handshakeTimeout?: string;
-  /** TLS (src/protocols/tls.ts): trusted CA file, client certificate and key, no verification. */
-  cacert?: string;
-  cert?: string;
-  key?: string;
-  insecure?: boolean;
-  /** HTTP/2 for HTTP targets, streams multiplexed on --max-connections connections. */
-  http2?: boolean;
-  maxConnections?: string;
-  gracefulStop?: string;
-  out?: string;
-  raw?: string;
-  csv?: string;
-  save?: boolean;
-  resultsDir?: string;
-  threshold?: string[];
-  goodput?: string;
-  usage?: boolean;
-  exactTokens?: boolean;
-  allowFailures?: boolean;
-  quiet?: boolean;
-  verbose?: boolean;
-  /** Seed 002's names: --output for --out, --output-raw for --raw; --debug prints every request. */
-  output?: string;
-  outputRaw?: string;
-  debug?: boolean;
-  /** Seed 002: write test WAV files into --audio-dir instead of running. */
-  createTestAudio?: boolean;
-}
+};
 
 export interface RunConfig {
   target: string | null;

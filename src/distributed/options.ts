@@ -3,9 +3,10 @@
 import { availableParallelism } from "node:os";
 import { Option, type Command } from "commander";
 import type { RunConfig } from "../config/run-types.js";
+import { given, helpLine, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { checkSegmentable, formatSegment, parseSegment } from "./segment.js";
-import type { DistributedFlags, DistributedOptions } from "./settings.js";
+import { distributedSettings, type DistributedFlags, type DistributedOptions } from "./settings.js";
 
 export type { DistributedFlags, DistributedOptions };
 
@@ -24,12 +25,12 @@ export const AUTO_MIN_ARRIVALS_PER_S = 100;
 
 export function addDistributedOptions(command: Command): Command {
   return command
-    .option("--segment <i/n>", "run only segment i of n of this test (1-based); merge the reports with `tokenstorm merge`")
-    .option("--workers <n>", "local worker processes, each running one segment; 'auto': one per core when the load needs it (default 1)")
-    .option("--redis <url>", "controller of a distributed run: hand segments to `tokenstorm worker` processes through this Redis")
-    .option("--expect-workers <n>", "with --redis: how many workers the run is split over")
-    .option("--register-timeout <s>", "with --redis: how long to wait for the workers to register, seconds (default 60)")
-    .addOption(new Option("--heartbeat-timeout <s>", "a worker silent this long is declared dead, seconds (default 5)").hideHelp());
+    .option("--segment <i/n>", helpLine(distributedSettings, "segment"))
+    .option("--workers <n>", helpLine(distributedSettings, "workers"))
+    .option("--redis <url>", helpLine(distributedSettings, "redis"))
+    .option("--expect-workers <n>", helpLine(distributedSettings, "expectWorkers"))
+    .option("--register-timeout <s>", helpLine(distributedSettings, "registerTimeout"))
+    .addOption(new Option("--heartbeat-timeout <s>", helpLine(distributedSettings, "heartbeatTimeout")).hideHelp());
 }
 
 /** Mean arrival rate of an open model's schedule (over its first minute when it has no end). */
@@ -60,24 +61,25 @@ function isRedisUrl(text: string): boolean {
 }
 
 /** Resolve and check the distributed flags against the otherwise resolved config. */
-export function resolveDistributed(flags: DistributedFlags & { seed?: string; pattern?: string }, problems: Problems, config: RunConfig): DistributedOptions {
+export function resolveDistributed(
+  flags: Settings<typeof distributedSettings> & { seed?: number | undefined; pattern?: string | undefined },
+  problems: Problems,
+  config: RunConfig,
+): DistributedOptions {
   const options: DistributedOptions = { ...SINGLE_PROCESS };
   if (flags.segment !== undefined) options.segment = parseSegment(flags.segment, problems) ?? null;
-  if (flags.workers !== undefined && flags.workers.trim() !== "auto") {
-    options.workers = problems.number(flags.workers, "positiveInt", { flag: "--workers" }) ?? 1;
-  } else if (flags.workers !== undefined) {
-    options.workers = autoWorkers(config);
-  }
+  if (flags.workers === "auto") options.workers = autoWorkers(config);
+  else if (flags.workers !== undefined) options.workers = flags.workers;
   if (flags.redis !== undefined) {
     if (isRedisUrl(flags.redis)) options.redis = flags.redis;
     else problems.add(`--redis must be a redis:// or rediss:// URL (got "${flags.redis}")`);
   }
-  if (flags.expectWorkers !== undefined) options.expectWorkers = problems.number(flags.expectWorkers, "positiveInt", { flag: "--expect-workers" }) ?? null;
-  if (flags.registerTimeout !== undefined) options.registerTimeoutS = problems.number(flags.registerTimeout, "positive", { flag: "--register-timeout" }) ?? 60;
-  if (flags.heartbeatTimeout !== undefined) options.heartbeatTimeoutS = problems.number(flags.heartbeatTimeout, "positive", { flag: "--heartbeat-timeout" }) ?? 5;
+  if (flags.expectWorkers !== undefined) options.expectWorkers = flags.expectWorkers;
+  if (flags.registerTimeout !== undefined) options.registerTimeoutS = flags.registerTimeout;
+  if (flags.heartbeatTimeout !== undefined) options.heartbeatTimeoutS = flags.heartbeatTimeout;
 
-  if (flags.redis !== undefined && flags.expectWorkers === undefined) problems.add("--redis needs --expect-workers (how many workers share the run)");
-  if (flags.expectWorkers !== undefined && flags.redis === undefined) problems.add("--expect-workers needs --redis");
+  if (given(flags, "redis") && !given(flags, "expectWorkers")) problems.add("--redis needs --expect-workers (how many workers share the run)");
+  if (given(flags, "expectWorkers") && !given(flags, "redis")) problems.add("--expect-workers needs --redis");
   if (flags.redis !== undefined && config.target === null) problems.add("--redis needs --target (workers on other machines cannot reach an embedded emulator)");
   if (flags.redis !== undefined && (config.raw !== null || config.csv !== null)) {
     problems.add("--raw/--csv do not apply with --redis: per-request lines stay with each worker (tokenstorm worker --raw FILE)");
@@ -85,7 +87,7 @@ export function resolveDistributed(flags: DistributedFlags & { seed?: string; pa
   const modes = [flags.segment !== undefined && "--segment", options.workers > 1 && "--workers", flags.redis !== undefined && "--redis"].filter(Boolean);
   if (modes.length > 1) problems.add(`${modes.join(" and ")} cannot be combined`);
   // Every segment must draw the same arrival schedule; a random seed would differ per process.
-  if (flags.segment !== undefined && flags.pattern !== undefined && flags.seed === undefined) {
+  if (flags.segment !== undefined && flags.pattern !== undefined && !given(flags, "seed")) {
     problems.add("--segment with --pattern needs --seed (every segment must draw the same schedule)");
   }
   if (options.segment) checkSegmentable(config, options.segment.count, problems, "--segment");

@@ -1,4 +1,7 @@
-// The distributed layer's settings as the rest of the run sees them (resolved in ./options.ts).
+// The distributed layer's settings: as given (a zod object the run composes,
+// src/config/run-settings.ts) and as the rest of the run sees them (resolved in ./options.ts).
+import { z } from "zod";
+import { countOrAutoSetting, numberSetting, textSetting } from "../config/settings.js";
 
 export interface Segment {
   /** 1-based. */
@@ -6,14 +9,16 @@ export interface Segment {
   count: number;
 }
 
-export interface DistributedFlags {
-  segment?: string;
-  workers?: string;
-  redis?: string;
-  expectWorkers?: string;
-  registerTimeout?: string;
-  heartbeatTimeout?: string;
-}
+export const distributedSettings = z.object({
+  segment: textSetting("--segment", "run only segment i of n of this test (1-based); merge the reports with `tokenstorm merge`"),
+  workers: countOrAutoSetting("--workers", "local worker processes, each running one segment; 'auto': one per core when the load needs it", 1),
+  redis: textSetting("--redis", "controller of a distributed run: hand segments to `tokenstorm worker` processes through this Redis"),
+  expectWorkers: numberSetting("--expect-workers", "positiveInt", "with --redis: how many workers the run is split over"),
+  registerTimeout: numberSetting("--register-timeout", "positive", "with --redis: how long to wait for the workers to register, seconds", 60),
+  heartbeatTimeout: numberSetting("--heartbeat-timeout", "positive", "a worker silent this long is declared dead, seconds", 5),
+});
+
+export type DistributedFlags = z.input<typeof distributedSettings>;
 
 export interface DistributedOptions {
   /** This process runs one segment of a larger run (its report is merged with the others). */

@@ -1,5 +1,7 @@
 // Options of the emulator with their defaults, and the value rules that startEmulator and the
-// `emulate` command share, so both reject the same values in the same words.
+// `emulate` command's settings (./settings.ts) share, so both reject the same values in the same
+// words. Plain data and code, no zod: startEmulator runs on the embedded emulator's worker thread
+// and in fleet workers, where loading zod would cost each isolate about 5 MB.
 import { UsageError } from "../errors.js";
 import { resolveVoiceOptions, type VoiceEmulatorSettings } from "../voice/options.js";
 import type { VoiceAgentOptions } from "../voice/types.js";
@@ -168,6 +170,7 @@ export type NumericOptionName = {
   [K in keyof EmulatorOptions]-?: EmulatorOptions[K] extends number | undefined ? K : never;
 }[keyof EmulatorOptions];
 
+/** Each numeric option's rule, for startEmulator's checks and the `emulate` flags' alike. */
 export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
   port: "port",
   ttftMs: "nonNegative",
@@ -195,6 +198,39 @@ export const NUMERIC_OPTION_RULES: Record<NumericOptionName, ValueRule> = {
   slowClientLimitMs: "nonNegative",
 };
 
+/** The options whose default is one fixed value, as resolveOptions applies it and `emulate --help` shows it. */
+export const EMULATOR_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8000,
+  ttftMs: 20,
+  itlMs: 10,
+  jitter: 0,
+  length: 100,
+  maxRequestTokens: DEFAULT_MAX_REQUEST_TOKENS,
+  text: "lorem",
+  errorRate: 0,
+  errorStatuses: [500] as number[],
+  disconnectRate: 0,
+  truncateRate: 0,
+  maxRunning: 0,
+  slowdownUnderLoad: 0,
+  extraDelayPerTokenMs: 0,
+  prefillMsPer1k: 0,
+  prefixCacheTokens: 0,
+  blockSize: DEFAULT_BLOCK_SIZE,
+  kvCacheTokens: 0,
+  decodeMsPer1kKv: 0,
+  reasoningTokens: 0,
+  toolCallRate: 0,
+  model: "tokenstorm-emulator",
+  ndjsonCompletions: false,
+  warmUp: true,
+  session: false,
+  http2: false,
+  grpcUnavailableRate: 0,
+  slowClientLimitMs: SLOW_CLIENT_LIMIT_MS,
+} as const satisfies EmulatorOptions;
+
 export function requirementOf(rule: ValueRule): string {
   return `must be ${RULE_REQUIREMENTS[rule]}`;
 }
@@ -219,10 +255,40 @@ export function satisfiesRule(value: number, rule: ValueRule): boolean {
   }
 }
 
-/** The failure rates split one draw per request, so together they cannot exceed 1. */
-export function failureRatesProblem(options: EmulatorOptions): string | undefined {
-  const total = (options.errorRate ?? 0) + (options.disconnectRate ?? 0) + (options.truncateRate ?? 0);
-  return total > 1 ? "must add up to at most 1" : undefined;
+/**
+ * A rule between options: the options at fault, and the rest of the line, which names any other
+ * option through `name`, so startEmulator can speak of option names and `emulate` of its flags.
+ */
+export interface CrossOptionProblem {
+  about: ReadonlyArray<keyof EmulatorOptions>;
+  says(name: (option: keyof EmulatorOptions) => string): string;
+}
+
+/** The rules between options that `options` breaks; each option's own value is checked elsewhere. */
+export function crossOptionProblems(options: EmulatorOptions): CrossOptionProblem[] {
+  const problems: CrossOptionProblem[] = [];
+  // The failure rates split one draw per request, so together they cannot exceed 1.
+  const rates = (options.errorRate ?? 0) + (options.disconnectRate ?? 0) + (options.truncateRate ?? 0);
+  if (rates > 1) problems.push({ about: ["errorRate", "disconnectRate", "truncateRate"], says: () => "must add up to at most 1" });
+  // The decode cost grows with the KV-cache tokens held, which only a KV cache counts.
+  if ((options.decodeMsPer1kKv ?? 0) > 0 && !(options.kvCacheTokens ?? 0)) {
+    problems.push({ about: ["decodeMsPer1kKv"], says: (name) => `needs ${name("kvCacheTokens")}` });
+  }
+  if (options.grpcUnavailableRate !== undefined && options.grpcPort === undefined) {
+    problems.push({ about: ["grpcUnavailableRate"], says: (name) => `needs ${name("grpcPort")}` });
+  }
+  const maxRequestTokens = options.maxRequestTokens ?? EMULATOR_DEFAULTS.maxRequestTokens;
+  if ((options.length ?? EMULATOR_DEFAULTS.length) > maxRequestTokens) {
+    problems.push({ about: ["length"], says: (name) => `must be at most ${name("maxRequestTokens")} (${maxRequestTokens})` });
+  }
+  return problems;
+}
+
+/** `problem` as one line, each option named by `name`: "a, b and c must ...". */
+export function crossOptionLine(problem: CrossOptionProblem, name: (option: keyof EmulatorOptions) => string): string {
+  const names = problem.about.map(name);
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0];
+  return `${listed} ${problem.says(name)}`;
 }
 
 /** Apply defaults and check every value; throws UsageError naming the option. */
@@ -233,14 +299,12 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
       throw new UsageError(`emulator option ${name} ${requirementOf(rule)} (got ${String(value)})`);
     }
   }
-  const statuses = options.errorStatuses ?? [500];
+  const d = EMULATOR_DEFAULTS;
+  const statuses = options.errorStatuses ?? d.errorStatuses;
   if (statuses.length === 0 || !statuses.every((status) => satisfiesRule(status, "errorStatus"))) {
     throw new UsageError(`emulator option errorStatuses ${requirementOf("errorStatus")} (got [${statuses.join(",")}])`);
   }
-  if ((options.decodeMsPer1kKv ?? 0) > 0 && !(options.kvCacheTokens ?? 0)) throw new UsageError("emulator option decodeMsPer1kKv needs kvCacheTokens");
-  const ratesProblem = failureRatesProblem(options);
-  if (ratesProblem) throw new UsageError(`emulator options errorRate, disconnectRate and truncateRate ${ratesProblem}`);
-  const text = options.text ?? "lorem";
+  const text = options.text ?? d.text;
   if (!TEXT_MODES.includes(text)) {
     throw new UsageError(`emulator option text must be one of ${TEXT_MODES.join(", ")} (got ${String(text)})`);
   }
@@ -250,44 +314,46 @@ export function resolveOptions(options: EmulatorOptions = {}): ResolvedOptions {
       throw new UsageError(`emulator option ${name} must be a non-empty string`);
     }
   }
-  const maxRequestTokens = options.maxRequestTokens ?? DEFAULT_MAX_REQUEST_TOKENS;
-  if ((options.length ?? 100) > maxRequestTokens) {
-    throw new UsageError(`emulator option length must be at most maxRequestTokens (${maxRequestTokens})`);
+  const [crossProblem] = crossOptionProblems(options);
+  if (crossProblem) {
+    throw new UsageError(`emulator option${crossProblem.about.length > 1 ? "s" : ""} ${crossOptionLine(crossProblem, (option) => option)}`);
   }
   if (options.tls !== undefined && (typeof options.tls.cert !== "string" || typeof options.tls.key !== "string")) {
     throw new UsageError("emulator option tls needs cert and key (PEM text)");
   }
   const seed = (options.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
+  const errorRate = options.errorRate ?? d.errorRate;
+  const disconnectRate = options.disconnectRate ?? d.disconnectRate;
   return {
-    host: options.host ?? "127.0.0.1",
-    port: options.port ?? 8000,
-    ttftMs: options.ttftMs ?? 20,
-    itlMs: options.itlMs ?? 10,
-    jitter: options.jitter ?? 0,
-    length: options.length ?? 100,
-    maxRequestTokens,
+    host: options.host ?? d.host,
+    port: options.port ?? d.port,
+    ttftMs: options.ttftMs ?? d.ttftMs,
+    itlMs: options.itlMs ?? d.itlMs,
+    jitter: options.jitter ?? d.jitter,
+    length: options.length ?? d.length,
+    maxRequestTokens: options.maxRequestTokens ?? d.maxRequestTokens,
     text,
-    errorRate: options.errorRate ?? 0,
+    errorRate,
     errorStatuses: [...statuses],
-    disconnectRate: options.disconnectRate ?? 0,
-    truncateRate: options.truncateRate ?? 0,
-    maxRunning: options.maxRunning ?? 0,
+    disconnectRate,
+    truncateRate: options.truncateRate ?? d.truncateRate,
+    maxRunning: options.maxRunning ?? d.maxRunning,
     maxWaiting: options.maxWaiting ?? Infinity,
-    slowdownUnderLoad: options.slowdownUnderLoad ?? 0,
-    extraDelayPerTokenMs: options.extraDelayPerTokenMs ?? 0,
-    prefillMsPer1k: options.prefillMsPer1k ?? 0,
-    prefixCacheTokens: options.prefixCacheTokens ?? 0,
-    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-    kvCacheTokens: options.kvCacheTokens ?? 0,
-    decodeMsPer1kKv: options.decodeMsPer1kKv ?? 0,
-    reasoningTokens: options.reasoningTokens ?? 0,
+    slowdownUnderLoad: options.slowdownUnderLoad ?? d.slowdownUnderLoad,
+    extraDelayPerTokenMs: options.extraDelayPerTokenMs ?? d.extraDelayPerTokenMs,
+    prefillMsPer1k: options.prefillMsPer1k ?? d.prefillMsPer1k,
+    prefixCacheTokens: options.prefixCacheTokens ?? d.prefixCacheTokens,
+    blockSize: options.blockSize ?? d.blockSize,
+    kvCacheTokens: options.kvCacheTokens ?? d.kvCacheTokens,
+    decodeMsPer1kKv: options.decodeMsPer1kKv ?? d.decodeMsPer1kKv,
+    reasoningTokens: options.reasoningTokens ?? d.reasoningTokens,
     tokenizer: options.tokenizer ?? null,
-    toolCallRate: options.toolCallRate ?? 0,
+    toolCallRate: options.toolCallRate ?? d.toolCallRate,
     seed,
-    model: options.model ?? "tokenstorm-emulator",
-    ndjsonCompletions: options.ndjsonCompletions ?? false,
-    warmUp: options.warmUp ?? true,
-    slowClientLimitMs: options.slowClientLimitMs ?? SLOW_CLIENT_LIMIT_MS,
-    voice: resolveVoiceOptions(options.voice, { errorRate: options.errorRate ?? 0, disconnectRate: options.disconnectRate ?? 0, seed }),
+    model: options.model ?? d.model,
+    ndjsonCompletions: options.ndjsonCompletions ?? d.ndjsonCompletions,
+    warmUp: options.warmUp ?? d.warmUp,
+    slowClientLimitMs: options.slowClientLimitMs ?? d.slowClientLimitMs,
+    voice: resolveVoiceOptions(options.voice, { errorRate, disconnectRate, seed }),
   };
 }

@@ -1,21 +1,26 @@
 // The run's observability settings (--html, --prometheus-*, --web*, --linger), validated with the
 // other run flags, and the live outputs they start: the Prometheus exporter and the web view listen
 // before the run begins so a taken port fails the command before any load is sent.
+import { z } from "zod";
+import { listSetting, numberSetting, switchSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import type { Output } from "./output.js";
 import { PrometheusOutput } from "./prometheus.js";
 import { WEB_POLL_INTERVAL_MS, WebViewOutput } from "./web.js";
 
-export interface ObservabilityFlags {
-  html?: string;
-  prometheusPort?: string;
-  prometheusHost?: string;
-  web?: boolean;
-  webPort?: string;
-  webHost?: string;
-  linger?: string;
-  allowedHost?: string[];
-}
+/** The live and end-of-run outputs' settings (composed in src/config/run-settings.ts). */
+export const observabilitySettings = z.object({
+  html: textSetting("--html", "write a single-file HTML report with charts here"),
+  prometheusPort: numberSetting("--prometheus-port", "port", "serve Prometheus metrics at /metrics on this port during the run (0: a free port)"),
+  prometheusHost: textSetting("--prometheus-host", "address the /metrics server listens on", "127.0.0.1"),
+  web: switchSetting("--web", "serve a live page with the report's charts, updating every second (URL printed at start)"),
+  webPort: numberSetting("--web-port", "port", "port of the live page (implies --web; default: a free port)"),
+  webHost: textSetting("--web-host", "address the live page listens on", "127.0.0.1"),
+  linger: numberSetting("--linger", "nonNegative", "after the run, keep serving /metrics and the live page this many seconds (default 0; the page stays 2 s)", 0),
+  allowedHost: listSetting("--allowed-host", "a host name the /metrics server and the live page answer besides IP addresses and localhost (repeatable; '*': any; guards against DNS rebinding)"),
+});
+
+export type ObservabilityFlags = z.input<typeof observabilitySettings>;
 
 export interface ObservabilityOptions {
   /** Write the single-file HTML report here when the run ends. */
@@ -33,16 +38,15 @@ export interface ObservabilityOptions {
 
 export const LOOPBACK = "127.0.0.1";
 
-export function resolveObservability(flags: ObservabilityFlags, problems: Problems): ObservabilityOptions {
-  const prometheusPort = problems.number(flags.prometheusPort, "port", { flag: "--prometheus-port" });
-  const webPort = problems.number(flags.webPort, "port", { flag: "--web-port" });
+export function resolveObservability(flags: Settings<typeof observabilitySettings>, problems: Problems): ObservabilityOptions {
+  const { prometheusPort, webPort } = flags;
   if (flags.html === "") problems.add("--html needs a file name");
   return {
     html: flags.html || null,
     prometheusPort: prometheusPort ?? null,
     prometheusHost: flags.prometheusHost || LOOPBACK,
     web: flags.web === true || webPort !== undefined ? { port: webPort ?? 0, host: flags.webHost || LOOPBACK } : null,
-    lingerS: problems.number(flags.linger, "nonNegative", { flag: "--linger" }) ?? 0,
+    lingerS: flags.linger ?? 0,
     allowedHosts: flags.allowedHost ?? [],
   };
 }

@@ -1,6 +1,6 @@
-// The voice emulator's settings as command-line flags (`tokenstorm emulate`, and `tokenstorm run`
-// for its embedded voice emulator) and their validation into VoiceAgentOptions.
-import type { Command } from "commander";
+// The voice emulator's settings: their flags and rules (read as flags through the zod schema of
+// ./settings.ts by `tokenstorm emulate` and `tokenstorm run`), and their validation into
+// VoiceAgentOptions here, without zod: this runs on the emulator's worker thread and fleet workers.
 import { UsageError } from "../errors.js";
 import { VOICE_AGENT_DEFAULTS } from "./host.js";
 import type { ServerVad, VoiceAgentOptions } from "./types.js";
@@ -13,11 +13,11 @@ export type VoiceEmulatorSettings = Partial<Omit<VoiceAgentOptions, "seed" | "er
   silenceDurationMs?: number;
 };
 
-type Rule = "nonNegative" | "positive" | "fraction";
-type NumericSetting = Exclude<keyof VoiceEmulatorSettings, "turnDetection">;
+export type VoiceRule = "nonNegative" | "positive" | "fraction";
+export type NumericVoiceSetting = Exclude<keyof VoiceEmulatorSettings, "turnDetection">;
 
-/** flag, setting, rule, help. The defaults are shown from VOICE_AGENT_DEFAULTS. */
-const VOICE_FLAGS: Array<[flag: string, setting: NumericSetting, rule: Rule, help: string]> = [
+/** flag, setting, rule, help. The defaults are VOICE_AGENT_DEFAULTS' (voiceDefaultOf). */
+export const VOICE_FLAGS: Array<[flag: string, setting: NumericVoiceSetting, rule: VoiceRule, help: string]> = [
   ["--voice-stt-ms", "sttMs", "nonNegative", "voice: end of user speech to final transcript"],
   ["--voice-llm-ms", "llmFirstTokenMs", "nonNegative", "voice: transcript to the LLM's first token"],
   ["--voice-tts-ms", "ttsFirstAudioMs", "nonNegative", "voice: first token to first audio (TTFA = stt + llm + tts)"],
@@ -33,48 +33,21 @@ const VOICE_FLAGS: Array<[flag: string, setting: NumericSetting, rule: Rule, hel
   ["--voice-slow-start-ms", "slowStartMs", "nonNegative", "voice: delay added to a slow start"],
 ];
 
-const RULE_TEXT: Record<Rule, string> = { nonNegative: "a number >= 0", positive: "a number > 0", fraction: "a number from 0 to 1" };
+const RULE_TEXT: Record<VoiceRule, string> = { nonNegative: "a number >= 0", positive: "a number > 0", fraction: "a number from 0 to 1" };
 
-function satisfies(value: number, rule: Rule): boolean {
+function satisfies(value: number, rule: VoiceRule): boolean {
   if (!Number.isFinite(value)) return false;
   return rule === "fraction" ? value >= 0 && value <= 1 : rule === "positive" ? value > 0 : value >= 0;
 }
 
-function camel(flag: string): string {
-  return flag.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
-
-function defaultOf(setting: NumericSetting): number {
+/** A numeric setting's default, as the voice agent applies it. */
+export function voiceDefaultOf(setting: NumericVoiceSetting): number {
   const d = VOICE_AGENT_DEFAULTS;
   const vad = d.turnDetection as ServerVad;
   if (setting === "vadThreshold") return vad.threshold;
   if (setting === "prefixPaddingMs") return vad.prefixPaddingMs;
   if (setting === "silenceDurationMs") return vad.silenceDurationMs;
   return d[setting];
-}
-
-/** Register the voice flags on a command (emulate, run). */
-export function addVoiceEmulatorOptions(command: Command): Command {
-  for (const [flag, setting, , help] of VOICE_FLAGS) command.option(`${flag} <n>`, `${help} (default ${defaultOf(setting)})`);
-  return command.option("--voice-turn-detection <mode>", "voice: server_vad, or none for client commits (default server_vad)");
-}
-
-/** Voice settings from commander's parsed flags; each bad value is added to `problems`. */
-export function voiceSettingsFromFlags(flags: Record<string, unknown>, problems: string[]): VoiceEmulatorSettings {
-  const settings: VoiceEmulatorSettings = {};
-  for (const [flag, setting, rule] of VOICE_FLAGS) {
-    const raw = flags[camel(flag)];
-    if (typeof raw !== "string") continue;
-    const value = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(raw) ? Number(raw) : NaN;
-    if (satisfies(value, rule)) settings[setting] = value;
-    else problems.push(`${flag} must be ${RULE_TEXT[rule]} (got "${raw}")`);
-  }
-  const mode = flags["voiceTurnDetection"];
-  if (typeof mode === "string") {
-    if (mode === "server_vad" || mode === "none") settings.turnDetection = mode;
-    else problems.push(`--voice-turn-detection must be server_vad or none (got "${mode}")`);
-  }
-  return settings;
 }
 
 /** Full agent options: defaults under the settings, failure rates and seed from the emulator. */

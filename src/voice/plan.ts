@@ -13,17 +13,18 @@ export type ScenarioWeights = Record<ScenarioName, number>;
 /** Seed 003's defaults. */
 export const DEFAULT_WEIGHTS: ScenarioWeights = { simple_query: 0.6, tool_call: 0.2, interruption: 0.1, false_alarm: 0.1 };
 
-const WEIGHT_FLAGS: Array<[flag: string, key: "simple" | "tools" | "interruptions" | "falseAlarms", scenario: ScenarioName]> = [
-  ["--simple", "simple", "simple_query"],
-  ["--tools", "tools", "tool_call"],
-  ["--interruptions", "interruptions", "interruption"],
-  ["--false-alarms", "falseAlarms", "false_alarm"],
+const WEIGHT_SETTINGS: Array<[key: "simple" | "tools" | "interruptions" | "falseAlarms", scenario: ScenarioName]> = [
+  ["simple", "simple_query"],
+  ["tools", "tool_call"],
+  ["interruptions", "interruption"],
+  ["falseAlarms", "false_alarm"],
 ];
 
-export function resolveWeights(flags: Partial<Record<"simple" | "tools" | "interruptions" | "falseAlarms", string>>, problems: Problems): ScenarioWeights {
+/** The weights given (already checked as fractions: src/voice/run-options.ts) over seed 003's. */
+export function resolveWeights(flags: Partial<Record<"simple" | "tools" | "interruptions" | "falseAlarms", number | undefined>>, problems: Problems): ScenarioWeights {
   const weights = { ...DEFAULT_WEIGHTS };
-  for (const [flag, key, scenario] of WEIGHT_FLAGS) {
-    const value = problems.number(flags[key], "fraction", { flag });
+  for (const [key, scenario] of WEIGHT_SETTINGS) {
+    const value = flags[key];
     if (value !== undefined) weights[scenario] = value;
   }
   if (SCENARIOS.every((s) => weights[s] === 0)) problems.add("--simple, --tools, --interruptions and --false-alarms cannot all be 0");

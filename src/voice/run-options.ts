@@ -3,8 +3,11 @@
 // RunConfig.voice; every problem goes to the run's Problems so it is reported with the rest.
 import type { Command } from "commander";
 import { readAudioDir } from "../audio/library.js";
+import { z } from "zod";
+import { given as isGiven, helpLine, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
-import { addVoiceEmulatorOptions, voiceSettingsFromFlags, type VoiceEmulatorSettings } from "./options.js";
+import type { VoiceEmulatorSettings } from "./options.js";
+import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "./settings.js";
 import { SPEECH_PACINGS, type SpeechPacing } from "./pacing.js";
 import { resolveWeights, type ScenarioWeights } from "./plan.js";
 import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
@@ -12,22 +15,25 @@ import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
 /** Protocols whose requests are turns of a voice conversation. */
 export const VOICE_PROTOCOLS: ReadonlySet<string> = new Set(["realtime", "grpc-voice"]);
 
-export interface VoiceRunFlags {
-  /** Seed 003's names for --clients and --target. */
-  concurrency?: string;
-  server?: string;
-  simple?: string;
-  tools?: string;
-  interruptions?: string;
-  falseAlarms?: string;
-  audioDir?: string;
-  targets?: string;
-  turnDetection?: string;
-  toolLatency?: string;
-  speechPacing?: string;
-  /** The embedded voice emulator's settings (--voice-*), as commander hands them over. */
-  [voiceEmulatorFlag: `voice${string}`]: unknown;
-}
+/**
+ * The voice protocols' run settings (composed in src/config/run-settings.ts, beside the embedded
+ * voice emulator's --voice-* settings, ./settings.ts).
+ */
+export const voiceRunSettings = z.object({
+  concurrency: numberSetting("--concurrency", "positiveInt", "same as --clients"),
+  server: textSetting("--server", "same as --target (e.g. ws://localhost:8000/ws)"),
+  simple: numberSetting("--simple", "fraction", "voice: weight of simple queries", 0.6),
+  tools: numberSetting("--tools", "fraction", "voice: weight of tool-call queries", 0.2),
+  interruptions: numberSetting("--interruptions", "fraction", "voice: weight of real interruptions", 0.1),
+  falseAlarms: numberSetting("--false-alarms", "fraction", "voice: weight of false alarms", 0.1),
+  audioDir: textSetting("--audio-dir", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio"),
+  targets: textSetting("--targets", `voice: performance targets for low or high load as thresholds (${TARGET_SET_NAMES.join("|")})`),
+  turnDetection: textSetting("--turn-detection", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel)", "server_vad"),
+  toolLatency: numberSetting("--tool-latency", "nonNegative", "voice: the client's simulated tool run time before returning its output, ms", 0),
+  speechPacing: textSetting("--speech-pacing", "voice: burst (each utterance sent at once) or realtime (each 100 ms append when it would have been spoken)", "burst"),
+});
+
+export type VoiceRunFlags = z.input<typeof voiceRunSettings>;
 
 export interface VoiceRunConfig {
   weights: ScenarioWeights;
@@ -46,33 +52,33 @@ export interface VoiceRunConfig {
 
 export function addVoiceRunOptions(command: Command): Command {
   command
-    .option("--concurrency <n>", "same as --clients")
-    .option("--server <url>", "same as --target (e.g. ws://localhost:8000/ws)")
-    .option("--simple <w>", "voice: weight of simple queries (default 0.6)")
-    .option("--tools <w>", "voice: weight of tool-call queries (default 0.2)")
-    .option("--interruptions <w>", "voice: weight of real interruptions (default 0.1)")
-    .option("--false-alarms <w>", "voice: weight of false alarms (default 0.1)")
-    .option("-a, --audio-dir <dir>", "voice: WAV files (16-bit PCM mono) to speak; default: generated audio")
-    .option("--targets <set>", `voice: performance targets for low or high load as thresholds (${TARGET_SET_NAMES.join("|")})`)
-    .option("--turn-detection <mode>", "voice: server_vad (the agent detects speech and barge-in) or client (commit and cancel) (default server_vad)")
-    .option("--tool-latency <ms>", "voice: the client's simulated tool run time before returning its output (default 0)")
-    .option("--speech-pacing <mode>", "voice: burst (each utterance sent at once) or realtime (each 100 ms append when it would have been spoken) (default burst)");
+    .option("--concurrency <n>", helpLine(voiceRunSettings, "concurrency"))
+    .option("--server <url>", helpLine(voiceRunSettings, "server"))
+    .option("--simple <w>", helpLine(voiceRunSettings, "simple"))
+    .option("--tools <w>", helpLine(voiceRunSettings, "tools"))
+    .option("--interruptions <w>", helpLine(voiceRunSettings, "interruptions"))
+    .option("--false-alarms <w>", helpLine(voiceRunSettings, "falseAlarms"))
+    .option("-a, --audio-dir <dir>", helpLine(voiceRunSettings, "audioDir"))
+    .option("--targets <set>", helpLine(voiceRunSettings, "targets"))
+    .option("--turn-detection <mode>", helpLine(voiceRunSettings, "turnDetection"))
+    .option("--tool-latency <ms>", helpLine(voiceRunSettings, "toolLatency"))
+    .option("--speech-pacing <mode>", helpLine(voiceRunSettings, "speechPacing"));
   return addVoiceEmulatorOptions(command);
 }
 
 /** Seed 003's --concurrency and --server as --clients and --target; giving both spellings differently is a problem. */
-export function withSeed003Names<T extends VoiceRunFlags & { clients?: string; target?: string }>(flags: T, problems: Problems): T {
+export function withSeed003Names<T extends VoiceRunFlags & { clients?: string | number; target?: string }>(flags: T, problems: Problems): T {
   const out = { ...flags };
   for (const [alias, name, aliasFlag, flag] of [["concurrency", "clients", "--concurrency", "--clients"], ["server", "target", "--server", "--target"]] as const) {
     const value = flags[alias];
     if (value === undefined) continue;
-    if (flags[name] !== undefined && flags[name] !== value) problems.add(`${flag} and ${aliasFlag} are the same setting: give one of them`);
-    else out[name] = value;
+    if (flags[name] !== undefined && String(flags[name]) !== String(value)) problems.add(`${flag} and ${aliasFlag} are the same setting: give one of them`);
+    else (out as Record<string, unknown>)[name] = value;
   }
   return out;
 }
 
-const VOICE_ONLY_FLAGS: Array<[key: keyof VoiceRunFlags, flag: string]> = [
+const VOICE_ONLY_FLAGS: Array<[key: keyof VoiceSettings & string, flag: string]> = [
   ["simple", "--simple"],
   ["tools", "--tools"],
   ["interruptions", "--interruptions"],
@@ -85,10 +91,10 @@ const VOICE_ONLY_FLAGS: Array<[key: keyof VoiceRunFlags, flag: string]> = [
 ];
 
 /** Flags that would be silently ignored are problems: voice flags off voice protocols, emulator timing with a target. */
-function misplacedFlags(flags: VoiceRunFlags & { protocol?: string; target?: string }, emulatorFlags: number, problems: Problems): void {
+function misplacedFlags(flags: VoiceSettings & { protocol?: string | undefined; target?: string | undefined }, emulatorFlags: number, problems: Problems): void {
   const protocol = flags.protocol ?? "openai-chat";
   if (!VOICE_PROTOCOLS.has(protocol)) {
-    const given = VOICE_ONLY_FLAGS.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+    const given = VOICE_ONLY_FLAGS.filter(([key]) => isGiven(flags, key)).map(([, flag]) => flag);
     if (emulatorFlags > 0) given.push("--voice-*");
     if (given.length > 0) problems.add(`${given.join(", ")}: for voice protocols (${[...VOICE_PROTOCOLS].join(", ")}), not ${protocol}`);
   } else if (emulatorFlags > 0 && flags.target !== undefined) {
@@ -100,9 +106,12 @@ function isSpeechPacing(value: string): value is SpeechPacing {
   return (SPEECH_PACINGS as readonly string[]).includes(value);
 }
 
-export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; target?: string }, problems: Problems): VoiceRunConfig {
+type VoiceSettings = Settings<typeof voiceRunSettings>;
+
+/** `flags`: the run's parsed settings, the embedded voice emulator's (--voice-*) among them. */
+export function resolveVoiceRun(flags: VoiceSettings & { protocol?: string | undefined; target?: string | undefined }, problems: Problems): VoiceRunConfig {
   const lines: string[] = [];
-  const emulator = voiceSettingsFromFlags(flags as Record<string, unknown>, lines);
+  const emulator = voiceSettingsFromFlags(flags, lines);
   for (const line of lines) problems.add(line);
   misplacedFlags(flags, Object.keys(emulator).length, problems);
   const turnDetection = flags.turnDetection ?? "server_vad";
@@ -124,7 +133,7 @@ export function resolveVoiceRun(flags: VoiceRunFlags & { protocol?: string; targ
     audioDir: flags.audioDir ?? null,
     targets: flags.targets ?? null,
     turnDetection: turnDetection === "client" ? "client" : "server_vad",
-    toolLatencyMs: problems.number(flags.toolLatency, "nonNegative", { flag: "--tool-latency" }) ?? 0,
+    toolLatencyMs: flags.toolLatency ?? 0,
     speechPacing: isSpeechPacing(speechPacing) ? speechPacing : "burst",
     emulator,
   };

@@ -1,14 +1,19 @@
 // The settings of multi-turn conversations (`run --turns T --turn-think-time S --session-header
 // NAME`), apart from the conversation itself (./conversation.ts), so the run's configuration types
 // need nothing of the protocols'.
+import { z } from "zod";
+import { given, type Settings, numberSetting, textSetting } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 
-/** The flags as commander hands them over. */
-export interface ConversationFlags {
-  turns?: string;
-  turnThinkTime?: string;
-  sessionHeader?: string;
-}
+/** The conversation settings of a run (composed in src/config/run-settings.ts). */
+export const conversationSettings = z.object({
+  turns: numberSetting("--turns", "positiveInt", "multi-turn conversations of n turns: each turn sends the whole conversation so far, the assistant's streamed replies included", 1),
+  turnThinkTime: numberSetting("--turn-think-time", "nonNegative", "pause between a reply and the conversation's next turn, seconds", 0),
+  sessionHeader: textSetting("--session-header", "send each conversation's stable id (conv-<client>-<n>) in this header on all its requests, for sticky routing"),
+});
+
+export type ConversationFlags = z.input<typeof conversationSettings>;
+export type ConversationInput = Settings<typeof conversationSettings>;
 
 /** What `run` was asked for; null settings mean one request per cycle, as without --turns. */
 export interface ConversationSettings {
@@ -39,23 +44,23 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
  */
 export function resolveConversations(
   problems: Problems,
-  flags: ConversationFlags & { protocol?: string; trace?: string },
+  flags: ConversationInput,
   protocol: string,
+  trace: boolean,
 ): ConversationSettings | null {
-  const turns = problems.number(flags.turns, "positiveInt", { flag: "--turns" });
-  const thinkTimeS = problems.number(flags.turnThinkTime, "nonNegative", { flag: "--turn-think-time" });
+  const { turns, turnThinkTime: thinkTimeS } = flags;
   const sessionHeader = flags.sessionHeader?.trim();
   if (sessionHeader !== undefined && !HEADER_NAME.test(sessionHeader)) {
     problems.add(`--session-header must be an HTTP header name such as X-Session-Id (got "${flags.sessionHeader}")`);
   }
-  if (flags.turns !== undefined && turns === undefined) return null;
-  if (flags.turnThinkTime !== undefined && (turns ?? 1) < 2) problems.add("--turn-think-time needs --turns of 2 or more");
+  if (given(flags, "turns") && turns === undefined) return null;
+  if (given(flags, "turnThinkTime") && (turns ?? 1) < 2) problems.add("--turn-think-time needs --turns of 2 or more");
   if ((turns ?? 1) < 2 && sessionHeader === undefined) return null;
-  const given = (turns ?? 1) > 1 ? "--turns" : "--session-header";
+  const which = (turns ?? 1) > 1 ? "--turns" : "--session-header";
   if (!CONVERSATION_PROTOCOLS.has(protocol)) {
-    problems.add(`${given} needs a protocol that streams a text reply to a conversation (${[...CONVERSATION_PROTOCOLS].join(", ")}), not --protocol ${protocol}`);
+    problems.add(`${which} needs a protocol that streams a text reply to a conversation (${[...CONVERSATION_PROTOCOLS].join(", ")}), not --protocol ${protocol}`);
   }
-  if (flags.trace !== undefined) problems.add(`${given} does not apply with --trace (a trace's arrivals are single requests)`);
+  if (trace) problems.add(`${which} does not apply with --trace (a trace's arrivals are single requests)`);
   return { turns: turns ?? 1, thinkTimeS: thinkTimeS ?? 0, sessionHeader: sessionHeader?.toLowerCase() ?? null };
 }
 

@@ -2,22 +2,30 @@
 // way real traffic behaves). The schedule comes from an arrival pattern (constant.ts, poisson.ts,
 // ...); this file holds what the patterns share and the one timer loop that drives any of them.
 import { nowMs } from "../clock.js";
+import { z } from "zod";
+import { given, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems, ValueKind } from "../config/values.js";
 import { Semaphore } from "./semaphore.js";
 import type { LoadModel, WorkloadContext } from "./types.js";
 
-/** The pattern flags as commander hands them over. */
-export interface OpenPatternFlags {
-  rps?: string;
-  burstiness?: string;
-  rpsStart?: string;
-  burstSize?: string;
-  burstEvery?: string;
-  spikeMultiplier?: string;
-  spikeEvery?: string;
-  spikeDuration?: string;
-  steps?: string;
-}
+/**
+ * The arrival patterns' settings (composed in src/config/run-settings.ts). Each field holds the
+ * loosest rule of the patterns that read it; a pattern narrows it (--rps 0 is a burst pattern's
+ * "no steady traffic" but no rate for constant).
+ */
+export const openPatternSettings = z.object({
+  rps: numberSetting("--rps", "nonNegative", "arrival rate, requests/s (constant, poisson, ramp target, chaos mean, spike baseline, burst base)"),
+  burstiness: numberSetting("--burstiness", "positive", "poisson: gamma shape of the gaps; 1 is Poisson, below 1 burstier", 1),
+  rpsStart: numberSetting("--rps-start", "nonNegative", "ramp: rate at the start, requests/s", 0),
+  burstSize: numberSetting("--burst-size", "positiveInt", "burst: requests per burst (default 50)"),
+  burstEvery: numberSetting("--burst-every", "positive", "burst: seconds between bursts", 10),
+  spikeMultiplier: numberSetting("--spike-multiplier", "positive", "spike: rate during a spike, times --rps", 5),
+  spikeEvery: numberSetting("--spike-every", "positive", "spike: seconds between spike starts", 30),
+  spikeDuration: numberSetting("--spike-duration", "positive", "spike: seconds a spike lasts", 5),
+  steps: textSetting("--steps", "steps: rate stages 'rps:seconds,...', e.g. '5:10,10:10,20:30'"),
+});
+
+export type OpenPatternFlags = Settings<typeof openPatternSettings>;
 
 export type OpenPatternFlag = keyof OpenPatternFlags;
 
@@ -81,12 +89,14 @@ export function patternNumber(
   pattern: string,
   fallback?: number,
 ): number | undefined {
-  const raw = flags[flag];
-  if (raw === undefined) {
-    if (fallback === undefined) problems.add(`--pattern ${pattern} needs ${OPEN_FLAG_NAMES[flag]}`);
-    return fallback;
+  const value = flags[flag];
+  if (value === undefined) {
+    // A value given but refused has its own problem already.
+    if (fallback === undefined && !given(flags, flag)) problems.add(`--pattern ${pattern} needs ${OPEN_FLAG_NAMES[flag]}`);
+    return given(flags, flag) ? undefined : fallback;
   }
-  return problems.number(raw, kind, { flag: OPEN_FLAG_NAMES[flag] });
+  // The field's rule is the loosest of the patterns'; this pattern's may be narrower.
+  return problems.number(value, kind, { flag: OPEN_FLAG_NAMES[flag] });
 }
 
 export interface OpenModelOptions {

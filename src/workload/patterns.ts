@@ -1,6 +1,7 @@
 // The open-model arrival patterns by name, and turning `--pattern` with its flags into a plan:
 // every problem (unknown pattern, a flag the pattern does not use, a bad value) is collected.
-import type { Problems, ValueKind } from "../config/values.js";
+import { given as isGiven } from "../config/settings.js";
+import type { Problems } from "../config/values.js";
 import { burstPattern } from "./burst.js";
 import { chaosPattern } from "./chaos.js";
 import { constantPattern } from "./constant.js";
@@ -42,16 +43,6 @@ export const PATTERN_NAMES = Object.keys(PATTERNS);
  * The loosest kind any pattern accepts for each numeric flag: with no known pattern to judge them by,
  * the values are still checked, so a bad one is reported with the unknown pattern, not after it is fixed.
  */
-const LOOSEST_KIND: Partial<Record<OpenPatternFlag, ValueKind>> = {
-  rps: "nonNegative",
-  burstiness: "positive",
-  rpsStart: "nonNegative",
-  burstSize: "positiveInt",
-  burstEvery: "positive",
-  spikeMultiplier: "positive",
-  spikeEvery: "positive",
-  spikeDuration: "positive",
-};
 
 /**
  * The arrival plan for `--pattern` (null: no pattern, the closed model runs). An open model needs
@@ -63,7 +54,7 @@ export function resolvePattern(
   problems: Problems,
   limits: { durationS: number | null; requests: number | null },
 ): ArrivalPlan | null {
-  const given = (Object.keys(OPEN_FLAG_NAMES) as OpenPatternFlag[]).filter((flag) => flags[flag] !== undefined);
+  const given = (Object.keys(OPEN_FLAG_NAMES) as OpenPatternFlag[]).filter((flag) => isGiven(flags, flag));
   if (name === undefined) {
     for (const flag of given) problems.add(`${OPEN_FLAG_NAMES[flag]} needs --pattern (${PATTERN_NAMES.join("|")})`);
     return null;
@@ -71,10 +62,6 @@ export function resolvePattern(
   const pattern = PATTERNS[name];
   if (pattern === undefined) {
     problems.add(`--pattern: unknown pattern "${name}" (known: ${PATTERN_NAMES.join(", ")})`);
-    for (const flag of given) {
-      const kind = LOOSEST_KIND[flag];
-      if (kind) problems.number(flags[flag], kind, { flag: OPEN_FLAG_NAMES[flag] });
-    }
     return null;
   }
   for (const flag of given) {

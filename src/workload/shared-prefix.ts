@@ -3,6 +3,8 @@
 // prefix-aware routers are built for: requests of one group share their first N tokens exactly.
 // Without a tokenizer a token is a word (the emulator counts words); with one (--tokenizer), each
 // prefix is exactly N tokens of it.
+import { z } from "zod";
+import { given, type Settings, numberSetting } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { mulberry32 } from "../random.js";
 import { textOfTokens, WORD_POOL } from "./synthetic.js";
@@ -21,12 +23,18 @@ const VOCABULARY = (
   "when unsure say so and ask for the missing detail never invent hostnames or numbers"
 ).split(" ");
 
-export function resolveSharedPrefix(problems: Problems, tokens: string | undefined, groups: string | undefined): SharedPrefix | null {
-  const n = problems.number(tokens, "positiveInt", { flag: "--prefix-tokens" });
-  const k = problems.number(groups, "positiveInt", { flag: "--prefix-groups" });
-  if (groups !== undefined && tokens === undefined) problems.add("--prefix-groups needs --prefix-tokens");
-  if (n === undefined) return null;
-  return { tokens: n, groups: k ?? 1 };
+/** The shared-prefix settings of a run (composed in src/config/run-settings.ts). */
+export const sharedPrefixSettings = z.object({
+  prefixTokens: numberSetting("--prefix-tokens", "positiveInt", "every prompt starts with one of --prefix-groups shared system prompts of n tokens (words without a tokenizer), then its own text"),
+  prefixGroups: numberSetting("--prefix-groups", "positiveInt", "how many distinct shared prefixes requests draw from (default 1; needs --prefix-tokens)", 1),
+});
+
+export type SharedPrefixFlags = z.input<typeof sharedPrefixSettings>;
+
+export function resolveSharedPrefix(problems: Problems, flags: Settings<typeof sharedPrefixSettings>): SharedPrefix | null {
+  if (given(flags, "prefixGroups") && !given(flags, "prefixTokens")) problems.add("--prefix-groups needs --prefix-tokens");
+  if (flags.prefixTokens === undefined) return null;
+  return { tokens: flags.prefixTokens, groups: flags.prefixGroups ?? 1 };
 }
 
 /** Group `group`'s prefix: its own first word, so no two groups share even their first block. */

@@ -4,6 +4,8 @@
 // until then). Like the closed model, a user's next request waits for its previous one, so the load
 // follows the server's speed.
 import { nowMs } from "../clock.js";
+import { z } from "zod";
+import { given, numberSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { Semaphore } from "./semaphore.js";
 import type { LoadModel, WorkloadContext } from "./types.js";
@@ -19,28 +21,36 @@ export interface StagePlan {
 /** Seed 002's default pause between a user's requests, seconds. */
 export const STAGED_THINK_TIME_S = 1;
 
-/** The run flags (as commander hands them over) that choose and shape the staged model. */
-type StageFlags = Partial<Record<"users" | "rampUp" | "hold" | "rampDown" | "pattern" | "clients" | "cycles", string>>;
+/** The staged model's settings (composed in src/config/run-settings.ts). */
+export const stageSettings = z.object({
+  users: numberSetting("--users", "positiveInt", "staged model: virtual users started over --ramp-up, held for --hold (or --duration), stopped over --ramp-down"),
+  rampUp: numberSetting("--ramp-up", "nonNegative", "staged model: seconds over which users start, evenly", 0),
+  hold: numberSetting("--hold", "nonNegative", "staged model: seconds all users run between ramp-up and ramp-down (same as --duration there)"),
+  rampDown: numberSetting("--ramp-down", "nonNegative", "staged model: seconds over which users stop, evenly", 0),
+});
+
+/** The settings that choose and shape the staged model, and the other models' that it refuses. */
+type StageFlags = Settings<typeof stageSettings> & { pattern?: string | undefined; clients?: number | undefined; cycles?: number | undefined };
 
 /**
  * The stage plan for --users (null: not the staged model), every problem added (--duration has
  * become --hold by now: `durationAsHold`); a plan with no length at all is a problem.
  */
 export function resolveStages(flags: StageFlags, problems: Problems): StagePlan | null {
-  const stageFlags: Array<[string, string | undefined]> = [["--ramp-up", flags.rampUp], ["--hold", flags.hold], ["--ramp-down", flags.rampDown]];
-  if (flags.users === undefined) {
-    for (const [flag, value] of stageFlags) if (value !== undefined) problems.add(`${flag} needs --users (the staged model)`);
+  const stageFlags = [["--ramp-up", "rampUp"], ["--hold", "hold"], ["--ramp-down", "rampDown"]] as const;
+  if (!given(flags, "users")) {
+    for (const [flag, key] of stageFlags) if (given(flags, key)) problems.add(`${flag} needs --users (the staged model)`);
     return null;
   }
   if (flags.pattern !== undefined) problems.add(`--users (staged model) and --pattern ${flags.pattern} (open model) cannot be combined`);
-  for (const [flag, value] of [["--clients", flags.clients], ["--cycles", flags.cycles]] as const) {
-    if (value !== undefined) problems.add(`${flag} is for the closed model and does not apply to --users (use --users with --ramp-up/--hold/--ramp-down)`);
+  for (const [flag, key] of [["--clients", "clients"], ["--cycles", "cycles"]] as const) {
+    if (given(flags, key)) problems.add(`${flag} is for the closed model and does not apply to --users (use --users with --ramp-up/--hold/--ramp-down)`);
   }
-  const users = problems.number(flags.users, "positiveInt", { flag: "--users" });
-  const rampUpS = problems.number(flags.rampUp ?? "0", "nonNegative", { flag: "--ramp-up" });
-  const rampDownS = problems.number(flags.rampDown ?? "0", "nonNegative", { flag: "--ramp-down" });
-  let holdS = flags.hold === undefined ? undefined : problems.number(flags.hold, "nonNegative", { flag: "--hold" });
-  if (users === undefined || rampUpS === undefined || rampDownS === undefined || (flags.hold !== undefined && holdS === undefined)) return null;
+  const { users, rampUp: rampUpS = 0, rampDown: rampDownS = 0 } = flags;
+  let holdS = flags.hold;
+  // A refused value has its problem already; there is no plan without it.
+  const refused = (["users", "rampUp", "hold", "rampDown"] as const).some((key) => flags[key] === undefined && given(flags, key));
+  if (users === undefined || refused) return null;
   if (holdS === undefined) {
     if (rampUpS + rampDownS === 0) {
       problems.add("--users needs --hold, --ramp-up, --ramp-down or --duration (how long the users run)");
@@ -60,11 +70,11 @@ export function resolveStages(flags: StageFlags, problems: Problems): StagePlan 
  * `flags` has the scenario applied; `given` is what the user typed, where a --hold of its own must
  * agree. A duration that came with an open-model scenario the user replaced by --users is dropped.
  */
-/** The flags `durationAsHold` reads, as typed (strings). */
+/** The settings `durationAsHold` reads, as given (text, or numbers from the API). */
 interface HoldFlags {
-  users?: string;
-  hold?: string;
-  duration?: string;
+  users?: string | number | undefined;
+  hold?: string | number | undefined;
+  duration?: string | number | undefined;
 }
 
 export function durationAsHold<T extends HoldFlags>(flags: T, given: Pick<HoldFlags, "hold" | "duration">, problems: Problems): T {
@@ -72,8 +82,8 @@ export function durationAsHold<T extends HoldFlags>(flags: T, given: Pick<HoldFl
   const typed = given.duration;
   if (typed === undefined) return { ...flags, duration: undefined };
   // A --duration that is not a number stays one, for its own one-line problem.
-  if (typed.trim() === "" || !Number.isFinite(Number(typed))) return flags;
-  if (given.hold !== undefined && given.hold !== typed) problems.add("--hold and --duration are the same setting with --users (the hold between ramp-up and ramp-down): give one of them");
+  if (String(typed).trim() === "" || !Number.isFinite(Number(typed))) return flags;
+  if (given.hold !== undefined && Number(given.hold) !== Number(typed)) problems.add("--hold and --duration are the same setting with --users (the hold between ramp-up and ramp-down): give one of them");
   return { ...flags, hold: given.hold ?? typed, duration: undefined };
 }
 

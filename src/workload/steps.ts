@@ -1,5 +1,6 @@
 // Steps: a staircase of constant rates, `--steps '5:10,10:10,20:30'` = 5 requests/s for 10 s, then
 // 10 for 10 s, then 20 for 30 s. The stages set the run's length when --duration is not given.
+import { given } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { piecewiseArrivals } from "./arrivals.js";
 import type { OpenPattern, OpenPatternFlags, ScheduleWindow } from "./open.js";
@@ -15,7 +16,7 @@ export interface StepsOptions {
 
 export function validateSteps(flags: OpenPatternFlags, problems: Problems): StepsOptions | undefined {
   if (flags.steps === undefined) {
-    problems.add("--pattern steps needs --steps 'rps:seconds,...'");
+    if (!given(flags, "steps")) problems.add("--pattern steps needs --steps 'rps:seconds,...'");
     return undefined;
   }
   const steps: Step[] = [];

@@ -8,6 +8,8 @@
 //   logs; rows with no response tokens, failed requests in that log, are left out and counted).
 // Prompts are synthesised to the recorded lengths; a token is a word (the emulator's count).
 import { basename, extname } from "node:path";
+import { z } from "zod";
+import { given, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { mulberry32 } from "../random.js";
 import { parseCsv } from "./csv.js";
@@ -198,16 +200,24 @@ const REPLACED_BY_TRACE = [
   ["thinkTime", "--think-time"],
 ] as const;
 
-/** `--trace FILE --trace-speedup X` from the run's flags; null without --trace. */
-export function resolveTrace(problems: Problems, flags: Partial<Record<(typeof REPLACED_BY_TRACE)[number][0] | "trace" | "traceSpeedup", unknown>>): LoadedTrace | null {
-  const speedup = problems.number(flags.traceSpeedup as string | undefined, "positive", { flag: "--trace-speedup" });
-  if (typeof flags.trace !== "string") {
-    if (flags.traceSpeedup !== undefined) problems.add("--trace-speedup needs --trace");
+/** The trace replay's settings (composed in src/config/run-settings.ts). */
+export const traceSettings = z.object({
+  trace: textSetting("--trace", "replay a trace as an open model: .jsonl {timestamp ms, input_length, output_length, hash_ids} or .csv (Timestamp s, Request tokens, Response tokens)"),
+  traceSpeedup: numberSetting("--trace-speedup", "positive", "replay the trace x times faster", 1),
+});
+
+/** `--trace FILE --trace-speedup X` from the run's settings; null without --trace. */
+export function resolveTrace(
+  problems: Problems,
+  flags: Settings<typeof traceSettings> & Partial<Record<(typeof REPLACED_BY_TRACE)[number][0], unknown>>,
+): LoadedTrace | null {
+  if (flags.trace === undefined) {
+    if (given(flags, "traceSpeedup")) problems.add("--trace-speedup needs --trace");
     return null;
   }
   for (const [key, flag] of REPLACED_BY_TRACE) {
-    if (flags[key] !== undefined) problems.add(`${flag} does not apply with --trace (the trace gives the arrivals and the lengths)`);
+    if (given(flags, key)) problems.add(`${flag} does not apply with --trace (the trace gives the arrivals and the lengths)`);
   }
-  if (flags.traceSpeedup !== undefined && speedup === undefined) return null;
-  return loadTrace(flags.trace, speedup ?? 1, problems);
+  if (given(flags, "traceSpeedup") && flags.traceSpeedup === undefined) return null;
+  return loadTrace(flags.trace, flags.traceSpeedup ?? 1, problems);
 }
