@@ -1,6 +1,6 @@
 // The resolved configuration of `tokenstorm run`: CLI flags (and a config file) over a scenario, over
 // TOKENSTORM_* variables (./environment.ts), over seed 000's variables, over defaults; every value
-// validated, every problem reported in one UsageError.
+// typed by the run's settings schema (./run-settings.ts), every problem reported in one UsageError.
 import { availableParallelism } from "node:os";
 import { UsageError } from "../errors.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocols/http/lines.js";

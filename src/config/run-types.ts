@@ -1,6 +1,6 @@
-// The types of `tokenstorm run`'s settings: flags as commander hands them over, and the resolved
-// configuration (built and validated in ./run-config.ts). Kept apart so that the modules the builder
-// calls can name these types without importing the builder.
+// The types of `tokenstorm run`'s settings: as given (the input of ./run-settings.ts' schema), and
+// the resolved configuration (built and validated in ./run-config.ts). Kept apart so that the modules
+// the builder calls can name these types without importing the builder.
 import type { DistributedOptions } from "../distributed/settings.js";
 import type { GoodputSlos } from "../metrics/collector.js";
 import type { GrpcVoiceOptions } from "../protocols/grpc-voice/options.js";

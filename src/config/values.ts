@@ -1,6 +1,6 @@
-// Validation of single command-line / environment values, turning each problem into one line that
-// names the flag or variable. Callers collect problems and report them all at once. Plain checks,
-// not zod: every command parses numbers this way, and zod costs a run a tenth of its start-up.
+// The rules of numeric values and the Problems list every command reports at once, one line naming
+// the flag or variable each. The settings schemas (./settings.ts) check their numbers by these
+// rules; commands without a schema (sweep, proxy, cluster, overhead) call Problems.number directly.
 
 export type ValueSource = { flag: string } | { env: string };
 

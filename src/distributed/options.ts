@@ -6,9 +6,9 @@ import type { RunConfig } from "../config/run-types.js";
 import { given, helpLine, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { checkSegmentable, formatSegment, parseSegment } from "./segment.js";
-import { distributedSettings, type DistributedFlags, type DistributedOptions } from "./settings.js";
+import { distributedSettings, type DistributedOptions } from "./settings.js";
 
-export type { DistributedFlags, DistributedOptions };
+export type { DistributedOptions };
 
 export const SINGLE_PROCESS: DistributedOptions = {
   segment: null,

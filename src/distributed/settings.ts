@@ -18,8 +18,6 @@ export const distributedSettings = z.object({
   heartbeatTimeout: numberSetting("--heartbeat-timeout", "positive", "a worker silent this long is declared dead, seconds", 5),
 });
 
-export type DistributedFlags = z.input<typeof distributedSettings>;
-
 export interface DistributedOptions {
   /** This process runs one segment of a larger run (its report is merged with the others). */
   segment: Segment | null;

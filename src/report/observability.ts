@@ -20,8 +20,6 @@ export const observabilitySettings = z.object({
   allowedHost: listSetting("--allowed-host", "a host name the /metrics server and the live page answer besides IP addresses and localhost (repeatable; '*': any; guards against DNS rebinding)"),
 });
 
-export type ObservabilityFlags = z.input<typeof observabilitySettings>;
-
 export interface ObservabilityOptions {
   /** Write the single-file HTML report here when the run ends. */
   html: string | null;

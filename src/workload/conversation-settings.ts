@@ -12,7 +12,6 @@ export const conversationSettings = z.object({
   sessionHeader: textSetting("--session-header", "send each conversation's stable id (conv-<client>-<n>) in this header on all its requests, for sticky routing"),
 });
 
-export type ConversationFlags = z.input<typeof conversationSettings>;
 export type ConversationInput = Settings<typeof conversationSettings>;
 
 /** What `run` was asked for; null settings mean one request per cycle, as without --turns. */

@@ -29,8 +29,6 @@ export const sharedPrefixSettings = z.object({
   prefixGroups: numberSetting("--prefix-groups", "positiveInt", "how many distinct shared prefixes requests draw from (default 1; needs --prefix-tokens)", 1),
 });
 
-export type SharedPrefixFlags = z.input<typeof sharedPrefixSettings>;
-
 export function resolveSharedPrefix(problems: Problems, flags: Settings<typeof sharedPrefixSettings>): SharedPrefix | null {
   if (given(flags, "prefixGroups") && !given(flags, "prefixTokens")) problems.add("--prefix-groups needs --prefix-tokens");
   if (flags.prefixTokens === undefined) return null;

@@ -15,7 +15,6 @@ export const tokenSettings = z.object({
   ignoreEos: switchSetting("--ignore-eos", "ask for exactly the drawn output length: min_tokens = max_tokens and ignore_eos (vLLM, TGI); needs --output-tokens"),
 });
 
-export type TokenFlags = z.input<typeof tokenSettings>;
 export type TokenSettings = Settings<typeof tokenSettings>;
 
 export interface TokenWorkload {

@@ -17,8 +17,6 @@ export const grpcVoiceSettings = z.object({
   grpcUnavailableRate: numberSetting("--grpc-unavailable-rate", "fraction", "grpc-voice: fraction of calls the embedded gateway refuses with UNAVAILABLE", 0),
 });
 
-export type GrpcVoiceFlags = z.input<typeof grpcVoiceSettings>;
-
 
 export interface GrpcVoiceOptions {
   /** A user's .proto file; null: ours (proto/voice/v1/voice.proto). */

@@ -15,8 +15,6 @@ export const embeddingsSettings = z.object({
   dimensions: numberSetting("--dimensions", "positiveInt", "openai-embeddings: vector length asked for (default: the server's; the emulator's is 16)"),
 });
 
-export type EmbeddingsFlags = z.input<typeof embeddingsSettings>;
-
 
 export interface EmbeddingsOptions {
   /** Inputs per request. */
