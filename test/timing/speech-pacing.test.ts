@@ -135,7 +135,15 @@ async function grpcRecorder(upstream: RunningGrpcGateway): Promise<Recorder> {
     close: () =>
       new Promise((resolve) => {
         gateway.close();
-        server.tryShutdown(() => resolve());
+        // As the gateway does (src/protocols/grpc-voice/server.ts): tryShutdown may never call back.
+        const forced = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 500);
+        server.tryShutdown(() => {
+          clearTimeout(forced);
+          resolve();
+        });
       }),
   };
 }

@@ -165,9 +165,17 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
       closing ??= new Promise<void>((resolve) => {
         if (ownWheel) wheel.stop();
         for (const call of [...calls]) call.emit("error", { code: status.UNAVAILABLE, details: "gateway shutting down" });
-        server.tryShutdown(() => resolve());
-        // Calls still open after a moment (a client that never half-closes) are cut.
-        setTimeout(() => server.forceShutdown(), 500).unref();
+        // Calls still open after a moment (a client that never half-closes) are cut, and that ends the
+        // wait too: grpc-js never calls tryShutdown back for a session destroyed just before it (Node's
+        // session.close() ignores its callback on a destroyed session), which hung a test beside a busy CPU.
+        const forced = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 500);
+        server.tryShutdown(() => {
+          clearTimeout(forced);
+          resolve();
+        });
       });
       return closing;
     },
