@@ -108,10 +108,13 @@ describe("cluster: 2 API + 2 gateway nodes, Redis, HAProxy", () => {
     const api1 = state.processes.find((proc) => proc.name === "api1")!;
     const follower = startCli(["cluster", "logs", "granian1", "-f", "--lines", "1", "--state-dir", stateDir]);
     let out = "";
+    // Bounded like the follower itself (collect's 20 s): a line that never shows fails the test, naming what did.
     const seen = (pattern: RegExp, from = 0): Promise<void> =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
+        const deadline = Date.now() + 20_000;
         const check = (): void => {
           if (pattern.test(out.slice(from))) resolve();
+          else if (Date.now() > deadline) reject(new Error(`the follower never printed ${pattern}; it printed ${JSON.stringify(out)}`));
           else setTimeout(check, 50);
         };
         check();

@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 import { Problems } from "../config/values.js";
 import { type ClusterEmulators, clusterUp } from "../cluster/up.js";
 import { BALANCE_CHOICES, isBalance } from "../cluster/haproxy.js";
-import { clusterDown, endpointLines, logLines, logProcesses, statusLines } from "../cluster/manage.js";
+import { clusterDown, endpointLines, logProcesses, logTails, statusLines } from "../cluster/manage.js";
 import { followLogs } from "../cluster/follow.js";
 import { LOG_LEVELS } from "../cluster/node-options.js";
 import { requireState, stateDirOf } from "../cluster/state.js";
@@ -190,12 +190,13 @@ export function registerClusterCommand(program: Command): void {
       const lines = p.number(flags.lines, "positiveInt", { flag: "--lines" }) ?? 50;
       if (!p.empty) throw new UsageError(p.lines.join("; "));
       const procs = logProcesses(requireState(stateDirOf(flags.stateDir)), node);
-      process.stdout.write(`${logLines(procs, lines).join("\n")}\n`);
+      const tails = logTails(procs, lines);
+      process.stdout.write(`${tails.lines.join("\n")}\n`);
       if (!flags.follow) return;
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
       process.once("SIGTERM", () => stop.abort());
-      await followLogs(procs, (text) => void process.stdout.write(text), stop.signal);
+      await followLogs(procs, (text) => void process.stdout.write(text), stop.signal, tails.ends);
     });
   cluster
     .command("down")

@@ -31,10 +31,19 @@ function readFrom(path: string, offset: number, length: number): string {
   }
 }
 
-/** Writes every new complete line of the logs; resolves once `signal` aborts. */
-export function followLogs(procs: readonly ManagedProcess[], write: (text: string) => void, signal: AbortSignal, pollMs = 200): Promise<void> {
+/**
+ * Writes every new complete line of the logs, from `from` (each log's byte offset; default: its end
+ * now); resolves once `signal` aborts.
+ */
+export function followLogs(
+  procs: readonly ManagedProcess[],
+  write: (text: string) => void,
+  signal: AbortSignal,
+  from?: readonly number[],
+  pollMs = 200,
+): Promise<void> {
   const prefix = procs.length > 1;
-  const followed: Followed[] = procs.map((proc) => ({ name: proc.name, path: proc.log, offset: sizeOf(proc.log), partial: "" }));
+  const followed: Followed[] = procs.map((proc, i) => ({ name: proc.name, path: proc.log, offset: from?.[i] ?? sizeOf(proc.log), partial: "" }));
   const poll = (): void => {
     for (const log of followed) {
       const size = sizeOf(log.path);

@@ -1,6 +1,6 @@
 // `cluster status`, `cluster logs` and `cluster down` over a recorded cluster state.
 import { RunError, UsageError } from "../errors.js";
-import { isOurs, type ManagedProcess, stopProcess, tailOf } from "./processes.js";
+import { isOurs, type ManagedProcess, readLog, stopProcess, tailOfText } from "./processes.js";
 import { apiKeyFile, type ClusterState, removeState } from "./state.js";
 
 interface NodeProbe {
@@ -92,8 +92,21 @@ export function logProcesses(state: ClusterState, name: string | undefined): Man
   return chosen;
 }
 
-export function logLines(procs: readonly ManagedProcess[], lines: number): string[] {
-  return procs.flatMap((proc) => [`==> ${proc.name} (${proc.log}) <==`, tailOf(proc.log, lines) || "(empty)", ""]);
+/**
+ * Each log's last `lines` complete lines, and where each log's complete lines ended when it was read:
+ * `cluster logs -f` follows from there, so a line written while the tails are printed is shown once,
+ * neither lost nor twice.
+ */
+export function logTails(procs: readonly ManagedProcess[], lines: number): { lines: string[]; ends: number[] } {
+  const ends: number[] = [];
+  const text = procs.flatMap((proc) => {
+    const log = readLog(proc.log);
+    // A line still being written is left to the follow, which prints it once it ends.
+    const end = log.lastIndexOf(0x0a) + 1;
+    ends.push(end);
+    return [`==> ${proc.name} (${proc.log}) <==`, tailOfText(log.subarray(0, end).toString("utf8"), lines) || "(empty)", ""];
+  });
+  return { lines: text, ends };
 }
 
 /** Stop every recorded process, load balancer first, Redis last; then forget the cluster. */

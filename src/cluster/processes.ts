@@ -131,10 +131,19 @@ export async function waitUntil(check: () => Promise<boolean>, pid: number, time
 
 /** The last `lines` lines of a log file ("" when there is none). */
 export function tailOf(file: string, lines: number): string {
+  return tailOfText(readLog(file).toString("utf8"), lines);
+}
+
+/** The last `lines` lines of `text`. */
+export function tailOfText(text: string, lines: number): string {
+  return text.split("\n").slice(-lines - 1).join("\n").trimEnd();
+}
+
+/** A log's bytes as they are now; empty when it does not exist (yet). */
+export function readLog(file: string): Buffer {
   try {
-    const text = readFileSync(file, "utf8");
-    return text.split("\n").slice(-lines - 1).join("\n").trimEnd();
+    return readFileSync(file);
   } catch {
-    return "";
+    return Buffer.alloc(0);
   }
 }
