@@ -8,7 +8,7 @@ import { fleetSize, startEmulatorFleet } from "../emulator/fleet.js";
 import { warnOnLowFileLimit } from "../emulator/file-limit.js";
 import { type EmulatorOptions, type EmulatorTls } from "../emulator/options.js";
 import { emulatorSettings, emulatorSettingsProblems, numberFromText } from "../emulator/settings.js";
-import { describeSettings, parseSettings } from "../config/settings.js";
+import { attributeOfFlag, describeSettings, helpLine, parseSettings } from "../config/settings.js";
 import { Problems } from "../config/values.js";
 import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "../voice/settings.js";
 import { loadTokenizer } from "../workload/tokenizer.js";
@@ -54,19 +54,12 @@ interface EmulateFlags {
   http2?: boolean;
 }
 
-/** Each setting's key, flag, description and default, in the schema's order. */
+/** Each setting's key and flag, in the schema's order. */
 const SETTINGS = describeSettings(emulatorSettings);
 
-/** Commander's name for a flag's value: --extra-delay-ms is extraDelayMs. */
-function attributeOf(flag: string): string {
-  return flag.replace(/^--/, "").replace(/-(.)/g, (_, next: string) => next.toUpperCase());
-}
-
-/** A setting's line in `emulate --help`: its description and its fixed default (a switch's goes without saying). */
+/** A setting's line in `emulate --help`. */
 function helpOf(key: keyof typeof emulatorSettings.shape): string {
-  const { description, default: fixed } = SETTINGS.find((setting) => setting.key === key)!;
-  if (fixed === undefined || typeof fixed === "boolean") return description;
-  return `${description} (default ${Array.isArray(fixed) ? fixed.join(",") : String(fixed)})`;
+  return helpLine(emulatorSettings, key);
 }
 
 /** --tls-cert, --tls-key, --tls-client-ca read as PEM text; problems name their flag. */
@@ -105,7 +98,7 @@ function emulatorTlsOf(flags: EmulateFlags, problems: Problems): EmulatorTls | u
 export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   const problems = new Problems();
   const given = flags as Record<string, unknown>;
-  const raw = Object.fromEntries(SETTINGS.map(({ key, flag }) => [key, given[attributeOf(flag)]]));
+  const raw = Object.fromEntries(SETTINGS.map(({ key, flag }) => [key, given[attributeOfFlag(flag)]]));
   const options: EmulatorOptions = parseSettings(emulatorSettings, raw, problems);
   for (const line of emulatorSettingsProblems(options)) problems.add(line);
   if (options.tokenizer !== undefined) {
@@ -123,7 +116,7 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   }
   const tls = emulatorTlsOf(flags, problems);
   if (tls) options.tls = tls;
-  const voice = voiceSettingsFromFlags(given, problems.lines);
+  const voice = voiceSettingsFromFlags(given, problems);
   if (Object.keys(voice).length > 0) options.voice = voice;
   if (!problems.empty) throw new UsageError(problems.lines.join("; "));
   return options;

@@ -131,9 +131,14 @@ export function flagOf<S extends SettingsSchema>(schema: S, key: keyof S["shape"
 
 /** A field's help line: its description, and its default where it is a fixed value (not a switch's) the description does not state. */
 export function helpLine<S extends SettingsSchema>(schema: S, key: keyof S["shape"] & string): string {
-  const info = infoOf(schema, key);
-  const stated = (typeof info.default === "number" || typeof info.default === "string") && !info.description.includes("default");
-  return stated ? `${info.description} (default ${String(info.default)})` : info.description;
+  const { description, default: fixed } = infoOf(schema, key);
+  const stated = (typeof fixed === "number" || typeof fixed === "string" || (Array.isArray(fixed) && fixed.length > 0)) && !description.includes("default");
+  return stated ? `${description} (default ${Array.isArray(fixed) ? fixed.join(",") : String(fixed)})` : description;
+}
+
+/** Commander's attribute for a long flag: --extra-delay-ms is extraDelayMs. */
+export function attributeOfFlag(flag: string): string {
+  return flag.replace(/^--/, "").replace(/-(.)/g, (_, next: string) => next.toUpperCase());
 }
 
 /** Each field's flag, description and default, in the schema's order (for help and drift checks). */

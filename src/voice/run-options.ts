@@ -7,7 +7,7 @@ import { z } from "zod";
 import { given as isGiven, helpLine, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import type { VoiceEmulatorSettings } from "./options.js";
-import { addVoiceEmulatorOptions, voiceSettingsFromFlags } from "./settings.js";
+import { addVoiceEmulatorOptions, voiceSettingsOf, type voiceEmulatorSettings } from "./settings.js";
 import { SPEECH_PACINGS, type SpeechPacing } from "./pacing.js";
 import { resolveWeights, type ScenarioWeights } from "./plan.js";
 import { TARGET_SET_NAMES, targetThresholds } from "./targets.js";
@@ -106,13 +106,12 @@ function isSpeechPacing(value: string): value is SpeechPacing {
   return (SPEECH_PACINGS as readonly string[]).includes(value);
 }
 
-type VoiceSettings = Settings<typeof voiceRunSettings>;
+type VoiceSettings = Settings<typeof voiceRunSettings> & Settings<typeof voiceEmulatorSettings>;
 
 /** `flags`: the run's parsed settings, the embedded voice emulator's (--voice-*) among them. */
 export function resolveVoiceRun(flags: VoiceSettings & { protocol?: string | undefined; target?: string | undefined }, problems: Problems): VoiceRunConfig {
-  const lines: string[] = [];
-  const emulator = voiceSettingsFromFlags(flags, lines);
-  for (const line of lines) problems.add(line);
+  // The run's schema has parsed the --voice-* settings already.
+  const emulator = voiceSettingsOf(flags, problems);
   misplacedFlags(flags, Object.keys(emulator).length, problems);
   const turnDetection = flags.turnDetection ?? "server_vad";
   if (turnDetection !== "server_vad" && turnDetection !== "client") problems.add(`--turn-detection must be server_vad or client (got "${turnDetection}")`);

@@ -3,14 +3,9 @@
 // and defaults so that startEmulator's zod-free checks and these flags cannot disagree.
 import type { Command } from "commander";
 import { z } from "zod";
-import { helpLine, numberSetting, parseSettings, textSetting } from "../config/settings.js";
-import { Problems } from "../config/values.js";
+import { attributeOfFlag, helpLine, numberSetting, parseSettings, textSetting, type Settings } from "../config/settings.js";
+import type { Problems } from "../config/values.js";
 import { VOICE_FLAGS, voiceDefaultOf, type VoiceEmulatorSettings } from "./options.js";
-
-/** Commander's attribute of a flag: --voice-stt-ms is voiceSttMs. */
-function attributeOf(flag: string): string {
-  return flag.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-}
 
 /** A --voice-* number: its rule, help and default from the table in ./options.ts. */
 function voiceNumber(flag: string) {
@@ -37,22 +32,25 @@ export const voiceEmulatorSettings = z.object({
 
 /** Register the voice flags on a command (emulate, run). */
 export function addVoiceEmulatorOptions(command: Command): Command {
-  for (const [flag] of VOICE_FLAGS) command.option(`${flag} <n>`, helpLine(voiceEmulatorSettings, attributeOf(flag) as keyof typeof voiceEmulatorSettings.shape));
+  for (const [flag] of VOICE_FLAGS) command.option(`${flag} <n>`, helpLine(voiceEmulatorSettings, attributeOfFlag(flag) as keyof typeof voiceEmulatorSettings.shape));
   return command.option("--voice-turn-detection <mode>", helpLine(voiceEmulatorSettings, "voiceTurnDetection"));
 }
 
-/** Voice settings from the flags given (text, or numbers from the API); each bad value is added to `problems`. */
-export function voiceSettingsFromFlags(flags: object, problems: string[]): VoiceEmulatorSettings {
-  const own = new Problems();
-  const given = parseSettings(voiceEmulatorSettings, flags, own) as Record<string, unknown>;
+/** Voice settings from the flags as given (text, or numbers from the API); each bad value is added to `problems`. */
+export function voiceSettingsFromFlags(flags: object, problems: Problems): VoiceEmulatorSettings {
+  return voiceSettingsOf(parseSettings(voiceEmulatorSettings, flags, problems), problems);
+}
+
+/** Voice settings from parsed --voice-* settings (the run's, or voiceSettingsFromFlags'). */
+export function voiceSettingsOf(parsed: Settings<typeof voiceEmulatorSettings>, problems: Problems): VoiceEmulatorSettings {
+  const given = parsed as Record<string, unknown>;
   const settings: VoiceEmulatorSettings = {};
   for (const [flag, setting] of VOICE_FLAGS) {
-    const value = given[attributeOf(flag)];
+    const value = given[attributeOfFlag(flag)];
     if (typeof value === "number") settings[setting] = value;
   }
-  const mode = given.voiceTurnDetection;
+  const mode = parsed.voiceTurnDetection;
   if (mode === "server_vad" || mode === "none") settings.turnDetection = mode;
-  else if (mode !== undefined) own.add(`--voice-turn-detection must be server_vad or none (got "${String(mode)}")`);
-  problems.push(...own.lines);
+  else if (mode !== undefined) problems.add(`--voice-turn-detection must be server_vad or none (got "${mode}")`);
   return settings;
 }

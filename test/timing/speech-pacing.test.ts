@@ -17,7 +17,7 @@ import { startEmulator, type RunningEmulator } from "../../src/emulator/index.js
 import { runLoadTest } from "../../src/engine/load-test.js";
 import { grpcJs } from "../../src/protocols/grpc-voice/grpc-modules.js";
 import { loadVoiceService } from "../../src/protocols/grpc-voice/proto.js";
-import { startGrpcGateway, type RunningGrpcGateway } from "../../src/protocols/grpc-voice/server.js";
+import { shutDownGrpcServer, startGrpcGateway, type RunningGrpcGateway } from "../../src/protocols/grpc-voice/server.js";
 import type { WireEvent } from "../../src/protocols/grpc-voice/wire.js";
 import type { Report } from "../../src/report/types.js";
 import type { VoiceAgentOptions, VoiceAgentStats } from "../../src/voice/types.js";
@@ -132,19 +132,10 @@ async function grpcRecorder(upstream: RunningGrpcGateway): Promise<Recorder> {
   return {
     url: `127.0.0.1:${port}`,
     connections,
-    close: () =>
-      new Promise((resolve) => {
-        gateway.close();
-        // As the gateway does (src/protocols/grpc-voice/server.ts): tryShutdown may never call back.
-        const forced = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 500);
-        server.tryShutdown(() => {
-          clearTimeout(forced);
-          resolve();
-        });
-      }),
+    close: () => {
+      gateway.close();
+      return shutDownGrpcServer(server);
+    },
   };
 }
 

@@ -19,6 +19,24 @@ import type { GrpcGatewayStats } from "./gateway-stats.js";
 
 export type { GrpcGatewayStats };
 
+/**
+ * Stop `server`: calls may finish for `graceMs`, then the rest are cut, and either ends the wait.
+ * grpc-js never calls tryShutdown back for a session destroyed just before it (Node's session.close()
+ * ignores its callback on a destroyed session), which hung a close beside a busy CPU.
+ */
+export function shutDownGrpcServer(server: grpc.Server, graceMs = 500): Promise<void> {
+  return new Promise((resolve) => {
+    const forced = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(forced);
+      resolve();
+    });
+  });
+}
+
 export interface GrpcGatewayOptions {
   /** Default "127.0.0.1". */
   host?: string;
@@ -162,21 +180,11 @@ export async function startGrpcGateway(options: GrpcGatewayOptions): Promise<Run
     stats: () => ({ ...stats }),
     agentStats: () => voiceHost.stats.snapshot(),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      if (!closing) {
         if (ownWheel) wheel.stop();
         for (const call of [...calls]) call.emit("error", { code: status.UNAVAILABLE, details: "gateway shutting down" });
-        // Calls still open after a moment (a client that never half-closes) are cut, and that ends the
-        // wait too: grpc-js never calls tryShutdown back for a session destroyed just before it (Node's
-        // session.close() ignores its callback on a destroyed session), which hung a test beside a busy CPU.
-        const forced = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 500);
-        server.tryShutdown(() => {
-          clearTimeout(forced);
-          resolve();
-        });
-      });
+        closing = shutDownGrpcServer(server);
+      }
       return closing;
     },
   };
