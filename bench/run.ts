@@ -2,13 +2,13 @@
 // and written to bench/RESULTS.md. The emulator runs in a child process so that client CPU time is
 // measured alone; all traffic stays on 127.0.0.1 and every scenario is bounded in time.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
-import { bareReader, connectionsHeld, fleetCapacity, startupCost } from "./fleet.js";
+import { bareReader, connectionsHeld, fleetCapacity, processTreeCpuS, startupCost } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { DriverOptions } from "../src/protocols/types.js";
@@ -249,24 +249,6 @@ async function accuracy(rows: Row[], streams: number): Promise<void> {
   } finally {
     await emulator.stop();
   }
-}
-
-/** CPU time of a process and its direct children (an `emulate --workers` primary and its workers), seconds, from /proc. */
-function processTreeCpuS(pid: number): number {
-  const ticksPerS = 100;
-  let ticks = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(entry) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended between the listing and the read.
-    }
-  }
-  return ticks / ticksPerS;
 }
 
 /**
@@ -609,14 +591,18 @@ async function main(): Promise<void> {
     await accuracy(rows, 1000);
   }
   if (!only || only === "emulator") {
-    await emulatorLateness(rows, 250, 250);
-    await emulatorLateness(rows, 1000, 150);
-    await emulatorLateness(rows, 5000, 50);
+    // TOKENSTORM_BENCH_EMULATOR_STREAMS (e.g. "1000") keeps only those stream counts.
+    const counts = process.env["TOKENSTORM_BENCH_EMULATOR_STREAMS"]?.split(",").map(Number);
+    const plan = [
+      [250, 250],
+      [1000, 150],
+      [5000, 50],
+    ].filter(([streams]) => !counts || counts.includes(streams!));
+    for (const [streams, tokens] of plan) await emulatorLateness(rows, streams!, tokens!);
     const base = process.env["TOKENSTORM_BENCH_BASE_CLI"];
     if (base) {
       const label = ` (${process.env["TOKENSTORM_BENCH_BASE_LABEL"] ?? "baseline"})`;
-      await emulatorLateness(rows, 250, 250, base, label);
-      await emulatorLateness(rows, 1000, 150, base, label);
+      for (const [streams, tokens] of plan.filter(([streams]) => streams !== 5000)) await emulatorLateness(rows, streams!, tokens!, base, label);
     }
   }
   if (!only || only === "distributed") await distributed(rows);
