@@ -9,7 +9,7 @@
 // - whole-process CPU and peak RSS of a one-request `tokenstorm run` and of `--version`.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +60,56 @@ export function processTreeCpuS(pid: number): number {
     }
   }
   return ticks / ticksPerS;
+}
+
+/** Child mode: a listener that takes connections and reads each a few times a second; prints its port. */
+export function writeSink(): void {
+  const sockets = new Set<Socket>();
+  const server = createServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on("data", () => socket.pause());
+    socket.on("close", () => sockets.delete(socket));
+  });
+  server.listen(0, "127.0.0.1", () => process.stdout.write(`${(server.address() as AddressInfo).port}\n`));
+  setInterval(() => {
+    for (const socket of sockets) socket.resume();
+  }, 100);
+}
+
+/**
+ * The floor under the emulator's CPU per token: one socket write of one token's frame (the HTTP
+ * chunk of an SSE event), round-robin over 1,000 loopback connections, nothing else (no timing,
+ * rendering or bookkeeping). The reading side is another process that reads rarely, so the figure
+ * is the write alone; user and system CPU of this process per write.
+ */
+export async function writeFloor(rows: Row[]): Promise<void> {
+  const connections = 1000;
+  const rounds = 100;
+  const sink = spawn(process.execPath, [SELF, "write-sink"], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve) => sink.stdout!.once("data", (data: Buffer) => resolve(Number(data.toString()))));
+    const sockets = await Promise.all(
+      Array.from({ length: connections }, () => new Promise<Socket>((resolve, reject) => connect({ host: "127.0.0.1", port, noDelay: true }).once("connect", function (this: Socket) { resolve(this); }).once("error", reject))),
+    );
+    const event = `data: ${JSON.stringify({ id: "cmpl-bench", object: "text_completion", created: 1, model: "bench", choices: [{ text: " token", index: 0, finish_reason: null }] })}\n\n`;
+    const frame = `${Buffer.byteLength(event).toString(16)}\r\n${event}\r\n`;
+    const before = process.cpuUsage();
+    for (let round = 0; round < rounds; round++) {
+      for (const socket of sockets) socket.write(frame);
+      // As the emulator does between firing passes: back through the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const used = process.cpuUsage(before);
+    const writes = connections * rounds;
+    for (const socket of sockets) socket.destroy();
+    rows.push([
+      `loopback floor: CPU-microseconds per token frame written, user / system (one write each, ${connections} sockets, nothing else)`,
+      `${(used.user / writes).toFixed(1)} / ${(used.system / writes).toFixed(1)}`,
+      "-",
+    ]);
+  } finally {
+    sink.kill();
+  }
 }
 
 /** Connections a reader opens at once while it warms up (the listen backlog is 511). */
