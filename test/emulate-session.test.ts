@@ -7,15 +7,25 @@ import { spawnEmulator, type EmulatorProcess } from "../src/emulator/process.js"
 import { resolveRunConfig } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
 import { runCli } from "./helpers/cli.js";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
+const CLI = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+
+const KEY_VARIABLE = "TOKENSTORM_TEST_SESSION_SHARED_KEY";
+const KEY_ENV = { [KEY_VARIABLE]: "shared-session-key" };
 let emulator: EmulatorProcess;
 before(async () => {
-  emulator = await spawnEmulator(["--session", "--ttft-ms", "5", "--itl-ms", "2"]);
+  process.env[KEY_VARIABLE] = KEY_ENV[KEY_VARIABLE];
+  emulator = await spawnEmulator(["--session", "--api-key-env", KEY_VARIABLE, "--ttft-ms", "5", "--itl-ms", "2"]);
 });
-after(() => emulator.stop());
+after(async () => {
+  await emulator.stop();
+  delete process.env[KEY_VARIABLE];
+});
 
 test("run --protocol session against emulate --session: every token delivered once, in order", async () => {
-  const config = resolveRunConfig({ protocol: "session", target: emulator.url, clients: "4", cycles: "3", length: "10", delay: "0.002", quiet: true, save: false }, {});
+  const config = resolveRunConfig({ protocol: "session", target: emulator.url, apiKeyEnv: KEY_VARIABLE, clients: "4", cycles: "3", length: "10", delay: "0.002", quiet: true, save: false }, KEY_ENV);
   const { report, exitCode } = await runLoadTest({ config });
   assert.equal(exitCode, 0);
   assert.deepEqual([report.summary.requests, report.summary.successful], [12, 12]);
@@ -30,7 +40,7 @@ test("the same emulator still serves the streaming endpoints, and /api/publish",
     const { report } = await runLoadTest({ config });
     assert.equal(report.summary.successful, 4, `${protocol}: ${JSON.stringify(report.errors)}`);
   }
-  const published = await fetch(`${emulator.url}/api/publish`, { method: "POST", body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
+  const published = await fetch(`${emulator.url}/api/publish`, { method: "POST", headers: { "x-api-key": KEY_ENV[KEY_VARIABLE] }, body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
   assert.equal(published.status, 200, await published.text());
 });
 
@@ -55,6 +65,34 @@ test("emulate --session --api-key-env: /api/run and /api/publish take the key, 4
   } finally {
     await keyed.stop();
     delete process.env["TOKENSTORM_TEST_SESSION_KEY"];
+  }
+});
+
+test("emulate --session without --api-key-env makes up a key, prints it, and /api/publish takes only that key", async () => {
+  const child = spawn(process.execPath, [CLI, "emulate", "--port", "0", "--session"], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`no session line within 20 s: ${out}`)), 20_000);
+      child.stdout!.on("data", (data: Buffer) => {
+        out += data.toString();
+        const found = out.split("\n").find((text) => text.startsWith("tokenstorm session gateway"));
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+    });
+    const [, url, key] = /API on (http:\/\/\S+)\/api\/run, API key ([0-9a-f]{32}) \(made up/.exec(line) ?? [];
+    assert.ok(url && key, line);
+    const publish = (headers: Record<string, string>): Promise<Response> =>
+      fetch(`${url}/api/publish`, { method: "POST", headers, body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
+    assert.equal((await publish({})).status, 401);
+    assert.equal((await publish({ authorization: `Bearer ${key}` })).status, 200);
+  } finally {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
   }
 });
 

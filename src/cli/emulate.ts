@@ -1,4 +1,5 @@
 // `tokenstorm emulate`: parse and validate the flags, start the emulator, stop it on SIGINT/SIGTERM.
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
 import type { Command } from "commander";
@@ -137,13 +138,17 @@ function untilSignalled(): Promise<void> {
 
 async function emulate(flags: EmulateFlags): Promise<void> {
   const options = emulateOptionsFromFlags(flags);
+  // The session's run and publish APIs change state: without a key of the user's own, one is made
+  // up and printed at start-up.
+  if (options.session && options.sessionApiKey === undefined) options.sessionApiKey = randomBytes(16).toString("hex");
+  const sessionKey = flags.apiKeyEnv === undefined ? `API key ${options.sessionApiKey} (made up for this run; --api-key-env NAME sets one)` : `API key from ${flags.apiKeyEnv}`;
   const workers = flags.workers === undefined ? 1 : fleetSize(flags.workers);
   if (workers === undefined) throw new UsageError(`--workers must be an integer >= 1 or auto (got "${flags.workers}")`);
   warnOnLowFileLimit();
   const instances = flags.instances === undefined ? 1 : numberFromText(flags.instances);
   if (!Number.isInteger(instances) || instances < 1) throw new UsageError(`--instances must be an integer >= 1 (got "${flags.instances}")`);
   if (instances > 1) {
-    await serveInstances(options, instances, workers);
+    await serveInstances(options, instances, workers, sessionKey);
     return;
   }
   if (workers > 1) {
@@ -155,7 +160,7 @@ async function emulate(flags: EmulateFlags): Promise<void> {
   }
   const emulator = await startEmulator(options);
   process.stdout.write(`tokenstorm emulator listening on ${emulator.url}\n`);
-  if (options.session) process.stdout.write(`tokenstorm session gateway on ${emulator.url.replace(/^http/, "ws")}/connection/websocket, API on ${emulator.url}/api/run\n`);
+  if (options.session) process.stdout.write(`tokenstorm session gateway on ${emulator.url.replace(/^http/, "ws")}/connection/websocket, API on ${emulator.url}/api/run, ${sessionKey}\n`);
   if (emulator.grpcUrl) process.stdout.write(`tokenstorm voice gateway (gRPC) listening on ${emulator.grpcUrl}\n`);
   await untilSignalled();
   await emulator.close();
@@ -165,7 +170,7 @@ async function emulate(flags: EmulateFlags): Promise<void> {
  * `--instances N`: N independent emulated servers, each with its own admission, caches and counters,
  * on consecutive ports (or N free ones with --port 0), for a router or load balancer in front of them.
  */
-async function serveInstances(options: EmulatorOptions, instances: number, workers: number): Promise<void> {
+async function serveInstances(options: EmulatorOptions, instances: number, workers: number, sessionKey: string): Promise<void> {
   if (workers > 1) throw new UsageError("--instances and --workers: give one of them (each instance is one process's server)");
   if (options.grpcPort !== undefined) throw new UsageError("--grpc-port serves one gateway: leave it out with --instances");
   const base = options.port ?? 8000;
@@ -184,6 +189,7 @@ async function serveInstances(options: EmulatorOptions, instances: number, worke
   for (const [i, emulator] of started.entries()) {
     process.stdout.write(`tokenstorm emulator listening on ${emulator.url} (instance ${i + 1} of ${instances})\n`);
   }
+  if (options.session) process.stdout.write(`tokenstorm session APIs of every instance take the ${sessionKey}\n`);
   await untilSignalled();
   await Promise.all(started.map((emulator) => emulator.close()));
 }
@@ -219,7 +225,7 @@ export function registerEmulateCommand(program: Command): Command {
     .option("--seed <n>", helpOf("seed"))
     .option("--model <name>", helpOf("model"))
     .option("--session", helpOf("session"))
-    .option("--api-key-env <name>", "with --session: /api/run and /api/publish take the API key in this environment variable (Authorization: apikey|Bearer KEY or X-API-Key), 401 without")
+    .option("--api-key-env <name>", "with --session: /api/run and /api/publish take the API key in this environment variable (Authorization: apikey|Bearer KEY or X-API-Key), 401 without; left out, a key is made up and printed at start")
     .option("--ndjson", helpOf("ndjsonCompletions"))
     .option("--grpc-port <port>", helpOf("grpcPort"))
     .option("--grpc-unavailable-rate <fraction>", helpOf("grpcUnavailableRate"))

@@ -80,7 +80,7 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
       ["a saturated, jittery server: 8 generations at once, 32 queued, 429 beyond, 5% errors", "tokenstorm emulate --max-running 8 --max-waiting 32 --slowdown-under-load 0.05 --jitter 0.1 --error-rate 0.05"],
       ["a serving engine: 50 ms of prefill per 1,000 prompt tokens, a 100,000-token prefix cache, 200 reasoning tokens before each answer", "tokenstorm emulate --prefill-ms-per-1k 50 --prefix-cache-tokens 100000 --reasoning-tokens 200"],
       ["the voice agent also as a gRPC gateway", "tokenstorm emulate --grpc-port 50051 --voice-stt-ms 300 --voice-llm-ms 350"],
-      ["the session protocol too, for run --protocol session", "tokenstorm emulate --session --port 8000"],
+      ["the session protocol too; its API takes the key in $SESSION_KEY (run --protocol session --api-key-env SESSION_KEY)", "tokenstorm emulate --session --api-key-env SESSION_KEY --port 8000"],
       ["HTTPS and HTTP/2 with your certificate (run --cacert ca.pem --http2 against it)", "tokenstorm emulate --tls-cert server.pem --tls-key server.key --http2"],
     ],
   },

@@ -132,7 +132,7 @@ export const emulatorSettings = z.object({
   seed: numberOption("seed", "--seed", "seed of jitter and failure draws (default random)"),
   model: nameOption("model", "--model", "model name reported"),
   ndjsonCompletions: switchOption("ndjsonCompletions", "--ndjson", '/v1/completions always streams NDJSON lines {"text"} instead of SSE'),
-  session: switchOption("session", "--session", "also serve the session protocol: POST /api/run and /api/publish, WebSocket /connection/websocket (in-process broker)"),
+  session: switchOption("session", "--session", "also serve the session protocol: POST /api/run and /api/publish (they take an API key: --api-key-env, or one made up and printed at start), WebSocket /connection/websocket (in-process broker)"),
   grpcPort: numberOption("grpcPort", "--grpc-port", "also serve the voice agent as a gRPC gateway (proto/voice/v1/voice.proto) on this port, 0 for a free one"),
   grpcUnavailableRate: numberOption("grpcUnavailableRate", "--grpc-unavailable-rate", "fraction of gRPC calls refused with UNAVAILABLE; needs --grpc-port"),
   slowClientLimitMs: numberOption("slowClientLimitMs", "--slow-client-ms", "drop a stream whose client has read nothing (socket buffer full) for this long"),
