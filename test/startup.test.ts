@@ -62,19 +62,31 @@ describe("start-up weight", () => {
     assert.ok(!files.some((file) => file.includes("node_modules/@redis/")));
   });
 
-  it("a one-request run loads its own protocol driver only, no config-file reader, and no emulator on its own thread", async () => {
+  it("a one-request run loads its own protocol driver only, no config-file reader, and serves the emulator on its own thread", async () => {
     const { code, files } = await loadedFiles(["run", "--requests", "1", "--no-save", "--quiet"]);
     assert.equal(code, 0);
     assert.ok(files.some((file) => file.endsWith(join("src", "protocols", "openai", "client.js"))), files.join("\n"));
     for (const other of ["anthropic", "ollama", "ndjson", "realtime", "session", "grpc-voice"]) {
       assert.ok(!files.some((file) => file.includes(join("src", "protocols", other, "client.js"))), `the run loaded the ${other} driver`);
     }
-    // The driver warms up on the emulator thread's scratch emulator: this thread loads no emulator.
-    assert.ok(!files.some((file) => file.endsWith(join("src", "emulator", "server.js"))), "the run loaded the emulator on its own thread");
-    // zod is the run's settings model (src/config/run-settings.ts); the YAML reader waits for a --config file.
+    // A light run's emulator is on the run's thread (src/engine/embedded.ts): no worker thread starts.
+    assert.ok(files.some((file) => file.endsWith(join("src", "emulator", "server.js"))), "the one-request run did not serve the emulator on its own thread");
+    assert.ok(!files.some((file) => file.endsWith(join("src", "emulator", "worker.js"))), "the one-request run started an emulator thread");
+    // zod is the run's settings model (src/config/run-settings.ts), by its v3 API: zod 4's own loads every
+    // message locale (README, dependencies). The YAML reader waits for a --config file.
+    assert.ok(files.some((file) => file.includes(join("node_modules", "zod", "v3"))), "the run did not load zod/v3");
+    assert.ok(!files.some((file) => file.includes(join("node_modules", "zod", "v4"))), "the run loaded zod 4's own API");
     for (const heavy of ["node_modules/redis", "node_modules/@grpc/", "node_modules/ws/", "node_modules/yaml/"]) {
       assert.ok(!files.some((file) => file.includes(heavy)), `the run loaded ${heavy}`);
     }
+  });
+
+  it("a run of three requests serves the emulator on a worker thread and warms its driver there", async () => {
+    const { code, files } = await loadedFiles(["run", "--requests", "3", "--no-save", "--quiet"]);
+    assert.equal(code, 0);
+    // The driver warms up on the emulator thread's scratch emulator: this thread loads no emulator.
+    assert.ok(files.some((file) => file.endsWith(join("src", "emulator", "worker.js"))), files.join("\n"));
+    assert.ok(!files.some((file) => file.endsWith(join("src", "emulator", "server.js"))), "the run loaded the emulator on its own thread");
   });
 
   it("the protocols loaded on demand are the registry's, by the same names in the same order", async () => {

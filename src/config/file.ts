@@ -4,7 +4,7 @@
 // problem reported at once as `run.yaml:LINE:COL path: message`.
 import { readFileSync } from "node:fs";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { UsageError } from "../errors.js";
 import { parseThreshold } from "../report/thresholds.js";
 import { didYouMean } from "./suggest.js";
@@ -64,10 +64,10 @@ const ITEM_CHECKS: Record<string, (item: string) => void> = {
 };
 
 const scalarValue = z
-  .union([z.string(), z.number()], { error: "must be a string or a number" })
+  .union([z.string(), z.number()], { errorMap: () => ({ message: "must be a string or a number" }) })
   .transform((value) => String(value));
 
-function schemaFor(kind: ConfigKeyKind): z.ZodType {
+function schemaFor(kind: ConfigKeyKind): z.ZodTypeAny {
   switch (kind) {
     case "value":
       return scalarValue;
@@ -75,19 +75,20 @@ function schemaFor(kind: ConfigKeyKind): z.ZodType {
       // A single value is a list of one; item problems then point at the item.
       return z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(scalarValue));
     case "switch":
-      return z.boolean({ error: "must be true or false" });
+      return z.boolean({ errorMap: () => ({ message: "must be true or false" }) });
   }
 }
 
-function flagsShape(keys: readonly ConfigKey[]): Record<string, z.ZodType> {
-  const shape: Record<string, z.ZodType> = {};
+function flagsShape(keys: readonly ConfigKey[]): Record<string, z.ZodTypeAny> {
+  const shape: Record<string, z.ZodTypeAny> = {};
   for (const { key, kind } of keys) shape[key] = schemaFor(kind).optional();
   shape[SCENARIO_KEY] ??= scalarValue.optional();
   return shape;
 }
 
-function mappingError(what: string) {
-  return (issue: { code: string }): string | undefined => (issue.code === "invalid_type" ? `must be a mapping of ${what}` : undefined);
+/** A mapping's own problem line when the value is no mapping; its other problems (unknown keys) keep zod's. */
+function mappingError(what: string): { errorMap: z.ZodErrorMap } {
+  return { errorMap: (issue, ctx) => ({ message: issue.code === z.ZodIssueCode.invalid_type ? `must be a mapping of ${what}` : ctx.defaultError }) };
 }
 
 export function configFileSchema(keys: readonly ConfigKey[]) {
@@ -96,12 +97,10 @@ export function configFileSchema(keys: readonly ConfigKey[]) {
     {
       ...flags,
       [SCENARIOS_KEY]: z
-        .record(z.string(), z.strictObject(flags, { error: mappingError("flag names to values") }), {
-          error: mappingError("scenario names to settings"),
-        })
+        .record(z.string(), z.strictObject(flags, mappingError("flag names to values")), mappingError("scenario names to settings"))
         .optional(),
     },
-    { error: mappingError("flag names (without --) to values") },
+    mappingError("flag names (without --) to values"),
   );
 }
 

@@ -2,7 +2,7 @@
 // protocol, output and the distributed layer own, composed into one zod object. The command line,
 // a --config file, TOKENSTORM_* and seed 000's variables, and src/api.ts all give their values to
 // this one schema (through resolveRunConfig), so they cannot drift apart.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { distributedSettings } from "../distributed/settings.js";
 import { DEFAULT_MAX_LINE_BYTES } from "../protocols/http/lines.js";
 import { grpcVoiceSettings } from "../protocols/grpc-voice/options.js";

@@ -4,7 +4,7 @@
 // command line, the environment or a config file gives it (text) or as src/api.ts gives it (a
 // number, a boolean, a list); it leaves as the typed value. Every field is parsed on its own, so one
 // bad value neither hides another nor the checks across fields that the modules' resolvers make.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { parseValue, ValueKinds, type Problems, type ValueKind } from "./values.js";
 
 /** What a field says about itself: its flag as typed, one line of help and its default (when fixed). */
@@ -16,11 +16,22 @@ export interface SettingInfo {
 }
 
 /** Every setting field's flag, description and default, by schema. */
-export const settingInfo = z.registry<SettingInfo>();
+export const settingInfo = new WeakMap<z.ZodTypeAny, SettingInfo>();
 
-function described<T extends z.ZodType>(schema: T, info: SettingInfo): T {
-  settingInfo.add(schema, info);
+function described<T extends z.ZodTypeAny>(schema: T, info: SettingInfo): T {
+  settingInfo.set(schema, info);
   return schema;
+}
+
+/** A schema's own problem line for every issue it raises itself (a wrong type, no option of a union fits). */
+export function problemLine(message: (raw: unknown) => string): { errorMap: z.ZodErrorMap } {
+  return { errorMap: (_issue, ctx) => ({ message: message(ctx.data) }) };
+}
+
+/** Refuse `raw` in a transform, with `message`: the field's value is then left out. */
+export function refuse(ctx: z.RefinementCtx, message: string): typeof z.NEVER {
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  return z.NEVER;
 }
 
 /** The value as a problem line shows it: text as typed, anything else as JSON. */
@@ -33,15 +44,13 @@ export function numberSetting(flag: string, kind: ValueKind, description: string
   const expect = ValueKinds[kind].expect;
   const message = (raw: unknown) => `${flag} must be ${expect} (got ${shown(raw)})`;
   const schema = z
-    .union([z.string(), z.number()], { error: (issue) => message(issue.input) })
+    .union([z.string(), z.number()], problemLine(message))
     .optional()
     .transform((raw, ctx): number | undefined => {
       if (raw === undefined) return undefined;
       const text = String(raw).trim();
       const value = text === "" ? null : parseValue(text, kind);
-      if (value !== null) return value;
-      ctx.issues.push({ code: "custom", message: message(raw), input: raw });
-      return z.NEVER;
+      return value !== null ? value : refuse(ctx, message(raw));
     });
   return described(schema, { flag, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
 }
@@ -49,39 +58,38 @@ export function numberSetting(flag: string, kind: ValueKind, description: string
 /** A positive integer or `auto` (as many as the machine has cores: the resolver decides). */
 export function countOrAutoSetting(flag: string, description: string, defaultValue: number) {
   const count = numberSetting(flag, "positiveInt", description, defaultValue);
+  const message = (raw: unknown) => `${flag} must be a positive integer or auto (got ${shown(raw)})`;
   const schema = z
-    .union([z.string(), z.number()], { error: (issue) => `${flag} must be a positive integer or auto (got ${shown(issue.input)})` })
+    .union([z.string(), z.number()], problemLine(message))
     .optional()
     .transform((raw, ctx): number | "auto" | undefined => {
       if (typeof raw === "string" && raw.trim() === "auto") return "auto";
       const parsed = count.safeParse(raw);
-      if (parsed.success) return parsed.data;
-      ctx.issues.push({ code: "custom", message: `${flag} must be a positive integer or auto (got ${shown(raw)})`, input: raw });
-      return z.NEVER;
+      return parsed.success ? parsed.data : refuse(ctx, message(raw));
     });
   return described(schema, { flag, description, default: defaultValue });
 }
 
 /** Free text: a name, a path, a URL, an expression the module's resolver reads further. */
 export function textSetting(flag: string, description: string, defaultValue?: string) {
-  const schema = z.string({ error: (issue) => `${flag} must be text (got ${shown(issue.input)})` }).optional();
+  const schema = z.string(problemLine((raw) => `${flag} must be text (got ${shown(raw)})`)).optional();
   return described(schema, { flag, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
 }
 
 /** A switch: on, off, or not given (the resolver's default). */
 export function switchSetting(flag: string, description: string, defaultValue = false) {
-  const schema = z.boolean({ error: (issue) => `${flag} must be true or false (got ${shown(issue.input)})` }).optional();
+  const schema = z.boolean(problemLine((raw) => `${flag} must be true or false (got ${shown(raw)})`)).optional();
   return described(schema, { flag, description, default: defaultValue });
 }
 
 /** A repeatable flag: one text per use. */
 export function listSetting(flag: string, description: string) {
-  const schema = z.array(z.string(), { error: (issue) => `${flag} must be a list of text values (got ${shown(issue.input)})` }).optional();
+  const schema = z.array(z.string(), problemLine((raw) => `${flag} must be a list of text values (got ${shown(raw)})`)).optional();
   return described(schema, { flag, description, default: [] });
 }
 
 /** A module's settings: a zod object of fields made by the helpers above. */
-export type SettingsSchema = z.ZodObject<Record<string, z.ZodType>>;
+export type SettingsSchema = z.ZodObject<Record<string, z.ZodTypeAny>>;
 
 /** Parsed settings: the typed values given (a setting not given is absent). */
 export type Settings<S extends SettingsSchema> = Partial<z.output<S>>;

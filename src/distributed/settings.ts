@@ -1,6 +1,6 @@
 // The distributed layer's settings: as given (a zod object the run composes,
 // src/config/run-settings.ts) and as the rest of the run sees them (resolved in ./options.ts).
-import { z } from "zod";
+import { z } from "zod/v3";
 import { countOrAutoSetting, numberSetting, textSetting } from "../config/settings.js";
 
 export interface Segment {

@@ -1,8 +1,8 @@
 // The emulator's settings as a zod schema: each plain-valued option with the `emulate` flag that sets
 // it, one line of help and its default. The rules and defaults are ./options.ts's, which startEmulator
 // applies without zod (see there why); this schema states them for the command line and its help.
-import { z } from "zod";
-import { describeSettings, settingInfo, shown, switchSetting, type SettingInfo } from "../config/settings.js";
+import { z } from "zod/v3";
+import { describeSettings, problemLine, refuse, settingInfo, shown, switchSetting, type SettingInfo } from "../config/settings.js";
 import {
   crossOptionLine,
   crossOptionProblems,
@@ -24,10 +24,10 @@ export function numberFromText(raw: string): number {
 }
 
 /** `schema` with its flag, description and the default options.ts gives `option`, if any. */
-function described<T extends z.ZodType>(schema: T, option: keyof EmulatorOptions, flag: string, description: string): T {
+function described<T extends z.ZodTypeAny>(schema: T, option: keyof EmulatorOptions, flag: string, description: string): T {
   const defaultValue = (EMULATOR_DEFAULTS as EmulatorOptions)[option];
   const info: SettingInfo = { flag, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) };
-  settingInfo.add(schema, info);
+  settingInfo.set(schema, info);
   return schema;
 }
 
@@ -36,14 +36,12 @@ function numberOption(option: NumericOptionName, flag: string, description: stri
   const rule = NUMERIC_OPTION_RULES[option];
   const message = (raw: unknown) => `${flag} ${requirementOf(rule)} (got ${shown(raw)})`;
   const schema = z
-    .union([z.string(), z.number()], { error: (issue) => message(issue.input) })
+    .union([z.string(), z.number()], problemLine(message))
     .optional()
     .transform((raw, ctx): number | undefined => {
       if (raw === undefined) return undefined;
       const value = typeof raw === "number" ? raw : numberFromText(raw);
-      if (satisfiesRule(value, rule)) return value;
-      ctx.issues.push({ code: "custom", message: message(raw), input: raw });
-      return z.NEVER;
+      return satisfiesRule(value, rule) ? value : refuse(ctx, message(raw));
     });
   return described(schema, option, flag, description);
 }
@@ -52,14 +50,12 @@ function numberOption(option: NumericOptionName, flag: string, description: stri
 function errorStatusesOption(flag: string, description: string) {
   const message = (raw: unknown) => `${flag} ${requirementOf("errorStatus")} (got ${shown(raw)})`;
   const schema = z
-    .union([z.string(), z.array(z.number())], { error: (issue) => message(issue.input) })
+    .union([z.string(), z.array(z.number())], problemLine(message))
     .optional()
     .transform((raw, ctx): number[] | undefined => {
       if (raw === undefined) return undefined;
       const statuses = typeof raw === "string" ? raw.split(",").map(numberFromText) : raw;
-      if (statuses.length > 0 && statuses.every((status) => satisfiesRule(status, "errorStatus"))) return statuses;
-      ctx.issues.push({ code: "custom", message: message(raw), input: raw });
-      return z.NEVER;
+      return statuses.length > 0 && statuses.every((status) => satisfiesRule(status, "errorStatus")) ? statuses : refuse(ctx, message(raw));
     });
   return described(schema, "errorStatuses", flag, description);
 }
@@ -67,12 +63,10 @@ function errorStatusesOption(flag: string, description: string) {
 function textModeOption(flag: string, description: string) {
   const message = (raw: unknown) => `${flag} must be one of ${TEXT_MODES.join(", ")} (got ${shown(raw)})`;
   const schema = z
-    .string({ error: (issue) => message(issue.input) })
+    .string(problemLine(message))
     .optional()
     .transform((raw, ctx): TextMode | undefined => {
-      if (raw === undefined || TEXT_MODES.includes(raw as TextMode)) return raw as TextMode | undefined;
-      ctx.issues.push({ code: "custom", message: message(raw), input: raw });
-      return z.NEVER;
+      return raw === undefined || TEXT_MODES.includes(raw as TextMode) ? (raw as TextMode | undefined) : refuse(ctx, message(raw));
     });
   return described(schema, "text", flag, description);
 }
@@ -81,9 +75,9 @@ function textModeOption(flag: string, description: string) {
 function nameOption(option: "host" | "model" | "tokenizer", flag: string, description: string) {
   const message = (raw: unknown) => `${flag} must not be empty (got ${shown(raw)})`;
   const schema = z
-    .string({ error: (issue) => message(issue.input) })
+    .string(problemLine(message))
     .optional()
-    .refine((raw) => raw === undefined || raw.trim() !== "", { error: (issue) => message(issue.input) });
+    .refine((raw) => raw === undefined || raw.trim() !== "", (raw) => ({ message: message(raw) }));
   return described(schema, option, flag, description);
 }
 

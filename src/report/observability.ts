@@ -1,7 +1,7 @@
 // The run's observability settings (--html, --prometheus-*, --web*, --linger), validated with the
 // other run flags, and the live outputs they start: the Prometheus exporter and the web view listen
 // before the run begins so a taken port fails the command before any load is sent.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { listSetting, numberSetting, switchSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import type { Output } from "./output.js";

@@ -3,7 +3,7 @@
 // RunConfig.voice; every problem goes to the run's Problems so it is reported with the rest.
 import type { Command } from "commander";
 import { readAudioDir } from "../audio/library.js";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given as isGiven, helpLine, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import type { VoiceEmulatorSettings } from "./options.js";

@@ -2,7 +2,7 @@
 // `tokenstorm run` for its embedded voice emulator), built from ./options.ts's table of flags, rules
 // and defaults so that startEmulator's zod-free checks and these flags cannot disagree.
 import type { Command } from "commander";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { attributeOfFlag, helpLine, numberSetting, parseSettings, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { VOICE_FLAGS, voiceDefaultOf, type VoiceEmulatorSettings } from "./options.js";

@@ -1,7 +1,7 @@
 // The settings of multi-turn conversations (`run --turns T --turn-think-time S --session-header
 // NAME`), apart from the conversation itself (./conversation.ts), so the run's configuration types
 // need nothing of the protocols'.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, type Settings, numberSetting, textSetting } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 

@@ -2,7 +2,7 @@
 // way real traffic behaves). The schedule comes from an arrival pattern (constant.ts, poisson.ts,
 // ...); this file holds what the patterns share and the one timer loop that drives any of them.
 import { nowMs } from "../clock.js";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems, ValueKind } from "../config/values.js";
 import { Semaphore } from "./semaphore.js";

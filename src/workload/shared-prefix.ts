@@ -3,7 +3,7 @@
 // prefix-aware routers are built for: requests of one group share their first N tokens exactly.
 // Without a tokenizer a token is a word (the emulator counts words); with one (--tokenizer), each
 // prefix is exactly N tokens of it.
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, type Settings, numberSetting } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { mulberry32 } from "../random.js";

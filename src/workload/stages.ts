@@ -4,7 +4,7 @@
 // until then). Like the closed model, a user's next request waits for its previous one, so the load
 // follows the server's speed.
 import { nowMs } from "../clock.js";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, numberSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { Semaphore } from "./semaphore.js";

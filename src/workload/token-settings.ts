@@ -1,6 +1,6 @@
 // `run --tokenizer`, `--input-tokens`, `--output-tokens`, `--random-range-ratio`, `--ignore-eos`:
 // checked together into the run's tokenizer and synthetic lengths (the config builder calls this).
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, type Settings, numberSetting, switchSetting, textSetting } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import type { SyntheticLengths } from "./synthetic.js";

@@ -8,7 +8,7 @@
 //   logs; rows with no response tokens, failed requests in that log, are left out and counted).
 // Prompts are synthesised to the recorded lengths; a token is a word (the emulator's count).
 import { basename, extname } from "node:path";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { given, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems } from "../config/values.js";
 import { mulberry32 } from "../random.js";

@@ -2,7 +2,7 @@
 // --grpc-unavailable-rate (failure injection in the embedded gateway), validated with the rest of
 // the run's flags so every problem is reported at once.
 import type { Command } from "commander";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { flagOf, given, helpLine, numberSetting, textSetting, type Settings } from "../../config/settings.js";
 import type { Problems } from "../../config/values.js";
 import { UsageError } from "../../errors.js";

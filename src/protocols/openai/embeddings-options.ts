@@ -2,7 +2,7 @@
 // --dimensions (the vector length asked for), validated with the rest of the run's flags so that
 // every problem is reported at once.
 import type { Command } from "commander";
-import { z } from "zod";
+import { z } from "zod/v3";
 import { flagOf, given, helpLine, numberSetting, type Settings } from "../../config/settings.js";
 import type { Problems } from "../../config/values.js";
 import { MAX_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_INPUTS } from "./embeddings-wire.js";
