@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { spawnEmulator, type EmulatorProcess } from "../src/emulator/process.js";
 import { resolveRunConfig } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
+import { startEmulator } from "../src/index.js";
 import { runCli } from "./helpers/cli.js";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -93,6 +94,29 @@ test("emulate --session without --api-key-env makes up a key, prints it, and /ap
     const exited = new Promise((resolve) => child.once("exit", resolve));
     child.kill("SIGTERM");
     await exited;
+  }
+});
+
+test("the library's startEmulator with session and no key makes one up: /api/publish takes only emulator.sessionApiKey", async () => {
+  const served = await startEmulator({ port: 0, session: true, warmUp: false });
+  try {
+    const key = served.sessionApiKey;
+    assert.match(key ?? "", /^[0-9a-f]{32}$/);
+    const publish = (headers: Record<string, string>): Promise<Response> =>
+      fetch(`${served.url}/api/publish`, { method: "POST", headers, body: JSON.stringify({ channel: "session:nobody", data: { text: "hi" } }) });
+    assert.equal((await publish({})).status, 401);
+    assert.equal((await publish({ authorization: "Bearer not-the-key" })).status, 401);
+    assert.equal((await publish({ authorization: `Bearer ${key}` })).status, 200);
+  } finally {
+    await served.close();
+  }
+  const keyed = await startEmulator({ port: 0, session: true, sessionApiKey: "given-key", warmUp: false });
+  const plain = await startEmulator({ port: 0, warmUp: false });
+  try {
+    assert.equal(keyed.sessionApiKey, "given-key");
+    assert.equal(plain.sessionApiKey, null);
+  } finally {
+    await Promise.all([keyed.close(), plain.close()]);
   }
 });
 

@@ -87,7 +87,7 @@ export interface EmulatorOptions {
   slowClientLimitMs?: number;
   /** Also serve the session protocol: POST /api/run, /api/publish, WebSocket /connection/websocket (src/protocols/session/). */
   session?: boolean;
-  /** With `session`: POST /api/run and /api/publish take this API key (`Authorization: apikey|Bearer KEY` or `X-API-Key`), 401 without. */
+  /** With `session`: POST /api/run and /api/publish take this API key (`Authorization: apikey|Bearer KEY` or `X-API-Key`), 401 without; absent, one is made up (RunningEmulator.sessionApiKey). */
   sessionApiKey?: string;
   /** Serve https:// and wss:// (`emulate --tls-cert --tls-key`); absent: plain http://. */
   tls?: EmulatorTls;

@@ -1,5 +1,6 @@
 // Starting and stopping the emulator: wires options, the shared timing wheel, admission, failure
 // injection and counters into one node:http server, and closes it without waiting on open streams.
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttp2Server, createSecureServer as createHttp2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import { createServer as createHttpsServer } from "node:https";
@@ -37,6 +38,11 @@ export interface RunningEmulator {
   close(): Promise<void>;
   /** The voice agent as a gRPC gateway (`grpcPort`), `grpc://host:port`; null without one. */
   grpcUrl: string | null;
+  /**
+   * With `session`: the key POST /api/run and /api/publish take, `sessionApiKey` or, without one, a key
+   * made up at start (16 random bytes, hex), so the APIs that change state are never open; null without `session`.
+   */
+  sessionApiKey: string | null;
 }
 
 /** Jitter draws get their own generator, so failure decisions do not depend on the jitter setting. */
@@ -155,8 +161,9 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
   });
   server.on("session", () => counters.http2Sessions++);
   // --session: the session protocol's API and gateway on this server too (loaded only when asked for).
+  const sessionApiKey = options.session ? (options.sessionApiKey ?? randomBytes(16).toString("hex")) : null;
   const session = options.session
-    ? (await import("../protocols/session/emulator.js")).attachSession(server, { length: resolved.length, delayMs: resolved.itlMs, ttftMs: resolved.ttftMs }, reportInternalError, options.sessionApiKey ?? null)
+    ? (await import("../protocols/session/emulator.js")).attachSession(server, { length: resolved.length, delayMs: resolved.itlMs, ttftMs: resolved.ttftMs }, reportInternalError, sessionApiKey)
     : null;
   if (session) routes = new Map([...routes, ...session.routes]);
   // Both voice transports report to the registry /metrics serves, each under its own transport label.
@@ -197,5 +204,6 @@ export async function startEmulator(options: EmulatorOptions = {}, fleet?: Fleet
     resetStats,
     close,
     grpcUrl: gateway?.url ?? null,
+    sessionApiKey,
   };
 }
