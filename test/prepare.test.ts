@@ -64,3 +64,11 @@ test("npm run build writes its stamp after the compiled CLI: prepare then keeps 
   const stamp = statSync(join(ROOT, "dist", ".build-stamp")).mtimeMs;
   assert.ok(stamp >= statSync(join(ROOT, "dist", "src", "cli", "main.js")).mtimeMs, "the stamp is older than the build it stands for");
 });
+
+test("prepare's freshness check looks at every folder the build compiles and at the build's config", () => {
+  // tsconfig.json is JSON without comments here; its include is the build's list of inputs.
+  const include = (JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")) as { include: string[] }).include;
+  const watched = /find (.+?) -newer/.exec(PREPARE)?.[1]?.split(" ") ?? [];
+  for (const folder of include) assert.ok(watched.includes(folder), `tsconfig.json includes ${folder}, which package.json's prepare does not look at`);
+  for (const file of ["tsconfig.json", "package.json", "package-lock.json"]) assert.ok(watched.includes(file), `prepare does not look at ${file}`);
+});

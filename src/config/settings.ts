@@ -18,7 +18,8 @@ export interface SettingInfo {
 /** Every setting field's flag, description and default, by schema. */
 export const settingInfo = new WeakMap<z.ZodTypeAny, SettingInfo>();
 
-function described<T extends z.ZodTypeAny>(schema: T, info: SettingInfo): T {
+/** `schema`, with its flag, description and default recorded in settingInfo. */
+export function described<T extends z.ZodTypeAny>(schema: T, info: SettingInfo): T {
   settingInfo.set(schema, info);
   return schema;
 }

@@ -2,7 +2,7 @@
 // it, one line of help and its default. The rules and defaults are ./options.ts's, which startEmulator
 // applies without zod (see there why); this schema states them for the command line and its help.
 import { z } from "zod/v3";
-import { describeSettings, problemLine, refuse, settingInfo, shown, switchSetting, type SettingInfo } from "../config/settings.js";
+import { described, describeSettings, problemLine, refuse, shown, switchSetting } from "../config/settings.js";
 import {
   crossOptionLine,
   crossOptionProblems,
@@ -24,11 +24,9 @@ export function numberFromText(raw: string): number {
 }
 
 /** `schema` with its flag, description and the default options.ts gives `option`, if any. */
-function described<T extends z.ZodTypeAny>(schema: T, option: keyof EmulatorOptions, flag: string, description: string): T {
+function withDefault<T extends z.ZodTypeAny>(schema: T, option: keyof EmulatorOptions, flag: string, description: string): T {
   const defaultValue = (EMULATOR_DEFAULTS as EmulatorOptions)[option];
-  const info: SettingInfo = { flag, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) };
-  settingInfo.set(schema, info);
-  return schema;
+  return described(schema, { flag, description, ...(defaultValue === undefined ? {} : { default: defaultValue }) });
 }
 
 /** A numeric option, as text (the command line) or a number (the API), checked by its rule in options.ts. */
@@ -43,7 +41,7 @@ function numberOption(option: NumericOptionName, flag: string, description: stri
       const value = typeof raw === "number" ? raw : numberFromText(raw);
       return satisfiesRule(value, rule) ? value : refuse(ctx, message(raw));
     });
-  return described(schema, option, flag, description);
+  return withDefault(schema, option, flag, description);
 }
 
 /** Statuses for injected errors: comma-separated text or a list of numbers, each 400-599. */
@@ -57,7 +55,7 @@ function errorStatusesOption(flag: string, description: string) {
       const statuses = typeof raw === "string" ? raw.split(",").map(numberFromText) : raw;
       return statuses.length > 0 && statuses.every((status) => satisfiesRule(status, "errorStatus")) ? statuses : refuse(ctx, message(raw));
     });
-  return described(schema, "errorStatuses", flag, description);
+  return withDefault(schema, "errorStatuses", flag, description);
 }
 
 function textModeOption(flag: string, description: string) {
@@ -68,7 +66,7 @@ function textModeOption(flag: string, description: string) {
     .transform((raw, ctx): TextMode | undefined => {
       return raw === undefined || TEXT_MODES.includes(raw as TextMode) ? (raw as TextMode | undefined) : refuse(ctx, message(raw));
     });
-  return described(schema, "text", flag, description);
+  return withDefault(schema, "text", flag, description);
 }
 
 /** A name or path that must not be blank. */
@@ -78,7 +76,7 @@ function nameOption(option: "host" | "model" | "tokenizer", flag: string, descri
     .string(problemLine(message))
     .optional()
     .refine((raw) => raw === undefined || raw.trim() !== "", (raw) => ({ message: message(raw) }));
-  return described(schema, option, flag, description);
+  return withDefault(schema, option, flag, description);
 }
 
 function switchOption(option: "ndjsonCompletions" | "session" | "http2", flag: string, description: string) {
