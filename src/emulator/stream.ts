@@ -34,6 +34,7 @@ class TokenStream implements Cancellable {
   private nominalDueMs: number;
   private firstTokenAtMs = 0;
   private lastTokenAtMs = 0;
+  /** The stream's wheel task, made on the first firing's schedule and reused for every later one. */
   private task: WheelTask | undefined;
   private readonly wire: Wire;
 
@@ -52,11 +53,13 @@ class TokenStream implements Cancellable {
 
   cancel(): void {
     if (this.task) this.env.wheel.cancel(this.task);
-    this.task = undefined;
   }
 
+  /** The next firing, on the stream's one wheel task (no allocation per token). */
   private scheduleNext(jitterMs: number): void {
-    this.task = this.env.wheel.schedule(this.nominalDueMs + jitterMs, this.fire);
+    const dueMs = this.nominalDueMs + jitterMs;
+    if (this.task === undefined) this.task = this.env.wheel.schedule(dueMs, this.fire);
+    else this.env.wheel.reschedule(this.task, dueMs);
   }
 
   /**
@@ -160,7 +163,6 @@ class TokenStream implements Cancellable {
   }
 
   private readonly fire = (firedAtMs: number): void => {
-    this.task = undefined;
     const { env, job, res } = this;
     const index = this.sent++;
     if (index === 0) this.firstTokenAtMs = firedAtMs;
