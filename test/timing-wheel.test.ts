@@ -31,6 +31,28 @@ test("fires in due order, and in schedule order for equal due times", async () =
   assert.equal(wheel.lateness.count, offsets.length);
 });
 
+test("a rescheduled task fires again from its own callback, moves when still pending, and stays cancellable", async () => {
+  const wheel = new TimingWheel();
+  const fired: string[] = [];
+  let count = 0;
+  const base = nowMs() + 3;
+  // One task object for a whole stream: each firing puts it back 2 ms on.
+  const stream = wheel.schedule(base, () => {
+    fired.push(`stream ${count}`);
+    if (++count < 3) wheel.reschedule(stream, base + 2 * count);
+  });
+  const other = wheel.schedule(base + 1, () => fired.push("other"));
+  // Pending and moved: it now fires after the stream's last firing, once.
+  wheel.reschedule(other, base + 5);
+  const dropped = wheel.schedule(base + 1, () => fired.push("dropped"));
+  wheel.reschedule(dropped, base + 3);
+  assert.equal(wheel.cancel(dropped), true);
+  await settled(() => fired.length === 4);
+  assert.deepEqual(fired, ["stream 0", "stream 1", "stream 2", "other"]);
+  assert.equal(wheel.size, 0);
+  assert.equal(stream.pending, false);
+});
+
 test("a cancelled task never fires, and cancelling twice reports false", async () => {
   const wheel = new TimingWheel();
   const fired: string[] = [];
