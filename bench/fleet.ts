@@ -274,6 +274,33 @@ async function emulatorStats(url: string, reset: boolean): Promise<{ lateness: L
   return (await response.json()) as { lateness: LatencySummary; tokensSent: number };
 }
 
+/**
+ * The emulator's CPU per token with a bare reader as its client (one process, at the lowest
+ * priority, reading each socket every 250 ms, connections warmed first): what the emulator itself
+ * spends, with the client's per-token reads and wake-ups off its cores and out of its kernel time.
+ * `cli` measures another build's emulator instead (the before/after pair).
+ */
+export async function emulatorCpuBareReaders(rows: Row[], streams: number, tokens: number, cli?: string, label = ""): Promise<void> {
+  const emulator = await spawnEmulator(["--ttft-ms", "20", "--itl-ms", "20"], cli);
+  try {
+    let cpuBeforeS = 0;
+    const result = await readers(emulator.url, 1, streams, tokens, 1000, async () => {
+      await emulatorStats(emulator.url, true);
+      cpuBeforeS = processTreeCpuS(emulator.child.pid!);
+    });
+    const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
+    const { lateness, tokensSent } = await emulatorStats(emulator.url, false);
+    const failures = result.resets + result.failed === 0 ? "" : `, ${result.resets} reset, ${result.failed} failed`;
+    rows.push([
+      `emulator${label}: CPU-microseconds per token sent, ${streams} streams @ 20 ms, bare reader (timing error mean / p99 ms)`,
+      `${((cpuS / tokensSent) * 1e6).toFixed(1)} (${lateness.mean.toFixed(3)} / ${lateness.p99.toFixed(3)}${failures})`,
+      "<= half of 1312c0f's",
+    ]);
+  } finally {
+    await emulator.stop();
+  }
+}
+
 function numbersFromEnv(name: string, fallback: number[]): number[] {
   const raw = process.env[name];
   return raw ? raw.split(",").map(Number) : fallback;

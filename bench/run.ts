@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
-import { bareReader, connectionsHeld, fleetCapacity, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
+import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { DriverOptions } from "../src/protocols/types.js";
@@ -603,11 +603,14 @@ async function main(): Promise<void> {
       [5000, 50],
     ].filter(([streams]) => !counts || counts.includes(streams!));
     for (const [streams, tokens] of plan) await emulatorLateness(rows, streams!, tokens!);
+    const paired = plan.filter(([streams]) => streams !== 5000);
+    for (const [streams, tokens] of paired) await emulatorCpuBareReaders(rows, streams!, tokens!);
     await writeFloor(rows);
     const base = process.env["TOKENSTORM_BENCH_BASE_CLI"];
     if (base) {
       const label = ` (${process.env["TOKENSTORM_BENCH_BASE_LABEL"] ?? "baseline"})`;
-      for (const [streams, tokens] of plan.filter(([streams]) => streams !== 5000)) await emulatorLateness(rows, streams!, tokens!, base, label);
+      for (const [streams, tokens] of paired) await emulatorLateness(rows, streams!, tokens!, base, label);
+      for (const [streams, tokens] of paired) await emulatorCpuBareReaders(rows, streams!, tokens!, base, label);
     }
   }
   if (!only || only === "distributed") await distributed(rows);

@@ -19,6 +19,29 @@ describe("latency histogram", () => {
     }
   });
 
+  test("recording is the library's recordValue: counts, extremes, total and encoding, small and large values", () => {
+    const random = mulberry32(7);
+    for (const scaleMs of [0.5, 2, 3, 40, 5_000, 4_000_000]) {
+      const ours = new LatencyHistogram();
+      const library = hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false }) as hdr.JsHistogram;
+      // Bucket edges (2,048 us and its doublings), the largest 32-bit values and past the clamp at one hour.
+      const edges = [0, 0.001, 2.047, 2.048, 2.049, 4.095, 4.096, 2_147_483.647, 2_147_483.648, 3_600_000, 3_700_000];
+      const samples = [...edges, ...Array.from({ length: 5000 }, () => random() ** 2 * scaleMs)];
+      for (const ms of samples) {
+        ours.recordMs(ms);
+        library.recordValue(Math.min(3_600_000_000, Math.round(ms * 1000)));
+      }
+      const recorded = ours["histogram"] as unknown as hdr.JsHistogram;
+      assert.equal(recorded.totalCount, library.totalCount);
+      assert.equal(recorded.maxValue, library.maxValue);
+      assert.equal(recorded.minNonZeroValue, library.minNonZeroValue);
+      for (const percentile of [0, 50, 90, 99, 99.9, 100]) {
+        assert.equal(recorded.getValueAtPercentile(percentile), library.getValueAtPercentile(percentile), `p${percentile} of samples up to ${scaleMs} ms`);
+      }
+      assert.equal(ours.encode(), hdr.encodeIntoCompressedBase64(library));
+    }
+  });
+
   test("mean and standard deviation equal the library's bit for bit, empty, small, wide and clamped", () => {
     const random = mulberry32(16);
     assert.deepEqual(new LatencyHistogram().moments(), { mean: 0, stdDeviation: 0 });

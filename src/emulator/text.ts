@@ -9,6 +9,7 @@ const LOREM_WORDS = (
   "cillum dolore eu fugiat nulla pariatur excepteur sint occaecat cupidatat non proident sunt in " +
   "culpa qui officia deserunt mollit anim id est laborum"
 ).split(" ");
+const LOREM_SPACED = LOREM_WORDS.map((word) => ` ${word}`);
 
 /** Whitespace-separated words: the emulator's notion of prompt tokens. */
 export function wordsOf(text: string): string[] {
@@ -24,6 +25,10 @@ export type PieceSource = (index: number) => string;
  * falls back to lorem rather than streaming nothing.
  */
 export function pieceSource(mode: TextMode, promptWords: readonly string[], leadingSpace: boolean): PieceSource {
+  if (leadingSpace && (mode === "lorem" || (mode === "echo" && promptWords.length === 0))) {
+    // The usual case, on every token: the spaced words are made once, not per token.
+    return (index) => (index === 0 ? LOREM_WORDS[0]! : LOREM_SPACED[index % LOREM_SPACED.length]!);
+  }
   const word = wordAt(mode, promptWords);
   return leadingSpace ? (index) => (index === 0 ? word(0) : ` ${word(index)}`) : word;
 }
