@@ -32,7 +32,7 @@ const SLEEP_QUANTUM_MS = 0.25;
  * halves the sleeps and takes about a tenth off the CPU per token, for a mean timing error of about
  * 0.1 ms instead of 0.05 (bench/RESULTS.md).
  */
-const MIN_SLEEP_MS = Number(process.env["MIN_SLEEP_MS"] ?? 0.1);
+const MIN_SLEEP_MS = 0.1;
 /** Weight of the newest sleep in the running average of how late a sleep wakes. */
 const OVERSHOOT_SMOOTHING = 0.1;
 /** The cell the sleeps wait on; nothing ever notifies it, so each sleep runs to its timeout. */
