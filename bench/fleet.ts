@@ -112,6 +112,28 @@ export async function writeFloor(rows: Row[]): Promise<void> {
   }
 }
 
+/**
+ * What one sleep of the timing wheel's last stretch costs: Atomics.wait for a fraction of a
+ * millisecond, as the wheel sleeps between firing passes. CPU (user + system) and wall time per
+ * sleep, over 5,000 sleeps each; a sleep wakes later than asked by the kernel's timer slack.
+ */
+export function wheelSleepCost(rows: Row[]): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const sleeps = 5000;
+  for (const ms of [0.02, 0.1, 0.25]) {
+    const before = process.cpuUsage();
+    const startedAt = performance.now();
+    for (let i = 0; i < sleeps; i++) Atomics.wait(cell, 0, 0, ms);
+    const wallUs = ((performance.now() - startedAt) * 1000) / sleeps;
+    const used = process.cpuUsage(before);
+    rows.push([
+      `wheel sleep: CPU-microseconds (user / system) and wall microseconds per Atomics.wait of ${ms} ms`,
+      `${(used.user / sleeps).toFixed(1)} / ${(used.system / sleeps).toFixed(1)}, ${wallUs.toFixed(0)}`,
+      "-",
+    ]);
+  }
+}
+
 /** Connections a reader opens at once while it warms up (the listen backlog is 511). */
 const OPEN_BATCH = 100;
 

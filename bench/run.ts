@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
-import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
+import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { DriverOptions } from "../src/protocols/types.js";
@@ -200,14 +200,25 @@ const READING = `## Reading the figures
   of a core at this load's 5,000 chunks/s), a third of it in the \`writev\` that sends each chunk on. At
   load average 17-19 from other work (2026-12-04) it got a tenth of a core and fell behind (TTFT +180
   to +310 ms): it needs its quarter of a core.
+- Emulator CPU rows are the emulator process's user+system time over the measured round (ramp-up and
+  ramp-down included) divided by the tokens it sent. The plain rows have this bench's own HTTP client
+  as the reader: on loopback the kernel charges the reader's wake-up to the writer, so those rows
+  carry part of the client's cost. The "bare reader" rows read the same streams with one niced bare
+  socket reader that reads each socket every 250 ms: the emulator's own cost. 1312c0f polls a whole
+  core through the last 2 ms before each firing, so its figure is about one core over the token rate
+  whatever the client; this build sleeps, and its figure moves with the machine from minute to minute
+  (12-16 us at 1,000 streams on the same day) while 1312c0f's stays within 1%.
 - The loopback floor row is one socket write of one token's chunk per socket, round-robin over 1,000
   sockets, and nothing else: what every emulated token costs at the least, most of it in the kernel.
+  The wheel sleep rows are what one of the wheel's short sleeps costs (a context switch and a timer):
+  at a given token rate, fewer and longer sleeps cost less CPU and add timing error.
 - Fleet rows (\`emulate --workers N\`, streams read by bare socket readers in bench/ so that the client
   costs little: nice 19, connections opened and warmed before the measured streams, each socket read
   every 250 ms): a count is held when two of up to three trials read mean lateness under 1 ms with
   every stream open at once. On two cores the readers and the emulator workers share the same cores,
   and a worker with half the streams spends more CPU per token (the trials' third figure), so the
-  x1.6 goal is at the edge there: runs within one hour read between x1.25 and x2.00.`;
+  x1.6 goal is at the edge there: on the AMD EPYC VM of 2026-12-06 runs within one hour read between
+  x1.25 and x2.00; on the Intel Xeon VM of that evening x1.25-2.00 in five runs.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
@@ -606,6 +617,7 @@ async function main(): Promise<void> {
     const paired = plan.filter(([streams]) => streams !== 5000);
     for (const [streams, tokens] of paired) await emulatorCpuBareReaders(rows, streams!, tokens!);
     await writeFloor(rows);
+    wheelSleepCost(rows);
     const base = process.env["TOKENSTORM_BENCH_BASE_CLI"];
     if (base) {
       const label = ` (${process.env["TOKENSTORM_BENCH_BASE_LABEL"] ?? "baseline"})`;
