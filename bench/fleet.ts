@@ -247,7 +247,7 @@ export async function bareReader(url: string, streams: number, tokens: number, r
  * `processes` bare readers sharing `streams`: each opens and warms its connections, then
  * `beforeStart` runs (the emulator's figures are reset there) and every reader starts its streams.
  */
-async function readers(url: string, processes: number, streams: number, tokens: number, rampMs: number, beforeStart: () => Promise<void>): Promise<ReaderResult> {
+export async function readers(url: string, processes: number, streams: number, tokens: number, rampMs: number, beforeStart: () => Promise<void>): Promise<ReaderResult> {
   const shares = Array.from({ length: processes }, (_, i) => Math.floor(streams / processes) + (i < streams % processes ? 1 : 0));
   const children = shares.map((share) => {
     const child = spawn(process.execPath, [SELF, "bare-reader", url, String(share), String(tokens), String(rampMs)], { stdio: ["pipe", "pipe", "inherit"] });

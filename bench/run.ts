@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
-import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
+import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, readers, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import type { DriverOptions } from "../src/protocols/types.js";
@@ -282,6 +282,68 @@ async function emulatorLateness(rows: Row[], streams: number, tokens: number, cl
     rows.push([`emulator${label}: tokens/s sent, ${streams} streams (offered ${offered})`, (stats.tokensSent / r.wallS).toFixed(0), String(offered)]);
     rows.push([`emulator${label}: CPU-microseconds per token sent, ${streams} streams @ 20 ms`, ((cpuS / stats.tokensSent) * 1e6).toFixed(1), "<= half of 1312c0f's"]);
   } finally {
+    await emulator.stop();
+  }
+}
+
+/**
+ * Whether token firing starves new requests: 1,000 requests at once (10 tokens each, connections
+ * warmed first) against `emulate --ttft-ms 150`, once with the emulator idle and once while it
+ * paces 1,000 other streams at 20 ms (read by a bare reader). TTFT is the bench client's, from the
+ * request's write; on two cores both bursts also wait for the emulator to parse 1,000 requests, so
+ * what firing costs the burst is the difference between the two rows.
+ */
+async function burstWhilePacing(rows: Row[]): Promise<void> {
+  const burst = 1000;
+  const paced = 1000;
+  // TOKENSTORM_BENCH_BURST_WORKERS: `emulate --workers` for this section (default 1).
+  const workers = process.env["TOKENSTORM_BENCH_BURST_WORKERS"] ?? "1";
+  const emulator = await spawnEmulator(["--workers", workers, "--ttft-ms", "150", "--itl-ms", "20"]);
+  const driver = findProtocol("openai-chat").create(options(emulator.url, burst));
+  const round = async (tokens: number): Promise<Collector> => {
+    const collector = new Collector();
+    await Promise.all(
+      Array.from({ length: burst }, async (_, i) => {
+        const trace = collector.begin("bench", i, 0);
+        await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: tokens }, trace);
+        collector.finish(trace);
+      }),
+    );
+    return collector;
+  };
+  /** The emulator's own mean TTFT since its last reset (arrival to first token, from /metrics), ms. */
+  const emulatorTtftMs = async (): Promise<number> => {
+    const text = await (await fetch(`${emulator.url}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^vllm:time_to_first_token_seconds_${name}\\{[^}]*\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+    return (value("sum") / value("count")) * 1000;
+  };
+  const row = async (when: string, collector: Collector, lateness?: LatencySummary): Promise<void> => {
+    const ttft = collector.overall.latency.ttft.summary();
+    const late = lateness ? `; timing error mean / p99 meanwhile ${lateness.mean.toFixed(3)} / ${lateness.p99.toFixed(3)} ms` : "";
+    const own = `emulator's own TTFT mean ${(await emulatorTtftMs()).toFixed(1)}`;
+    rows.push([`burst: ${burst} requests at once, TTFT p50 / p99 (ms, emulate --workers ${workers} --ttft-ms 150), ${when}`, `${ttft.p50.toFixed(1)} / ${ttft.p99.toFixed(1)} (${own}; ${collector.overall.failed} failed${late})`, "-"]);
+  };
+  try {
+    await round(1);
+    await emulatorStats(emulator.url, true);
+    await row("emulator idle", await round(10));
+    let pacingStarted!: () => void;
+    const pacing = new Promise<void>((resolve) => (pacingStarted = resolve));
+    const background = readers(emulator.url, 1, paced, 300, 1000, async () => {
+      await emulatorStats(emulator.url, true);
+      pacingStarted();
+    });
+    await pacing;
+    // Every paced stream has started (over 1 s) and has its first token (150 ms) by now.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // From here the emulator's figures are the burst's (the paced streams had their first tokens).
+    await emulatorStats(emulator.url, true);
+    const during = await round(10);
+    const stats = await emulatorStats(emulator.url);
+    await row(`while ${paced} other streams are paced at 20 ms`, during, stats.lateness);
+    await background;
+  } finally {
+    await driver.close();
     await emulator.stop();
   }
 }
@@ -625,6 +687,7 @@ async function main(): Promise<void> {
       for (const [streams, tokens] of paired) await emulatorCpuBareReaders(rows, streams!, tokens!, base, label);
     }
   }
+  if (!only || only === "burst") await burstWhilePacing(rows);
   if (!only || only === "distributed") await distributed(rows);
   if (!only || only === "proxy") await proxyOverhead(rows);
   if (!only || only === "fleet") await fleetCapacity(rows);
