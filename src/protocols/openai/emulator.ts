@@ -40,6 +40,12 @@ function identity(idPrefix: string, model: string): ResponseIdentity {
   return { id: idPrefix + randomUUID().replaceAll("-", "").slice(0, 24), created: Math.floor(Date.now() / 1000), model };
 }
 
+/** `make()`'s value, made on the first call and kept. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
 function usageFor(result: GenerationResult): Usage {
   return usageOf(result.promptTokens, result.completionTokens, result.cachedTokens, result.reasoningTokens);
 }
@@ -73,19 +79,23 @@ function chatStream(who: ResponseIdentity, withUsage: boolean): StreamRenderer {
     model: who.model,
     choices: [{ index: 0, delta, finish_reason: null }],
   });
-  /** A frame template with and without the role, for a delta shape holding one slot. */
-  const framed = (delta: ChatCompletionChunk["choices"][number]["delta"]): [first: (value: string) => string, next: (value: string) => string] => [
-    template1(chunk({ role: "assistant", ...delta }), SSE_FRAMING),
-    template1(chunk(delta), SSE_FRAMING),
+  /**
+   * A frame template with and without the role, for a delta shape holding one slot. Each is made on
+   * first use: most streams never need reasoning or tool-call frames, and a one-token stream never
+   * needs the frame without the role (making a template serialises the whole chunk once).
+   */
+  const framed = (delta: ChatCompletionChunk["choices"][number]["delta"]): [first: () => (value: string) => string, next: () => (value: string) => string] => [
+    once(() => template1(chunk({ role: "assistant", ...delta }), SSE_FRAMING)),
+    once(() => template1(chunk(delta), SSE_FRAMING)),
   ];
   const content = framed({ content: SLOT });
   const reasoning = framed({ reasoning_content: SLOT });
-  const toolArguments = template1(chunk({ tool_calls: [{ index: 0, function: { arguments: SLOT } }] }), SSE_FRAMING);
+  const toolArguments = once(() => template1(chunk({ tool_calls: [{ index: 0, function: { arguments: SLOT } }] }), SSE_FRAMING));
   let started = false;
-  const frame = ([first, next]: [(value: string) => string, (value: string) => string], piece: string): string => {
-    if (started) return next(piece);
+  const frame = ([first, next]: [() => (value: string) => string, () => (value: string) => string], piece: string): string => {
+    if (started) return next()(piece);
     started = true;
-    return first(piece);
+    return first()(piece);
   };
   return {
     contentType: "text/event-stream",
@@ -98,7 +108,7 @@ function chatStream(who: ResponseIdentity, withUsage: boolean): StreamRenderer {
         started = true;
         return sseEvent(chunk(delta));
       },
-      arguments: (_index, piece) => toolArguments(piece),
+      arguments: (_index, piece) => toolArguments()(piece),
     },
     end: endFrames(
       (result): ChatCompletionChunk => ({ ...chunk({}), choices: [{ index: 0, delta: {}, finish_reason: result.finishReason }] }),
