@@ -1,6 +1,7 @@
 // What one client may ask of tokenstorm's servers is bounded, and each bound answers in its
 // protocol's own way: the emulator refuses a request for more tokens than --max-request-tokens with
-// a 400 JSON error and writes long non-streamed bodies in batches; it answers a WebSocket upgrade on
+// a 400 JSON error, answers a body that is not JSON with a 400 and stops reading one over 16 MiB
+// (its connection goes), and writes long non-streamed bodies in batches; it answers a WebSocket upgrade on
 // a path it does not serve with 404; its realtime endpoint closes a connection that sends a message
 // over 16 MiB with 1009; the session gateway refuses a 129th subscription on one connection with
 // Centrifugo's error 106. A realtime target that never answers the handshake fails each request as
@@ -56,6 +57,28 @@ describe("the emulator", () => {
     const ollama = await post(`${emulator.url}/api/generate`, { model: "m", prompt: "hi", stream: false, options: { num_predict: 2_000_000 } });
     assert.equal(ollama.status, 400);
     assert.match(ollama.text, /exceeds this emulator's limit/);
+    // The emulator is still serving.
+    const small = await post(`${emulator.url}/v1/chat/completions`, { model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 3 });
+    assert.equal(small.status, 200);
+  });
+
+  test("a request body is JSON or a 400; one past 16 MiB is not read to its end and its connection goes", async () => {
+    const raw = async (body: string): Promise<{ status: number; text: string }> => {
+      const response = await fetch(`${emulator.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      return { status: response.status, text: await response.text() };
+    };
+    const empty = await raw("");
+    assert.equal(empty.status, 400);
+    assert.match(empty.text, /request body must be a JSON object/);
+    const broken = await raw('{"model": "m", "messages": [');
+    assert.equal(broken.status, 400);
+    assert.match(broken.text, /request body is not valid JSON/);
+    // Over the limit: the emulator stops reading and drops the connection (the client sees it end).
+    const huge = await raw(JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(16 * 1024 * 1024) }] })).then(
+      (answer) => String(answer.status),
+      (err: Error) => `failed: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+    );
+    assert.ok(huge === "413" || huge.startsWith("failed"), huge);
     // The emulator is still serving.
     const small = await post(`${emulator.url}/v1/chat/completions`, { model: "m", messages: [{ role: "user", content: "hi" }], max_tokens: 3 });
     assert.equal(small.status, 200);

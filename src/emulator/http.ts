@@ -19,20 +19,60 @@ export class InvalidRequest extends Error {
   }
 }
 
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new InvalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`, 413);
-    chunks.push(chunk);
-  }
-  if (size === 0) throw new InvalidRequest("request body must be a JSON object");
-  try {
-    return JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as unknown;
-  } catch (err) {
-    throw new InvalidRequest(`request body is not valid JSON: ${(err as Error).message}`);
-  }
+/**
+ * The request's body as JSON. Read with 'data' and 'end' listeners rather than an async iterator,
+ * which cost about a tenth of a small request's CPU here. A body past MAX_BODY_BYTES is not read
+ * further: the request is destroyed (its connection with it) and the answer is a 413.
+ */
+export function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded || req.destroyed) {
+      reject(req.destroyed ? new Error("the request closed before its body was read") : new InvalidRequest("request body must be a JSON object"));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      done();
+      req.destroy();
+      reject(new InvalidRequest(`request body exceeds ${MAX_BODY_BYTES} bytes`, 413));
+    };
+    const onEnd = (): void => {
+      done();
+      if (size === 0) {
+        reject(new InvalidRequest("request body must be a JSON object"));
+        return;
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks, size).toString("utf8")) as unknown);
+      } catch (err) {
+        reject(new InvalidRequest(`request body is not valid JSON: ${(err as Error).message}`));
+      }
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new Error("the request closed before its body ended"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
 }
 
 export function sendJsonText(res: ServerResponse, status: number, json: string, headers: OutgoingHttpHeaders = {}): void {
