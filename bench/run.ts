@@ -348,6 +348,39 @@ async function burstWhilePacing(rows: Row[]): Promise<void> {
   }
 }
 
+/**
+ * The emulator's CPU per request: one-token chat streams from 100 keep-alive connections, 200
+ * rounds of 100 at once (connections warmed first), the emulator's user+system time over the rounds
+ * divided by the requests. What a burst, a ramp or a short-stream workload costs besides the tokens.
+ */
+async function requestCost(rows: Row[]): Promise<void> {
+  const clients = 100;
+  const rounds = 200;
+  const emulator = await spawnEmulator(["--ttft-ms", "0", "--itl-ms", "0"]);
+  const driver = findProtocol("openai-chat").create(options(emulator.url, clients));
+  const round = async (collector: Collector): Promise<void> => {
+    await Promise.all(
+      Array.from({ length: clients }, async (_, i) => {
+        const trace = collector.begin("bench", i, 0);
+        await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: 1 }, trace);
+        collector.finish(trace);
+      }),
+    );
+  };
+  try {
+    await round(new Collector());
+    const collector = new Collector();
+    const cpuBeforeS = processTreeCpuS(emulator.child.pid!);
+    for (let i = 0; i < rounds; i++) await round(collector);
+    const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
+    const requests = collector.overall.requests;
+    rows.push([`emulator: CPU-microseconds per one-token chat request (${clients} keep-alive connections, ${requests} requests)`, `${((cpuS / requests) * 1e6).toFixed(1)} (${collector.overall.failed} failed)`, "-"]);
+  } finally {
+    await driver.close();
+    await emulator.stop();
+  }
+}
+
 /** `tokenstorm proxy` in its own process in front of `upstream`, with /metrics; resolves once it listens. */
 async function spawnProxy(upstream: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
   const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -687,6 +720,7 @@ async function main(): Promise<void> {
       for (const [streams, tokens] of paired) await emulatorCpuBareReaders(rows, streams!, tokens!, base, label);
     }
   }
+  if (!only || only === "requests") await requestCost(rows);
   if (!only || only === "burst") await burstWhilePacing(rows);
   if (!only || only === "distributed") await distributed(rows);
   if (!only || only === "proxy") await proxyOverhead(rows);
