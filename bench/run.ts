@@ -218,7 +218,7 @@ const READING = `## Reading the figures
   every stream open at once. On two cores the readers and the emulator workers share the same cores,
   and a worker with half the streams spends more CPU per token (the trials' third figure), so the
   x1.6 goal is at the edge there: on the AMD EPYC VM of 2026-12-06 runs within one hour read between
-  x1.25 and x2.00; on the Intel Xeon VM of that evening x1.25-2.00 in five runs.`;
+  x1.25 and x2.00; on the Intel Xeon VM of that evening x1.25-2.00 in six runs.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
