@@ -13,7 +13,7 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnEmulator } from "../src/emulator/process.js";
+import { type EmulatorProcess, spawnEmulator } from "../src/emulator/process.js";
 import type { LatencySummary } from "../src/metrics/histogram.js";
 
 type Row = [string, string, string];
@@ -291,9 +291,32 @@ export async function readers(url: string, processes: number, streams: number, t
   );
 }
 
-async function emulatorStats(url: string, reset: boolean): Promise<{ lateness: LatencySummary; tokensSent: number }> {
+/** The emulator's /stats (lateness and tokens sent), or POST /stats/reset with `reset`. */
+export async function emulatorStats(url: string, reset = false): Promise<{ lateness: LatencySummary; tokensSent: number }> {
   const response = await fetch(`${url}/stats${reset ? "/reset" : ""}`, reset ? { method: "POST", body: "{}" } : undefined);
   return (await response.json()) as { lateness: LatencySummary; tokensSent: number };
+}
+
+/** One measured round of bare readers against an emulator: what the readers saw, and the emulator's figures for the round. */
+interface ReaderTrial {
+  result: ReaderResult;
+  lateness: LatencySummary;
+  cpuUsPerToken: number;
+}
+
+/**
+ * `streams` streams of `tokens` tokens read by `processes` bare readers (started over 1 s); the
+ * emulator's stats are reset and its CPU (all its processes) read as the measured streams start.
+ */
+async function readerTrial(emulator: EmulatorProcess, processes: number, streams: number, tokens: number): Promise<ReaderTrial> {
+  let cpuBeforeS = 0;
+  const result = await readers(emulator.url, processes, streams, tokens, 1000, async () => {
+    await emulatorStats(emulator.url, true);
+    cpuBeforeS = processTreeCpuS(emulator.child.pid!);
+  });
+  const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
+  const { lateness, tokensSent } = await emulatorStats(emulator.url);
+  return { result, lateness, cpuUsPerToken: (cpuS / tokensSent) * 1e6 };
 }
 
 /**
@@ -305,17 +328,11 @@ async function emulatorStats(url: string, reset: boolean): Promise<{ lateness: L
 export async function emulatorCpuBareReaders(rows: Row[], streams: number, tokens: number, cli?: string, label = ""): Promise<void> {
   const emulator = await spawnEmulator(["--ttft-ms", "20", "--itl-ms", "20"], cli);
   try {
-    let cpuBeforeS = 0;
-    const result = await readers(emulator.url, 1, streams, tokens, 1000, async () => {
-      await emulatorStats(emulator.url, true);
-      cpuBeforeS = processTreeCpuS(emulator.child.pid!);
-    });
-    const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
-    const { lateness, tokensSent } = await emulatorStats(emulator.url, false);
+    const { result, lateness, cpuUsPerToken } = await readerTrial(emulator, 1, streams, tokens);
     const failures = result.resets + result.failed === 0 ? "" : `, ${result.resets} reset, ${result.failed} failed`;
     rows.push([
       `emulator${label}: CPU-microseconds per token sent, ${streams} streams @ 20 ms, bare reader (timing error mean / p99 ms)`,
-      `${((cpuS / tokensSent) * 1e6).toFixed(1)} (${lateness.mean.toFixed(3)} / ${lateness.p99.toFixed(3)}${failures})`,
+      `${cpuUsPerToken.toFixed(1)} (${lateness.mean.toFixed(3)} / ${lateness.p99.toFixed(3)}${failures})`,
       "<= half of 1312c0f's",
     ]);
   } finally {
@@ -353,19 +370,13 @@ export async function fleetCapacity(rows: Row[]): Promise<void> {
         // machine (a 30 ms pause shows in the mean) neither makes nor breaks a figure.
         const trials: { lateness: LatencySummary; cpuUsPerToken: number; passed: boolean; note: string }[] = [];
         while (trials.length < 3 && trials.filter((t) => t.passed).length < 2 && trials.filter((t) => !t.passed).length < 2) {
-          let cpuBeforeS = 0;
-          const result = await readers(emulator.url, readerProcesses, streams, tokens, 1000, async () => {
-            await emulatorStats(emulator.url, true);
-            cpuBeforeS = processTreeCpuS(emulator.child.pid!);
-          });
-          const cpuS = processTreeCpuS(emulator.child.pid!) - cpuBeforeS;
-          const { lateness, tokensSent } = await emulatorStats(emulator.url, false);
+          const { result, lateness, cpuUsPerToken } = await readerTrial(emulator, readerProcesses, streams, tokens);
           // Every stream was open at once only if the last started before the first could end.
           const spreadMs = result.lastStartAt - result.firstStartAt;
           const together = spreadMs < streamMs;
           const failures = result.resets + result.failed === 0 ? "" : `, ${result.resets} reset, ${result.failed} failed`;
           const note = `${failures}${together ? "" : `, starts spread over ${spreadMs.toFixed(0)} ms: not all open at once`}`;
-          trials.push({ lateness, cpuUsPerToken: (cpuS / tokensSent) * 1e6, passed: lateness.mean < HELD_MEAN_MS && failures === "" && together, note });
+          trials.push({ lateness, cpuUsPerToken, passed: lateness.mean < HELD_MEAN_MS && failures === "" && together, note });
         }
         const passed = trials.filter((t) => t.passed).length >= 2;
         const median = [...trials].sort((a, b) => a.lateness.mean - b.lateness.mean)[trials.length >> 1]!.lateness;

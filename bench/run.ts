@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
 import { spawnEmulator } from "../src/emulator/process.js";
-import { bareReader, connectionsHeld, emulatorCpuBareReaders, fleetCapacity, readers, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
+import { bareReader, connectionsHeld, emulatorCpuBareReaders, emulatorStats, fleetCapacity, readers, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
-import type { DriverOptions } from "../src/protocols/types.js";
+import type { DriverOptions, ProtocolDriver } from "../src/protocols/types.js";
 import type { LatencySummary } from "../src/metrics/histogram.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url));
@@ -51,26 +51,27 @@ interface StreamsPlan {
   onMeasuredStart?: () => void;
 }
 
-async function emulatorStats(url: string, reset = false): Promise<{ lateness: LatencySummary; tokensSent: number }> {
-  const response = await fetch(`${url}/stats${reset ? "/reset" : ""}`, reset ? { method: "POST", body: "{}" } : undefined);
-  return (await response.json()) as { lateness: LatencySummary; tokensSent: number };
+/**
+ * `streams` requests of `tokens` tokens through `driver` into `collector`, their starts spread evenly
+ * over `rampMs` (all at once with 0); resolves when every stream has ended.
+ */
+async function driverRound(driver: ProtocolDriver, collector: Collector, streams: number, tokens: number, rampMs = 0): Promise<void> {
+  const start = nowMs();
+  await Promise.all(
+    Array.from({ length: streams }, async (_, i) => {
+      const delayMs = start + (rampMs * i) / streams - nowMs();
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      const trace = collector.begin("bench", i, 0);
+      await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: tokens }, trace);
+      collector.finish(trace);
+    }),
+  );
 }
 
 /** Run `plan.streams` concurrent streams against `url`, measuring this process's CPU time. */
 async function runStreams(url: string, protocolName: string, plan: StreamsPlan): Promise<StreamsResult> {
   const driver = findProtocol(protocolName).create(options(url, plan.streams));
-  const round = async (collector: Collector, tokens: number, rampMs: number): Promise<void> => {
-    const start = nowMs();
-    await Promise.all(
-      Array.from({ length: plan.streams }, async (_, i) => {
-        const delayMs = start + (rampMs * i) / plan.streams - nowMs();
-        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-        const trace = collector.begin("bench", i, 0);
-        await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: tokens }, trace);
-        collector.finish(trace);
-      }),
-    );
-  };
+  const round = (collector: Collector, tokens: number, rampMs: number): Promise<void> => driverRound(driver, collector, plan.streams, tokens, rampMs);
   if (plan.warmConnections) {
     await round(new Collector(), 1, 0);
     await emulatorStats(url, true);
@@ -302,13 +303,7 @@ async function burstWhilePacing(rows: Row[]): Promise<void> {
   const driver = findProtocol("openai-chat").create(options(emulator.url, burst));
   const round = async (tokens: number): Promise<Collector> => {
     const collector = new Collector();
-    await Promise.all(
-      Array.from({ length: burst }, async (_, i) => {
-        const trace = collector.begin("bench", i, 0);
-        await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: tokens }, trace);
-        collector.finish(trace);
-      }),
-    );
+    await driverRound(driver, collector, burst, tokens);
     return collector;
   };
   /** The emulator's own mean TTFT since its last reset (arrival to first token, from /metrics), ms. */
@@ -358,15 +353,7 @@ async function requestCost(rows: Row[]): Promise<void> {
   const rounds = 200;
   const emulator = await spawnEmulator(["--ttft-ms", "0", "--itl-ms", "0"]);
   const driver = findProtocol("openai-chat").create(options(emulator.url, clients));
-  const round = async (collector: Collector): Promise<void> => {
-    await Promise.all(
-      Array.from({ length: clients }, async (_, i) => {
-        const trace = collector.begin("bench", i, 0);
-        await driver.execute({ type: "bench", prompt: "benchmark prompt", maxTokens: 1 }, trace);
-        collector.finish(trace);
-      }),
-    );
-  };
+  const round = (collector: Collector): Promise<void> => driverRound(driver, collector, clients, 1);
   try {
     await round(new Collector());
     const collector = new Collector();
