@@ -19,28 +19,21 @@ export function wordsOf(text: string): string[] {
 /** The text piece of token `index` as it goes on the wire. */
 export type PieceSource = (index: number) => string;
 
-/**
- * Pieces for one response. With `leadingSpace`, every piece but the first starts with a space, as
- * real tokenizers do, so concatenating the pieces gives readable text. Echo of an empty prompt
- * falls back to lorem rather than streaming nothing.
- */
-export function pieceSource(mode: TextMode, promptWords: readonly string[], leadingSpace: boolean): PieceSource {
-  if (leadingSpace && (mode === "lorem" || (mode === "echo" && promptWords.length === 0))) {
-    // The usual case, on every token: the spaced words are made once, not per token.
-    return (index) => (index === 0 ? LOREM_WORDS[0]! : LOREM_SPACED[index % LOREM_SPACED.length]!);
-  }
-  const word = wordAt(mode, promptWords);
-  return leadingSpace ? (index) => (index === 0 ? word(0) : ` ${word(index)}`) : word;
+/** The words a mode cycles through; none for the counter. Echo of an empty prompt falls back to lorem rather than streaming nothing. */
+function cycleOf(mode: TextMode, promptWords: readonly string[]): readonly string[] | undefined {
+  if (mode === "counter") return undefined;
+  return mode === "echo" && promptWords.length > 0 ? promptWords : LOREM_WORDS;
 }
 
-function wordAt(mode: TextMode, promptWords: readonly string[]): PieceSource {
-  switch (mode) {
-    case "counter":
-      return (index) => `token_${index}`;
-    case "echo":
-      if (promptWords.length > 0) return (index) => promptWords[index % promptWords.length]!;
-      return wordAt("lorem", promptWords);
-    case "lorem":
-      return (index) => LOREM_WORDS[index % LOREM_WORDS.length]!;
-  }
+/**
+ * Pieces for one response. With `leadingSpace`, every piece but the first starts with a space, as
+ * real tokenizers do, so concatenating the pieces gives readable text.
+ */
+export function pieceSource(mode: TextMode, promptWords: readonly string[], leadingSpace: boolean): PieceSource {
+  const words = cycleOf(mode, promptWords);
+  const word: PieceSource = words === undefined ? (index) => `token_${index}` : (index) => words[index % words.length]!;
+  if (!leadingSpace) return word;
+  // The usual case, on every token: lorem's spaced words are made once, not per token.
+  if (words === LOREM_WORDS) return (index) => (index === 0 ? LOREM_WORDS[0]! : LOREM_SPACED[index % LOREM_SPACED.length]!);
+  return (index) => (index === 0 ? word(0) : ` ${word(index)}`);
 }
