@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { request } from "undici";
 import { emulateOptionsFromFlags } from "../src/cli/emulate.js";
 import { startEmulator, type EmulatorOptions, type RunningEmulator } from "../src/emulator/index.js";
+import { pieceSource } from "../src/emulator/text.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 
 interface Reply {
@@ -508,4 +509,31 @@ test("POST /stats/reset zeroes the counters and the lateness histogram", async (
   } finally {
     await emulator.close();
   }
+});
+
+describe("emulator text modes", () => {
+  const pieces = (source: (index: number) => string, count: number): string[] => Array.from({ length: count }, (_, i) => source(i));
+
+  test("lorem, counter and echo, with and without the leading space real tokenizers give", () => {
+    assert.deepEqual(pieces(pieceSource("lorem", [], true), 3), ["lorem", " ipsum", " dolor"]);
+    assert.deepEqual(pieces(pieceSource("lorem", ["ignored"], false), 3), ["lorem", "ipsum", "dolor"]);
+    assert.deepEqual(pieces(pieceSource("counter", [], true), 3), ["token_0", " token_1", " token_2"]);
+    assert.deepEqual(pieces(pieceSource("counter", [], false), 2), ["token_0", "token_1"]);
+    // Echo cycles through the prompt's words.
+    assert.deepEqual(pieces(pieceSource("echo", ["say", "it"], true), 5), ["say", " it", " say", " it", " say"]);
+    assert.deepEqual(pieces(pieceSource("echo", ["say", "it"], false), 3), ["say", "it", "say"]);
+  });
+
+  test("echo of an empty prompt streams lorem rather than nothing", () => {
+    assert.deepEqual(pieces(pieceSource("echo", [], true), 3), pieces(pieceSource("lorem", [], true), 3));
+    assert.deepEqual(pieces(pieceSource("echo", [], false), 3), ["lorem", "ipsum", "dolor"]);
+  });
+
+  test("lorem wraps around its word list", () => {
+    const source = pieceSource("lorem", [], true);
+    const words = pieces(source, 200);
+    const period = words.indexOf(" lorem", 1);
+    assert.ok(period > 0);
+    assert.equal(words[period + 1], " ipsum");
+  });
 });
