@@ -76,6 +76,55 @@ describe("memory of long runs", () => {
     }
   });
 
+  test("arrivals waiting for a slot (--queue-when-full) cost tens of bytes each, not a promise chain", async () => {
+    // A target that holds its one slot while 200,000 arrivals come due: all of them wait.
+    const waiting = 200_000;
+    const problems = new Problems();
+    const constant = resolvePattern("constant", { rps: 1_000_000 }, problems, { durationS: waiting / 1e6, requests: null });
+    assert.ok(constant && problems.lines.length === 0, problems.lines.join("; "));
+    // The run's own walk of the schedule (the constructor walks it too, to count it).
+    let running = false;
+    let walked = false;
+    const plan: ArrivalPlan = {
+      ...constant,
+      *schedule(window) {
+        const theRun = running;
+        yield* constant.schedule(window);
+        if (theRun) walked = true;
+      },
+    };
+    let stopping = false;
+    let sent = 0;
+    let dropped = 0;
+    let releaseSlot = (): void => undefined;
+    const slotHeld = new Promise<void>((resolve) => (releaseSlot = resolve));
+    const model = new OpenModel({ plan, durationMs: waiting / 1000, seed: 7, maxConcurrent: 1, queueWhenFull: true, onDrop: () => dropped++ });
+    const used = (): number => liveHeap() + process.memoryUsage().arrayBuffers;
+    const before = used();
+    running = true;
+    const run = model.run({
+      get stopping() {
+        return stopping;
+      },
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      cycleDone: () => undefined,
+      issue: async () => {
+        if (++sent === 1) await slotHeld;
+        return !stopping;
+      },
+    });
+    while (!walked) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(sent, 1);
+    const perArrival = (used() - before) / (waiting - 1);
+    assert.ok(perArrival < 64, `${perArrival.toFixed(0)} bytes per waiting arrival`);
+    // Stopped with every one still waiting: each is counted as dropped, none lost.
+    stopping = true;
+    releaseSlot();
+    await run;
+    assert.equal(sent, waiting);
+    assert.equal(dropped, waiting - 1);
+  });
+
   test("a short plan is still counted for the progress bar", () => {
     const plan = hourPlan("constant", { rps: "100" });
     const model = new OpenModel({ plan, durationMs: HOUR_S * 1000, seed: 7, maxConcurrent: 100, queueWhenFull: false, onDrop: () => undefined });

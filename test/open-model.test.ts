@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import type { Report } from "../src/report/types.js";
+import { ArrivalQueue } from "../src/workload/arrival-queue.js";
 import { burstSchedule } from "../src/workload/burst.js";
 import { chaosSchedule } from "../src/workload/chaos.js";
 import { constantSchedule } from "../src/workload/constant.js";
@@ -214,5 +215,36 @@ describe("tokenstorm run --pattern", () => {
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--burst-every does not apply to --pattern constant/);
     assert.equal(result.stderr.trim().split("\n").length, 1);
+  });
+});
+
+describe("arrivals waiting for a slot", () => {
+  test("leave oldest first, through the ring's wrap-around, growth and shrinking", () => {
+    const queue = new ArrivalQueue();
+    let pushed = 0;
+    let taken = 0;
+    const take = (count: number): void => {
+      for (let i = 0; i < count; i++) {
+        const arrival = queue.shift();
+        assert.deepEqual(arrival, { client: taken, intendedAt: taken * 0.5, takenAt: taken * 0.5 + 0.25 }, `arrival ${taken}`);
+        taken++;
+      }
+    };
+    const put = (count: number): void => {
+      for (let i = 0; i < count; i++, pushed++) queue.push(pushed, pushed * 0.5, pushed * 0.5 + 0.25);
+    };
+    // Half-empty rings that wrap, then a backlog that grows the ring from a wrapped state, drains
+    // (shrinking it), and grows again.
+    for (let round = 0; round < 50; round++) {
+      put(40);
+      take(30);
+    }
+    put(100_000);
+    take(90_000);
+    put(5_000);
+    assert.equal(queue.size, pushed - taken);
+    take(pushed - taken);
+    assert.equal(queue.size, 0);
+    assert.equal(queue.shift(), undefined);
   });
 });

@@ -5,7 +5,7 @@ import { nowMs } from "../clock.js";
 import { z } from "zod/v3";
 import { given, numberSetting, textSetting, type Settings } from "../config/settings.js";
 import type { Problems, ValueKind } from "../config/values.js";
-import { Semaphore } from "./semaphore.js";
+import { ArrivalQueue } from "./arrival-queue.js";
 import type { LoadModel, WorkloadContext } from "./types.js";
 
 /**
@@ -137,11 +137,28 @@ export class OpenModel implements LoadModel {
   }
 
   async run(ctx: WorkloadContext): Promise<void> {
-    const { maxConcurrent, queueWhenFull, onDrop } = this.options;
-    const gate = new Semaphore(maxConcurrent);
-    const unfinished = new Set<Promise<void>>();
-    // Arrivals admitted and not yet finished, in flight or waiting for a slot.
-    let admitted = 0;
+    const { maxConcurrent, queueWhenFull, onDrop, onArrival } = this.options;
+    // Arrivals waiting for a slot (--queue-when-full), oldest first, and requests in flight.
+    const queue = new ArrivalQueue();
+    let running = 0;
+    let scheduleDone = false;
+    let allSettled: (() => void) | undefined;
+    const send = (client: number, intendedAt: number, takenAt: number, queued: boolean): void => {
+      running++;
+      void ctx.issue(client, 0, intendedAt).then((issued) => {
+        // Each arrival is its own one-request cycle; one still queued when the run stopped was
+        // never sent, and is counted, not skipped. One refused because the request budget was
+        // spent was never an arrival of this run.
+        if (issued || queued) onArrival?.(intendedAt, takenAt);
+        if (issued) ctx.cycleDone();
+        else if (queued) onDrop();
+        running--;
+        // The freed slot goes to the oldest waiting arrival.
+        const next = queue.shift();
+        if (next !== undefined) send(next.client, next.intendedAt, next.takenAt, true);
+        else if (running === 0 && scheduleDone) allSettled?.();
+      });
+    };
     const start = nowMs();
     let index = 0;
     let overdueInARow = 0;
@@ -161,30 +178,15 @@ export class OpenModel implements LoadModel {
       if (ctx.stopping) break;
       const takenAt = nowMs();
       const client = index++;
-      if (admitted >= maxConcurrent && !queueWhenFull) {
-        this.options.onArrival?.(intendedAt, takenAt);
+      if (running < maxConcurrent && queue.size === 0) send(client, intendedAt, takenAt, false);
+      else if (queueWhenFull) queue.push(client, intendedAt, takenAt);
+      else {
+        onArrival?.(intendedAt, takenAt);
         onDrop();
-        continue;
       }
-      const queued = admitted >= maxConcurrent;
-      admitted++;
-      const request = gate
-        .acquire()
-        .then(() => ctx.issue(client, 0, intendedAt))
-        .then((issued) => {
-          // Each arrival is its own one-request cycle; one still queued when the run stopped was
-          // never sent, and is counted, not skipped. One refused because the request budget was
-          // spent was never an arrival of this run.
-          if (issued || queued) this.options.onArrival?.(intendedAt, takenAt);
-          if (issued) ctx.cycleDone();
-          else if (queued) onDrop();
-          gate.release();
-          admitted--;
-          unfinished.delete(request);
-        });
-      unfinished.add(request);
     }
-    await Promise.all(unfinished);
+    scheduleDone = true;
+    if (running > 0 || queue.size > 0) await new Promise<void>((resolve) => (allSettled = resolve));
   }
 }
 
