@@ -1,7 +1,8 @@
 // emulate --tokenizer (issue 18, item 1: prompt tokens counted with the generator's --tokenizer):
 // usage, the prefix cache's blocks, /metrics and Anthropic's message_start count the tokenizer's
 // tokens; embeddings keep their own count; `run --tokenizer` on the embedded emulator reads the
-// same prompt tokens on both sides; a bad --tokenizer is one line naming the flag.
+// same prompt tokens on both sides (each text as sent, line breaks and all, and each message on its
+// own); a bad --tokenizer is one line naming the flag.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { readFileSync } from "node:fs";
@@ -49,6 +50,24 @@ describe("emulate --tokenizer o200k_base", () => {
     const usage = await chatUsage(emulator(), [{ role: "user", content: text }]);
     assert.equal(usage.prompt_tokens, expected);
     assert.equal(await metric(emulator(), "vllm:prompt_tokens_total"), expected);
+  });
+
+  it("line breaks and indentation count as the tokenizer counts them, not as words joined by spaces", async () => {
+    const text = "def scale(x):\n    return x  *  2\n\n\nfor i in range(3):\n\tprint(scale(i))\n";
+    const expected = o200k.count(text);
+    assert.notEqual(expected, o200k.count(text.split(/\s+/).filter(Boolean).join(" ")), "the test prompt must tokenise differently once its whitespace is folded");
+    assert.equal((await chatUsage(emulator(), [{ role: "user", content: text }])).prompt_tokens, expected);
+  });
+
+  it("each message's content is counted on its own, as the generator counts what it sent", async () => {
+    const messages = [
+      { role: "system", content: "You answer in one line." },
+      { role: "user", content: "Why is the sky blue?\n" },
+      { role: "assistant", content: "Rayleigh scattering." },
+      { role: "user", content: "\nAnd sunsets?" },
+    ];
+    const expected = messages.reduce((sum, message) => sum + o200k.count(message.content), 0);
+    assert.equal((await chatUsage(emulator(), messages)).prompt_tokens, expected);
   });
 
   it("the prefix cache's blocks are of tokenizer tokens: a repeated prompt hits its whole blocks", async () => {
@@ -109,6 +128,23 @@ describe("run --tokenizer on the embedded emulator", () => {
       .map((line) => JSON.parse(line) as { prompt_tokens: number | null });
     assert.equal(records.length, 6);
     for (const record of records) assert.equal(record.prompt_tokens, 200);
+  });
+});
+
+describe("run --tokenizer with a shared prefix on the embedded emulator", () => {
+  it("--prefix-tokens 40 --input-tokens 100: the server counts the 140 the run built (a system and a user message)", async () => {
+    const cwd = tempDir();
+    const result = await runCli(
+      ["run", "--tokenizer", "o200k_base", "--prefix-tokens", "40", "--input-tokens", "100", "--output-tokens", "3", "--ttft", "0", "--delay", "0", "--clients", "2", "--cycles", "4", "--raw", "raw.ndjson", "--no-save", "--quiet"],
+      { cwd },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const records = readFileSync(join(cwd, "raw.ndjson"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { prompt_tokens: number | null });
+    assert.equal(records.length, 8);
+    for (const record of records) assert.equal(record.prompt_tokens, 140);
   });
 });
 

@@ -80,6 +80,8 @@ export type Delivery =
   | { kind: "whole"; render: WholeRenderer; reasoning?: boolean };
 
 export interface GenerationRequest {
+  /** The prompt's texts as sent: what --tokenizer counts, each on its own (text.ts, Prompt). */
+  promptTexts: readonly string[];
   /** The prompt's words: its tokens without --tokenizer, and the text echo mode repeats. */
   promptWords: string[];
   /**

@@ -54,13 +54,14 @@ export function serveGeneration(
 }
 
 /**
- * The prompt's tokens as this emulator counts them: its words, or with --tokenizer that
- * tokenizer's ids of the words joined by spaces (as strings: the prefix cache hashes them in blocks).
+ * The prompt's tokens as this emulator counts them: its words, or with --tokenizer that tokenizer's
+ * ids of each text as sent, whitespace and line breaks included (as strings: the prefix cache hashes
+ * them in blocks).
  */
 function promptTokensOf(env: GenerationEnv, request: GenerationRequest): readonly string[] {
   const { tokenizer } = env;
   if (tokenizer === undefined || request.fixedPromptTokens === true) return request.promptWords;
-  const ids = tokenizer.encode(request.promptWords.join(" ")).map(String);
+  const ids = request.promptTexts.flatMap((text) => tokenizer.encode(text)).map(String);
   request.promptCounted?.(ids.length);
   return ids;
 }

@@ -16,6 +16,21 @@ export function wordsOf(text: string): string[] {
   return text.split(/\s+/).filter((word) => word.length > 0);
 }
 
+/** A request's prompt as the emulator keeps it. */
+export interface Prompt {
+  /**
+   * Its texts as sent (a chat request's message contents, a system prompt first): what --tokenizer
+   * counts, each text on its own, as the generator's --tokenizer counts what it sent.
+   */
+  promptTexts: readonly string[];
+  /** Their words: the prompt's tokens without --tokenizer, and the text echo mode repeats. */
+  promptWords: string[];
+}
+
+export function promptOf(texts: readonly string[]): Prompt {
+  return { promptTexts: texts, promptWords: wordsOf(texts.join(" ")) };
+}
+
 /** The text piece of token `index` as it goes on the wire. */
 export type PieceSource = (index: number) => string;
 

@@ -49,7 +49,7 @@ export function optionalPositiveInteger(body: JsonObject, key: string): number |
 }
 
 /** Text of chat messages: string content, or the text parts of multi-part content. */
-export function messagesText(messages: unknown[]): string {
+export function messageTexts(messages: unknown[]): string[] {
   const texts: string[] = [];
   messages.forEach((message, index) => {
     const fields = requireObject(message, `messages[${index}]`);
@@ -64,5 +64,5 @@ export function messagesText(messages: unknown[]): string {
       throw new InvalidRequest(`messages[${index}].content must be a string or an array of parts`);
     }
   });
-  return texts.join(" ");
+  return texts;
 }

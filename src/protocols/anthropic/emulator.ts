@@ -8,9 +8,9 @@ import { randomUUID } from "node:crypto";
 import type { FinishReason, GenerationRequest, GenerationResult, StreamRenderer, ToolCall, ToolOffer, WholeExtras } from "../../emulator/generation.js";
 import { InvalidRequest } from "../../emulator/http.js";
 import { SLOT, template1 } from "../../emulator/json-template.js";
-import { wordsOf } from "../../emulator/text.js";
+import { promptOf } from "../../emulator/text.js";
 import { toolOfferOf } from "../../emulator/tool-call.js";
-import { type JsonObject, isObject, messagesText, optionalBoolean, requireNonEmptyArray, requireObject } from "../../emulator/validate.js";
+import { type JsonObject, isObject, messageTexts, optionalBoolean, requireNonEmptyArray, requireObject } from "../../emulator/validate.js";
 import { anthropicError, type ContentBlock, type Message, sseEvent, sseFraming, type StopReason, type StreamEvent } from "./wire.js";
 
 /** The emulator's length is the request's max_tokens, so a generation that used it all stopped there. */
@@ -26,15 +26,15 @@ function requireMaxTokens(body: JsonObject): number {
 }
 
 /** `system` is a string or a list of text blocks; it counts towards the input tokens. */
-function systemText(body: JsonObject): string {
+function systemTexts(body: JsonObject): string[] {
   const system = body["system"];
-  if (system === undefined || system === null) return "";
-  if (typeof system === "string") return system;
-  if (Array.isArray(system)) return system.map((block) => (isObject(block) && typeof block["text"] === "string" ? block["text"] : "")).join(" ");
+  if (system === undefined || system === null) return [];
+  if (typeof system === "string") return [system];
+  if (Array.isArray(system)) return system.map((block) => (isObject(block) && typeof block["text"] === "string" ? block["text"] : ""));
   throw new InvalidRequest("system: must be a string or an array of text blocks");
 }
 
-function conversationText(body: JsonObject): string {
+function conversationTexts(body: JsonObject): string[] {
   const messages = requireNonEmptyArray(body, "messages");
   messages.forEach((message, index) => {
     const role = isObject(message) ? message["role"] : undefined;
@@ -42,7 +42,7 @@ function conversationText(body: JsonObject): string {
       throw new InvalidRequest(`messages.${index}.role: must be "user" or "assistant" (a system prompt goes in the top-level system field)`);
     }
   });
-  return messagesText(messages);
+  return messageTexts(messages);
 }
 
 function messageShell(model: string, inputTokens: number): Message {
@@ -163,12 +163,12 @@ function messagesToolOffer(body: JsonObject): ToolOffer | undefined {
 
 export function parseMessagesRequest(rawBody: unknown, model: string): GenerationRequest {
   const body = requireObject(rawBody, "request body");
-  const promptWords = wordsOf(`${systemText(body)} ${conversationText(body)}`);
+  const prompt = promptOf([...systemTexts(body), ...conversationTexts(body)]);
   const maxTokens = requireMaxTokens(body);
-  const shell = messageShell(model, promptWords.length);
+  const shell = messageShell(model, prompt.promptWords.length);
   const toolOffer = messagesToolOffer(body);
   return {
-    promptWords,
+    ...prompt,
     maxTokens,
     leadingSpace: true,
     errorBody: anthropicError,

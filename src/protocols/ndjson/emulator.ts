@@ -3,7 +3,7 @@
 // seed 004's client checks order and loss by it.
 import type { GenerationRequest } from "../../emulator/generation.js";
 import { SLOT, template1 } from "../../emulator/json-template.js";
-import { wordsOf } from "../../emulator/text.js";
+import { promptOf } from "../../emulator/text.js";
 import { optionalPositiveInteger, requireObject } from "../../emulator/validate.js";
 import { type NdjsonChunk, ndjsonTokenText } from "./wire.js";
 
@@ -13,7 +13,7 @@ export function parseNdjsonCompletionRequest(rawBody: unknown): GenerationReques
   const body = requireObject(rawBody, "request body");
   const prompt = body["prompt"];
   return {
-    promptWords: typeof prompt === "string" ? wordsOf(prompt) : [],
+    ...promptOf(typeof prompt === "string" ? [prompt] : []),
     maxTokens: optionalPositiveInteger(body, "max_tokens"),
     leadingSpace: false,
     delivery: {

@@ -3,10 +3,10 @@
 // computed from eval_count / eval_duration matches what it observed.
 import type { GenerationRequest, GenerationResult, StreamRenderer } from "../../emulator/generation.js";
 import { SLOT, template2 } from "../../emulator/json-template.js";
-import { wordsOf } from "../../emulator/text.js";
+import { promptOf } from "../../emulator/text.js";
 import {
   type JsonObject,
-  messagesText,
+  messageTexts,
   optionalBoolean,
   optionalObject,
   requireNonEmptyArray,
@@ -49,19 +49,19 @@ function numPredict(body: JsonObject): number | undefined {
 
 /** What differs between /api/generate and /api/chat: where the prompt is and how a piece of text is carried. */
 interface Endpoint {
-  promptText(body: JsonObject): string;
+  promptTexts(body: JsonObject): string[];
   tokenShape(model: string): unknown;
   final(model: string, createdAt: string, text: string, result: GenerationResult): OllamaGenerateFinal | OllamaChatFinal;
 }
 
 const GENERATE: Endpoint = {
-  promptText: (body) => requireString(body, "prompt"),
+  promptTexts: (body) => [requireString(body, "prompt")],
   tokenShape: (model) => ({ model, created_at: SLOT, response: SLOT, done: false }),
   final: (model, createdAt, text, result) => ({ model, created_at: createdAt, response: text, ...doneFields(result) }),
 };
 
 const CHAT: Endpoint = {
-  promptText: (body) => messagesText(requireNonEmptyArray(body, "messages")),
+  promptTexts: (body) => messageTexts(requireNonEmptyArray(body, "messages")),
   tokenShape: (model) => ({ model, created_at: SLOT, message: { role: "assistant", content: SLOT }, done: false }),
   final: (model, createdAt, text, result) => ({
     model,
@@ -83,11 +83,11 @@ function streamRenderer(endpoint: Endpoint, model: string): StreamRenderer {
 function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): GenerationRequest {
   const body = requireObject(rawBody, "request body");
   requireString(body, "model");
-  const promptWords = wordsOf(endpoint.promptText(body));
+  const prompt = promptOf(endpoint.promptTexts(body));
   const maxTokens = numPredict(body);
   const stream = optionalBoolean(body, "stream") ?? true;
   return {
-    promptWords,
+    ...prompt,
     maxTokens,
     leadingSpace: true,
     delivery: stream

@@ -107,6 +107,7 @@ export function parseEmbeddingsRequest(rawBody: unknown, model: string): Generat
   const response: EmbeddingsResponse = { object: "list", data, model, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } };
   return {
     // The prompt's size is what usage reports; the generation core reads only its length.
+    promptTexts: [],
     promptWords: new Array<string>(promptTokens).fill(""),
     fixedPromptTokens: true,
     maxTokens: 1,

@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import type { GenerationRequest, GenerationResult, StreamRenderer, ToolOffer, WholeExtras } from "../../emulator/generation.js";
 import { SLOT, template1 } from "../../emulator/json-template.js";
-import { wordsOf } from "../../emulator/text.js";
+import { promptOf } from "../../emulator/text.js";
 import {
   type JsonObject,
-  messagesText,
+  messageTexts,
   optionalBoolean,
   optionalObject,
   optionalPositiveInteger,
@@ -139,7 +139,7 @@ function completionStream(who: ResponseIdentity, withUsage: boolean): StreamRend
 /** What differs between /v1/chat/completions and /v1/completions. */
 interface Endpoint {
   idPrefix: string;
-  promptText(body: JsonObject): string;
+  promptTexts(body: JsonObject): string[];
   /** Fields that may carry the response length, in order of precedence. */
   maxTokensKeys: string[];
   stream(who: ResponseIdentity, withUsage: boolean): StreamRenderer;
@@ -152,14 +152,14 @@ interface Endpoint {
 
 function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): GenerationRequest {
   const body = requireObject(rawBody, "request body");
-  const promptWords = wordsOf(endpoint.promptText(body));
+  const prompt = promptOf(endpoint.promptTexts(body));
   let maxTokens: number | undefined;
   for (const key of endpoint.maxTokensKeys) maxTokens ??= optionalPositiveInteger(body, key);
   const who = identity(endpoint.idPrefix, model);
   const stream = optionalBoolean(body, "stream") === true;
   const toolOffer = endpoint.toolOffer?.(body);
   return {
-    promptWords,
+    ...prompt,
     maxTokens,
     leadingSpace: true,
     delivery: stream
@@ -191,19 +191,19 @@ function chatMessage(text: string, extras: WholeExtras): ChatCompletion["choices
 }
 
 /** A completions prompt is a string or a list of strings; token-id arrays count one token per id. */
-function completionPromptText(body: JsonObject): string {
+function completionPromptTexts(body: JsonObject): string[] {
   const prompt = body["prompt"];
   if (prompt === undefined || prompt === null) throw new InvalidRequest("'prompt' is required");
-  if (typeof prompt === "string") return prompt;
+  if (typeof prompt === "string") return [prompt];
   if (Array.isArray(prompt)) {
-    return prompt.map((item) => (typeof item === "string" || typeof item === "number" ? String(item) : "")).join(" ");
+    return prompt.map((item) => (typeof item === "string" || typeof item === "number" ? String(item) : ""));
   }
   throw new InvalidRequest("'prompt' must be a string or an array of strings");
 }
 
 const CHAT: Endpoint = {
   idPrefix: "chatcmpl-",
-  promptText: (body) => messagesText(requireNonEmptyArray(body, "messages")),
+  promptTexts: (body) => messageTexts(requireNonEmptyArray(body, "messages")),
   maxTokensKeys: ["max_completion_tokens", "max_tokens"],
   stream: chatStream,
   whole: (who, text, result, extras) => ({
@@ -220,7 +220,7 @@ const CHAT: Endpoint = {
 
 const COMPLETIONS: Endpoint = {
   idPrefix: "cmpl-",
-  promptText: completionPromptText,
+  promptTexts: completionPromptTexts,
   maxTokensKeys: ["max_tokens"],
   stream: completionStream,
   wholeReasoning: false,

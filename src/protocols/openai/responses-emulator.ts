@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import type { GenerationRequest, GenerationResult, StreamRenderer, ToolCall, ToolOffer, WholeExtras } from "../../emulator/generation.js";
 import { InvalidRequest } from "../../emulator/http.js";
 import { NUMBER_SLOT, SLOT, templateStringNumber } from "../../emulator/json-template.js";
-import { wordsOf } from "../../emulator/text.js";
+import { promptOf } from "../../emulator/text.js";
 import { toolOfferOf } from "../../emulator/tool-call.js";
 import { isObject, type JsonObject, optionalBoolean, optionalPositiveInteger, requireObject } from "../../emulator/validate.js";
 import {
@@ -205,28 +205,25 @@ function responseStream(shell: ResponseShell): StreamRenderer {
   };
 }
 
-/** The text of one input item: a message's content (string or parts), or a tool output. */
-function itemText(item: unknown, index: number): string {
+/** The texts of one input item: a message's content (a string, or its text parts), or a tool output. */
+function itemTexts(item: unknown, index: number): string[] {
   if (!isObject(item)) throw new InvalidRequest(`input[${index}] must be an object`);
   const content = item["content"];
-  if (typeof content === "string") return content;
+  if (typeof content === "string") return [content];
   if (Array.isArray(content)) {
-    return content
-      .map((part) => (isObject(part) && typeof part["text"] === "string" ? part["text"] : ""))
-      .filter((part) => part.length > 0)
-      .join(" ");
+    return content.map((part) => (isObject(part) && typeof part["text"] === "string" ? part["text"] : "")).filter((part) => part.length > 0);
   }
   if (content !== undefined && content !== null) throw new InvalidRequest(`input[${index}].content must be a string or an array of parts`);
-  return typeof item["output"] === "string" ? item["output"] : "";
+  return typeof item["output"] === "string" ? [item["output"]] : [];
 }
 
 /** `input` is a string or a non-empty list of items. */
-function inputText(body: JsonObject): string {
+function inputTexts(body: JsonObject): string[] {
   const input = body["input"];
   if (input === undefined || input === null) throw new InvalidRequest("'input' is required");
-  if (typeof input === "string") return input;
+  if (typeof input === "string") return [input];
   if (!Array.isArray(input) || input.length === 0) throw new InvalidRequest("'input' must be a string or a non-empty array of items");
-  return input.map(itemText).join(" ");
+  return input.flatMap(itemTexts);
 }
 
 function optionalString(body: JsonObject, key: string): string | null {
@@ -245,7 +242,7 @@ export function parseResponsesRequest(rawBody: unknown, model: string): Generati
   const body = requireObject(rawBody, "request body");
   const instructions = optionalString(body, "instructions");
   const maxTokens = optionalPositiveInteger(body, "max_output_tokens");
-  const promptWords = wordsOf(instructions === null ? inputText(body) : `${instructions} ${inputText(body)}`);
+  const prompt = promptOf(instructions === null ? inputTexts(body) : [instructions, ...inputTexts(body)]);
   const shell: ResponseShell = {
     id: newId("resp_"),
     itemId: newId("msg_"),
@@ -257,7 +254,7 @@ export function parseResponsesRequest(rawBody: unknown, model: string): Generati
   const stream = optionalBoolean(body, "stream") === true;
   const toolOffer = responsesToolOffer(body);
   return {
-    promptWords,
+    ...prompt,
     maxTokens,
     leadingSpace: true,
     delivery: stream
