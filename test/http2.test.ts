@@ -99,6 +99,13 @@ describe("HTTP/2 with prior knowledge (h2c) on http://", () => {
     assert.equal(stats.http2Sessions, 2);
     assert.equal(report.latency.tls?.count ?? 0, 0, "no TLS on http://");
   });
+
+  test("--emulator-stats reads the emulator's own timing over h2c too: the report carries its block", async () => {
+    const report = await run(emulator.url, { clients: "4", http2: true, emulatorStats: true });
+    assert.equal(report.summary.successful, 4);
+    assert.equal(report.emulator?.tokens_sent, 4 * LENGTH, "the emulator's tokens for the run, from its /stats over HTTP/2");
+    assert.ok((report.emulator?.lateness.count ?? 0) >= 4 * LENGTH);
+  });
 });
 
 describe("--http2 and --max-connections: bad input is one line naming the flag, exit 2", () => {

@@ -100,7 +100,7 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
   // As in a single process: the emulator's own timing error for the run, from its /stats.
   const readsEmulator = embedded !== null || config.emulatorStats;
   const tls = loadClientTls(config.tls).tls ?? undefined;
-  const emulatorBefore = readsEmulator ? await readEmulatorStats(target, tls) : null;
+  const emulatorBefore = readsEmulator ? await readEmulatorStats(target, tls, config.http2) : null;
   const wantsRaw = outputs.some((o) => o.onRequest);
   // The workers' raw lines wait here until the end; each worker removes the folder if this process
   // is killed first (src/distributed/ipc-worker.ts), so none is left behind.
@@ -156,7 +156,7 @@ export async function runWithLocalWorkers(inputs: ControllerInputs): Promise<Coo
     await Promise.all(closed);
     const torn = await replayRequests(rawPaths, outputs);
     if (torn > 0) log(`tokenstorm: ${torn} raw line(s) cut off by a killed worker were left out`);
-    const emulatorAfter = emulatorBefore ? await readEmulatorStats(target, tls) : null;
+    const emulatorAfter = emulatorBefore ? await readEmulatorStats(target, tls, config.http2) : null;
     const emulator = emulatorBefore && emulatorAfter ? emulatorBlock(emulatorBefore, emulatorAfter) : null;
     return await coordinator.finish(wholeRunReportConfig(config, target, embedded !== null), emulator);
   } finally {

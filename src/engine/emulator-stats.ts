@@ -1,6 +1,6 @@
 // When the target is a tokenstorm emulator, its own GET /stats: the report then carries the
 // emulator's timing error for the run, so that emulator lag is never read as the system's latency.
-import { Client, request } from "../protocols/http/undici-client.js";
+import { Client, buildConnector, request } from "../protocols/http/undici-client.js";
 import type { EmulatorBlock } from "../report/types.js";
 import type { LatencySummary } from "../metrics/histogram.js";
 import { tlsConnectOptions, type ClientTls } from "../protocols/tls.js";
@@ -15,9 +15,11 @@ interface EmulatorStatsReply {
 
 /**
  * The target's /stats if it answers like a tokenstorm emulator; null for any other server. An
- * https:// emulator is trusted as the run's drivers trust it (`tls`: --cacert, --insecure, --cert).
+ * https:// emulator is trusted as the run's drivers trust it (`tls`: --cacert, --insecure, --cert),
+ * and with `http2` (--http2) asked as the drivers ask: ALPN over TLS, prior knowledge (h2c) over
+ * http://, where an `emulate --http2` without TLS speaks nothing else.
  */
-export async function readEmulatorStats(target: string, tls?: ClientTls): Promise<EmulatorStatsReply | null> {
+export async function readEmulatorStats(target: string, tls?: ClientTls, http2 = false): Promise<EmulatorStatsReply | null> {
   let url: URL;
   try {
     url = new URL("/stats", target);
@@ -25,7 +27,9 @@ export async function readEmulatorStats(target: string, tls?: ClientTls): Promis
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  const client = new Client(url.origin, { connect: tlsConnectOptions(tls) });
+  // useH2c marks a plain socket as HTTP/2 from its first byte; the types do not list it yet.
+  const connect = http2 ? buildConnector({ ...tlsConnectOptions(tls), allowH2: true, useH2c: true } as buildConnector.BuildOptions) : tlsConnectOptions(tls);
+  const client = new Client(url.origin, { connect, ...(http2 ? { allowH2: true } : {}) });
   try {
     const response = await request.call(client, { method: "GET", path: url.pathname, signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });
     if (response.statusCode !== 200) {

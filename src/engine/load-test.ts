@@ -125,7 +125,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   const { tls, problems: tlsProblems } = loadClientTls(config.tls);
   if (tls === null) throw new RunError(tlsProblems.join("; "));
   const readsEmulator = config.distributed.segment === null && (embedded !== null || config.emulatorStats);
-  const emulatorBefore = readsEmulator ? await readEmulatorStats(target, tls) : null;
+  const emulatorBefore = readsEmulator ? await readEmulatorStats(target, tls, config.http2) : null;
   // With a tokenizer, output tokens without a usage figure are counted in the received text.
   const tokenizer = config.tokenizer === null ? null : loadTokenizer(config.tokenizer);
   const collector = new Collector({ goodput: config.goodput, countTokens: tokenizer && ((text) => tokenizer.count(text)) });
@@ -212,7 +212,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   try {
     // Interrupted during start-up: no load is sent, the report says so.
     const outcome = interruptedEarly ? { durationS: 0, interrupted: true } : await runner.run();
-    const emulatorAfter = emulatorBefore ? await readEmulatorStats(target, tls) : null;
+    const emulatorAfter = emulatorBefore ? await readEmulatorStats(target, tls, config.http2) : null;
     if (emulatorBefore && emulatorAfter) emulator = emulatorBlock(emulatorBefore, emulatorAfter);
     const report = finalReport(outcome.durationS, outcome.interrupted);
     await Promise.all(outputs.map((output) => output.finish(report)));
