@@ -110,4 +110,19 @@ describe("emulate --instances 2 behind HAProxy", () => {
       assert.match(result.stderr, /--instances/);
     }
   });
+
+  it("the serving flags' problems come in the same line as every other flag's, not one run after another", async () => {
+    const cases: Array<[string[], RegExp[]]> = [
+      [["--workers", "0", "--ttft-ms", "-5"], [/--ttft-ms must be a number >= 0/, /--workers must be an integer >= 1 or auto/]],
+      [["--instances", "x", "--itl-ms", "q"], [/--itl-ms must be a number >= 0/, /--instances must be an integer >= 1/]],
+      [["--instances", "2", "--workers", "2", "--grpc-port", "0"], [/--instances and --workers: give one of them/, /--grpc-port serves one gateway/]],
+    ];
+    for (const [args, messages] of cases) {
+      const result = await runCli(["emulate", "--port", "0", ...args]);
+      assert.equal(result.code, 2, result.stderr);
+      const lines = result.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, result.stderr);
+      for (const message of messages) assert.match(lines[0]!, message);
+    }
+  });
 });

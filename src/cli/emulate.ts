@@ -98,6 +98,37 @@ function emulatorTlsOf(flags: EmulateFlags, problems: Problems): EmulatorTls | u
 /** Flags to emulator options; every bad value is reported, in one UsageError naming each flag. */
 export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   const problems = new Problems();
+  const options = emulatorOptionsOf(flags, problems);
+  if (!problems.empty) throw new UsageError(problems.lines.join("; "));
+  return options;
+}
+
+/** What `emulate` serves: the emulator's options, on how many processes (--workers) or servers (--instances). */
+interface EmulatePlan {
+  options: EmulatorOptions;
+  workers: number;
+  instances: number;
+}
+
+/** The whole command's flags, every bad value and conflict in one UsageError (the serving flags' with the rest). */
+export function emulatePlanFromFlags(flags: EmulateFlags): EmulatePlan {
+  const problems = new Problems();
+  const options = emulatorOptionsOf(flags, problems);
+  const workers = flags.workers === undefined ? 1 : fleetSize(flags.workers);
+  if (workers === undefined) problems.add(`--workers must be an integer >= 1 or auto (got "${flags.workers}")`);
+  const instances = flags.instances === undefined ? 1 : numberFromText(flags.instances);
+  if (!Number.isInteger(instances) || instances < 1) problems.add(`--instances must be an integer >= 1 (got "${flags.instances}")`);
+  else if (instances > 1) {
+    if (workers !== undefined && workers > 1) problems.add("--instances and --workers: give one of them (each instance is one process's server)");
+    if (options.grpcPort !== undefined) problems.add("--grpc-port serves one gateway: leave it out with --instances");
+    const base = options.port ?? 8000;
+    if (base !== 0 && base + instances - 1 > 65535) problems.add(`--instances ${instances} from --port ${base} runs past port 65535`);
+  }
+  if (!problems.empty) throw new UsageError(problems.lines.join("; "));
+  return { options, workers: workers!, instances };
+}
+
+function emulatorOptionsOf(flags: EmulateFlags, problems: Problems): EmulatorOptions {
   const given = flags as Record<string, unknown>;
   const raw = Object.fromEntries(SETTINGS.map(({ key, flag }) => [key, given[attributeOfFlag(flag)]]));
   const options: EmulatorOptions = parseSettings(emulatorSettings, raw, problems);
@@ -119,7 +150,6 @@ export function emulateOptionsFromFlags(flags: EmulateFlags): EmulatorOptions {
   if (tls) options.tls = tls;
   const voice = voiceSettingsFromFlags(given, problems);
   if (Object.keys(voice).length > 0) options.voice = voice;
-  if (!problems.empty) throw new UsageError(problems.lines.join("; "));
   return options;
 }
 
@@ -137,18 +167,14 @@ function untilSignalled(): Promise<void> {
 }
 
 async function emulate(flags: EmulateFlags): Promise<void> {
-  const options = emulateOptionsFromFlags(flags);
+  const { options, workers, instances } = emulatePlanFromFlags(flags);
   // The session's run and publish APIs change state: without a key of the user's own, one is made
   // up and printed at start-up.
   if (options.session && options.sessionApiKey === undefined) options.sessionApiKey = randomBytes(16).toString("hex");
   const sessionKey = flags.apiKeyEnv === undefined ? `API key ${options.sessionApiKey} (made up for this run; --api-key-env NAME sets one)` : `API key from ${flags.apiKeyEnv}`;
-  const workers = flags.workers === undefined ? 1 : fleetSize(flags.workers);
-  if (workers === undefined) throw new UsageError(`--workers must be an integer >= 1 or auto (got "${flags.workers}")`);
   warnOnLowFileLimit();
-  const instances = flags.instances === undefined ? 1 : numberFromText(flags.instances);
-  if (!Number.isInteger(instances) || instances < 1) throw new UsageError(`--instances must be an integer >= 1 (got "${flags.instances}")`);
   if (instances > 1) {
-    await serveInstances(options, instances, workers, sessionKey);
+    await serveInstances(options, instances, sessionKey);
     return;
   }
   if (workers > 1) {
@@ -170,11 +196,8 @@ async function emulate(flags: EmulateFlags): Promise<void> {
  * `--instances N`: N independent emulated servers, each with its own admission, caches and counters,
  * on consecutive ports (or N free ones with --port 0), for a router or load balancer in front of them.
  */
-async function serveInstances(options: EmulatorOptions, instances: number, workers: number, sessionKey: string): Promise<void> {
-  if (workers > 1) throw new UsageError("--instances and --workers: give one of them (each instance is one process's server)");
-  if (options.grpcPort !== undefined) throw new UsageError("--grpc-port serves one gateway: leave it out with --instances");
+async function serveInstances(options: EmulatorOptions, instances: number, sessionKey: string): Promise<void> {
   const base = options.port ?? 8000;
-  if (base !== 0 && base + instances - 1 > 65535) throw new UsageError(`--instances ${instances} from --port ${base} runs past port 65535`);
   const started: RunningEmulator[] = [];
   try {
     for (let i = 0; i < instances; i++) {
