@@ -7,7 +7,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nowMs } from "../src/clock.js";
-import { spawnEmulator } from "../src/emulator/process.js";
+import { spawnEmulator, spawnListening } from "../src/emulator/process.js";
 import { bareReader, connectionsHeld, emulatorCpuBareReaders, emulatorStats, fleetCapacity, readers, wheelSleepCost, processTreeCpuS, startupCost, writeFloor, writeSink } from "./fleet.js";
 import { Collector } from "../src/metrics/collector.js";
 import { findProtocol } from "../src/protocols/registry.js";
@@ -370,26 +370,9 @@ async function requestCost(rows: Row[]): Promise<void> {
 
 /** `tokenstorm proxy` in its own process in front of `upstream`, with /metrics; resolves once it listens. */
 async function spawnProxy(upstream: string): Promise<{ url: string; metricsUrl: string; stop(): Promise<void> }> {
-  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-  const child = spawn(process.execPath, [cli, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--metrics-port", "0", "--quiet", "--graceful-stop", "1"], { stdio: ["ignore", "ignore", "pipe"] });
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-  const [metricsUrl, url] = await new Promise<[string, string]>((resolve, reject) => {
-    let text = "";
-    child.stderr!.on("data", (chunk: Buffer) => {
-      text += chunk.toString();
-      const match = /metrics at (\S+)[\s\S]*listening on (http:\/\/\S+)/.exec(text);
-      if (match) resolve([match[1]!, match[2]!]);
-    });
-    child.on("exit", (code) => reject(new Error(`tokenstorm proxy exited with code ${code} before listening: ${text}`)));
-  });
-  return {
-    url,
-    metricsUrl,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
+  const args = ["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--metrics-port", "0", "--quiet", "--graceful-stop", "1"];
+  const { match, stop } = await spawnListening(args, "stderr", /metrics at (\S+)[\s\S]*listening on (http:\/\/\S+)/);
+  return { metricsUrl: match[1]!, url: match[2]!, stop };
 }
 
 /** One unlabelled sample of a family from a Prometheus exposition. */

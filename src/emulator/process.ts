@@ -1,5 +1,5 @@
-// Runs `tokenstorm emulate` as a child process and resolves once it listens: for benchmarks and
-// tests that must keep the emulator's CPU apart from the client's.
+// Runs a tokenstorm command (`emulate`, `proxy`) as a child process and resolves once it listens: for
+// benchmarks and tests that must keep the server's CPU apart from the client's.
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -12,28 +12,46 @@ export interface EmulatorProcess {
   stop(): Promise<void>;
 }
 
+/** A tokenstorm command running as a child process, once it has said where it listens. */
+export interface ListeningProcess {
+  child: ChildProcess;
+  /** What `pattern` matched in its output. */
+  match: RegExpExecArray;
+  /** SIGTERM, then resolve when the process has exited. */
+  stop(): Promise<void>;
+}
+
 /**
- * Start `tokenstorm emulate --port 0 <args>`; rejects if it exits before listening. `cli` is another
- * build's entry point (a benchmark's baseline); by default this one's.
+ * Start `tokenstorm <args>` and resolve once `pattern` matches what it wrote to `stream` (where it
+ * listens); rejects if it exits before. `cli` is another build's entry point; by default this one's.
  */
-export async function spawnEmulator(args: readonly string[], cli = CLI): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [cli, "emulate", "--port", "0", ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
+export async function spawnListening(args: readonly string[], stream: "stdout" | "stderr", pattern: RegExp, cli = CLI): Promise<ListeningProcess> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", stream === "stdout" ? "pipe" : "ignore", stream === "stderr" ? "pipe" : "inherit"] });
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = "";
-    child.stdout!.on("data", (data: Buffer) => {
+    child[stream]!.on("data", (data: Buffer) => {
       out += data.toString();
-      const match = /listening on (https?:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]!);
+      const found = pattern.exec(out);
+      if (found) resolve(found);
     });
-    child.on("exit", (code) => reject(new Error(`tokenstorm emulate exited with code ${code} before listening`)));
+    child.on("exit", (code) => reject(new Error(`tokenstorm ${args[0]} exited with code ${code} before listening${stream === "stderr" ? `: ${out}` : ""}`)));
   });
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   return {
-    url,
     child,
+    match,
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
     },
   };
+}
+
+/**
+ * Start `tokenstorm emulate --port 0 <args>`; rejects if it exits before listening. `cli` is another
+ * build's entry point (a benchmark's baseline); by default this one's.
+ */
+export async function spawnEmulator(args: readonly string[], cli = CLI): Promise<EmulatorProcess> {
+  const { child, match, stop } = await spawnListening(["emulate", "--port", "0", ...args], "stdout", /listening on (https?:\/\/\S+)/, cli);
+  return { url: match[1]!, child, stop };
 }
