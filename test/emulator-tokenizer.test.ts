@@ -113,38 +113,29 @@ describe("emulate --tokenizer with a tokenizer.json", () => {
 });
 
 describe("run --tokenizer on the embedded emulator", () => {
-  it("--input-tokens 200: the server's prompt tokens are the 200 the run built, request by request", async () => {
+  /** `run --tokenizer o200k_base <args>` on 2 clients: the report's request count and each raw record's prompt tokens (the server's usage). */
+  async function serverPromptTokens(args: string[]): Promise<{ requests: number; promptTokens: Array<number | null> }> {
     const cwd = tempDir();
     const result = await runCli(
-      ["run", "--tokenizer", "o200k_base", "--input-tokens", "200", "--output-tokens", "5", "--ttft", "0", "--delay", "0", "--clients", "2", "--cycles", "3", "--raw", "raw.ndjson", "--out", "r.json", "--no-save", "--quiet"],
+      ["run", "--tokenizer", "o200k_base", ...args, "--ttft", "0", "--delay", "0", "--clients", "2", "--raw", "raw.ndjson", "--out", "r.json", "--no-save", "--quiet"],
       { cwd },
     );
     assert.equal(result.code, 0, result.stderr);
     const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
-    assert.equal(report.summary.requests, 6);
-    const records = readFileSync(join(cwd, "raw.ndjson"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as { prompt_tokens: number | null });
-    assert.equal(records.length, 6);
-    for (const record of records) assert.equal(record.prompt_tokens, 200);
-  });
-});
+    const lines = readFileSync(join(cwd, "raw.ndjson"), "utf8").trim().split("\n");
+    return { requests: report.summary.requests, promptTokens: lines.map((line) => (JSON.parse(line) as { prompt_tokens: number | null }).prompt_tokens) };
+  }
 
-describe("run --tokenizer with a shared prefix on the embedded emulator", () => {
+  it("--input-tokens 200: the server's prompt tokens are the 200 the run built, request by request", async () => {
+    const { requests, promptTokens } = await serverPromptTokens(["--input-tokens", "200", "--output-tokens", "5", "--cycles", "3"]);
+    assert.equal(requests, 6);
+    assert.deepEqual(promptTokens, Array(6).fill(200));
+  });
+
   it("--prefix-tokens 40 --input-tokens 100: the server counts the 140 the run built (a system and a user message)", async () => {
-    const cwd = tempDir();
-    const result = await runCli(
-      ["run", "--tokenizer", "o200k_base", "--prefix-tokens", "40", "--input-tokens", "100", "--output-tokens", "3", "--ttft", "0", "--delay", "0", "--clients", "2", "--cycles", "4", "--raw", "raw.ndjson", "--no-save", "--quiet"],
-      { cwd },
-    );
-    assert.equal(result.code, 0, result.stderr);
-    const records = readFileSync(join(cwd, "raw.ndjson"), "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as { prompt_tokens: number | null });
-    assert.equal(records.length, 8);
-    for (const record of records) assert.equal(record.prompt_tokens, 140);
+    const { requests, promptTokens } = await serverPromptTokens(["--prefix-tokens", "40", "--input-tokens", "100", "--output-tokens", "3", "--cycles", "4"]);
+    assert.equal(requests, 8);
+    assert.deepEqual(promptTokens, Array(8).fill(140));
   });
 });
 
