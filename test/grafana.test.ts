@@ -7,11 +7,12 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { resolveRunConfig } from "../src/config/run-config.js";
+import { resolveRunConfig, type RawRunFlags } from "../src/config/run-config.js";
 import { runLoadTest } from "../src/engine/load-test.js";
 import { renderProxyMetrics } from "../src/proxy/metrics.js";
 import { LiveTrafficProxy } from "../src/proxy/server.js";
 import { PrometheusOutput } from "../src/report/prometheus.js";
+import type { Report } from "../src/report/types.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 
 const DASHBOARD = resolve(fileURLToPath(import.meta.url), "../../../dashboards/tokenstorm.json");
@@ -49,22 +50,28 @@ describe("Grafana dashboard", () => {
 
     const panels = allPanels(dashboard.panels).filter((p) => p.type !== "row");
     const titles = panels.map((p) => p.title);
-    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class", "Proxy queue", "Proxy queue wait", "Live TTFT by model", "Live ITL by model"]) {
+    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class", "Proxy queue", "Proxy queue wait", "Live TTFT by model", "Live ITL by model", "TTFT by turn"]) {
       assert.ok(titles.includes(wanted), `panel "${wanted}" (have: ${titles.join(", ")})`);
     }
 
-    // A live scrape of a staged-users run (so active users are exported) with some injected errors.
-    const exporter = await PrometheusOutput.start({ host: "127.0.0.1", port: 0, lingerS: 3 });
-    const config = resolveRunConfig({ target: emulator().url, users: "3", rampUp: "0.5", hold: "0.5", length: "5", quiet: true }, {});
-    const run = runLoadTest({ config, outputs: [exporter] });
-    let runText = "";
-    for (let attempt = 0; attempt < 100 && !/^tokenstorm_run_finished 1$/m.test(runText); attempt++) {
-      await sleep(100);
-      runText = await fetch(exporter.url).then((r) => r.text());
-    }
-    const { report } = await run;
-    assert.match(runText, /^tokenstorm_run_finished 1$/m, "scraped the finished run");
+    /** A run with `flags` against the emulator, and its /metrics as scraped once it had finished. */
+    const scrapedRun = async (flags: RawRunFlags): Promise<{ text: string; report: Report }> => {
+      const exporter = await PrometheusOutput.start({ host: "127.0.0.1", port: 0, lingerS: 3 });
+      const run = runLoadTest({ config: resolveRunConfig({ target: emulator().url, quiet: true, ...flags }, {}), outputs: [exporter] });
+      let text = "";
+      for (let attempt = 0; attempt < 100 && !/^tokenstorm_run_finished 1$/m.test(text); attempt++) {
+        await sleep(100);
+        text = await fetch(exporter.url).then((r) => r.text());
+      }
+      const { report } = await run;
+      assert.match(text, /^tokenstorm_run_finished 1$/m, "scraped the finished run");
+      return { text, report };
+    };
+    // A live scrape of a staged-users run (so active users are exported) with some injected errors,
+    // and of a multi-turn run (its per-turn series).
+    const { text: runText, report } = await scrapedRun({ users: "3", rampUp: "0.5", hold: "0.5", length: "5" });
     assert.ok(report.summary.failed > 0, "errors were injected");
+    const { text: turnsText } = await scrapedRun({ turns: "2", clients: "2", cycles: "1", length: "3" });
     const emulatorText = await fetch(`${emulator().url}/metrics`).then((r) => r.text());
     // The live-traffic row: a proxy's /metrics after one stream went through it.
     const rows = allPanels(dashboard.panels).filter((p) => p.type === "row").map((p) => p.title);
@@ -80,7 +87,7 @@ describe("Grafana dashboard", () => {
     }
     const proxyText = await fetch(proxyExporter.url).then((r) => r.text());
     await proxy.stop(1, false);
-    const exported = new Set([...families(runText), ...families(emulatorText), ...families(proxyText)]);
+    const exported = new Set([...families(runText), ...families(turnsText), ...families(emulatorText), ...families(proxyText)]);
     assert.ok(exported.has("tokenstorm_active_users") && exported.has("vllm:num_requests_running"));
 
     for (const panel of panels) {

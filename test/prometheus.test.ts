@@ -105,6 +105,28 @@ describe("Prometheus scraping a run and the emulator", () => {
     assert.deepEqual([...models.keys()], ["tokenstorm-emulator"]);
   });
 
+  it("a multi-turn run's turns are series of their own: requests, TTFT and e2e by turn, and conversations", async () => {
+    const out = join(dir, "turns.json");
+    const result = await runCli([
+      "run", "--target", emulator().url, "--turns", "3", "--clients", "2", "--cycles", "2", "--length", "5",
+      "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const report = readReportFile(out);
+    const byTurn = report.by_turn!;
+    assert.deepEqual(Object.keys(byTurn).sort(), ["1", "2", "3"]);
+    const last = (metric: string): string => `max_over_time(${metric}[5m])`;
+    // Once a scrape has seen every conversation complete, every turn's series holds its final value.
+    await eventually(last("tokenstorm_conversations_completed_total"), (v) => v === report.conversations!.completed);
+    assert.equal((await prometheus!.query(last("tokenstorm_conversations_started_total"))).get(""), report.conversations!.started);
+    const byLabel = async (metric: string): Promise<Record<string, number>> => Object.fromEntries(await prometheus!.query(last(metric), "turn"));
+    const expected = (pick: (turn: (typeof byTurn)[string]) => number): Record<string, number> => Object.fromEntries(Object.entries(byTurn).map(([turn, t]) => [turn, pick(t)]));
+    assert.deepEqual(await byLabel("tokenstorm_turn_requests_total"), expected((t) => t.summary.requests));
+    assert.deepEqual(await byLabel("tokenstorm_turn_requests_failed_total"), expected((t) => t.summary.failed));
+    assert.deepEqual(await byLabel("tokenstorm_turn_ttft_seconds_count"), expected((t) => t.latency.ttft!.count));
+    assert.deepEqual(await byLabel("tokenstorm_turn_e2e_seconds_count"), expected((t) => t.latency.e2e!.count));
+  });
+
   it("the emulator's histograms also count whole (non-streamed) responses", async () => {
     const count = async (): Promise<number> => {
       const text = await fetch(`${emulator().url}/metrics`).then((r) => r.text());

@@ -68,8 +68,30 @@ export function renderRunMetrics(collector: RunMetricsView, finished: boolean, i
     if (histogram.count === 0 && !ALWAYS_EXPORTED.has(name)) continue;
     text.histogram(`${METRIC_PREFIX}${name}_seconds`, `${LATENCY_METRICS[name]} (seconds)`, histogram);
   }
+  if (collector.byTurn.size > 0) turnMetrics(text, collector);
   return text.toString();
 }
+
+/**
+ * Multi-turn runs (--turns): conversations, and each turn's requests, TTFT and end-to-end latency
+ * under a `turn` label (1, 2, ...: as many series as --turns), so a dashboard sees TTFT fall turn by
+ * turn as a server's prefix cache warms, as the console's BY TURN table does.
+ */
+function turnMetrics(text: Exposition, collector: RunMetricsView): void {
+  text
+    .counter(`${METRIC_PREFIX}conversations_started_total`, "Multi-turn conversations begun", collector.conversationsStarted)
+    .counter(`${METRIC_PREFIX}conversations_completed_total`, "Multi-turn conversations whose every turn succeeded", collector.conversationsCompleted);
+  const turns = [...collector.byTurn].sort(([a], [b]) => Number(a) - Number(b));
+  // Each family's series together, as the text format requires.
+  for (const [turn, set] of turns) text.counter(`${METRIC_PREFIX}turn_requests_total`, "Finished requests by conversation turn", set.requests, { turn });
+  for (const [turn, set] of turns) text.counter(`${METRIC_PREFIX}turn_requests_failed_total`, "Failed requests by conversation turn", set.failed, { turn });
+  for (const name of TURN_LATENCY) {
+    for (const [turn, set] of turns) text.histogram(`${METRIC_PREFIX}turn_${name}_seconds`, `${LATENCY_METRICS[name]} by conversation turn (seconds)`, set.latency[name], { turn });
+  }
+}
+
+/** The latency metrics exported per turn. */
+const TURN_LATENCY = ["ttft", "e2e"] as const;
 
 export class PrometheusOutput implements Output {
   readonly name = "prometheus";
