@@ -98,6 +98,34 @@ function assertCarriesReplies(protocolCase: ProtocolCase, turns: readonly Exchan
   }
 }
 
+describe("multi-turn conversations whose answers are tool calls", () => {
+  const emulator = emulatorForSuite({ ttftMs: 1, itlMs: 1, toolCallRate: 1, warmUp: false });
+  const proxy = recordingProxyForSuite(() => emulator().url);
+  const tools = [{ type: "function", function: { name: "lookup", description: "look a word up", parameters: { type: "object", properties: { word: { type: "string" } } } } }];
+
+  for (const protocol of ["anthropic-messages", "openai-chat"]) {
+    it(`${protocol}: a turn answered by a tool call sends no empty assistant message back; the next user message follows`, async () => {
+      proxy.exchanges.length = 0;
+      const cwd = tempDir();
+      const file = join(cwd, "tools.jsonl");
+      writeFileSync(file, ["first question", "second question"].map((prompt) => JSON.stringify({ prompt, tools })).join("\n"));
+      const result = await runCli(
+        ["run", "--target", proxy.url(), "--protocol", protocol, "--turns", "2", "--clients", "1", "--cycles", "1", "--session-header", "X-Conversation", "--dataset", file, "--out", "r.json", "--no-save", "--quiet"],
+        { cwd },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const turns = [...byConversation(proxy.exchanges, "x-conversation").values()][0]!;
+      assert.equal(turns.length, 2);
+      assert.match(turns[0]!.response, /tool_use|tool_calls/, "the first turn was answered by a tool call");
+      const second = turns[1]!.body as { messages: Array<{ role: string; content: unknown }> };
+      assert.deepEqual(second.messages.map((m) => m.role), ["user", "user"]);
+      assert.deepEqual(second.messages.map((m) => m.content), ["first question", "second question"]);
+      const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
+      assert.deepEqual(report.conversations, { started: 1, completed: 1 });
+    });
+  }
+});
+
 describe("multi-turn conversations against the emulator", () => {
   const emulator = emulatorForSuite({ ttftMs: 1, itlMs: 1, text: "echo", warmUp: false });
   const proxy = recordingProxyForSuite(() => emulator().url);

@@ -54,9 +54,14 @@ export class Conversation {
     return spec;
   }
 
-  /** The assistant's reply to the turn just sent, as received: the next turn sends it back verbatim. */
+  /**
+   * The assistant's reply to the turn just sent, as received: the next turn sends it back verbatim.
+   * A reply without text (the turn's answer was a tool call, or nothing) is not sent back: tokenstorm
+   * runs no tools, and an empty assistant message is refused by some APIs (Anthropic's Messages), while
+   * two user messages in a row are taken by all of them.
+   */
   answered(reply: string): void {
-    this.messages.push({ role: "assistant", content: reply });
+    if (reply !== "") this.messages.push({ role: "assistant", content: reply });
     this.prompt += reply;
   }
 }
