@@ -18,6 +18,7 @@ import { PrometheusOutput } from "../src/report/prometheus.js";
 import type { Report, RequestRecord } from "../src/report/types.js";
 import { collect, runCli, startCli, tempDir, waitForLine } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
+import { getWithHost } from "./helpers/host-header.js";
 import { startPrometheus } from "./helpers/prometheus.js";
 
 /** The line `tokenstorm proxy` prints once it listens. */
@@ -334,6 +335,21 @@ describe("tokenstorm proxy (command line)", () => {
     const result = await runCli(["report", bad, "--html", join(dir, "bad.html")], { cwd: dir });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, `tokenstorm: ${bad}:2: invalid JSON\n`);
+  });
+
+  it("--allowed-host: /metrics and the live page answer that name besides this machine's, and no other (DNS rebinding)", async () => {
+    const child = startCli(["proxy", "--listen", "127.0.0.1:0", "--upstream", emulator().url, "--metrics-port", "0", "--web", "--allowed-host", "dash.internal", "--graceful-stop", "0"], { cwd: dir });
+    const finished = collect(child, 20_000);
+    // One listener for both lines: they may come in one chunk.
+    const [, metricsUrl, pageUrl] = await waitForLine(child, /Prometheus metrics at (\S+)[\s\S]*live view at (\S+)/, 20_000);
+    for (const url of [metricsUrl!, pageUrl!]) {
+      const port = new URL(url).port;
+      assert.equal(await getWithHost(url, `127.0.0.1:${port}`), 200, url);
+      assert.equal(await getWithHost(url, `dash.internal:${port}`), 200, url);
+      assert.equal(await getWithHost(url, `attacker.example:${port}`), 403, url);
+    }
+    child.kill("SIGINT");
+    assert.equal((await finished).code, 0);
   });
 
   it("cuts streams off after --graceful-stop and still writes the report", async () => {

@@ -4,7 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { request } from "node:http";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,6 +13,7 @@ import { WebViewOutput } from "../src/report/web.js";
 import type { Output } from "../src/report/output.js";
 import type { RequestRecord } from "../src/report/types.js";
 import { collect, startCli, tempDir } from "./helpers/cli.js";
+import { getWithHost } from "./helpers/host-header.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -110,18 +110,6 @@ test("tempDir()'s folders are removed when the test process ends", () => {
   assert.equal(folders.length, 2);
   for (const folder of folders) assert.ok(!existsSync(folder), `${folder} left behind`);
 });
-
-/** GET with a Host header of our choosing (fetch does not let one set it). */
-function getWithHost(url: string, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { host } }, (res) => {
-      res.resume();
-      resolve(res.statusCode!);
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 test("/metrics and the live page answer only Host names of this machine, or names allowed (DNS rebinding)", async () => {
   const exporter = await PrometheusOutput.start({ host: "127.0.0.1", port: 0, lingerS: 0 });

@@ -1,6 +1,7 @@
 // Registration of `tokenstorm proxy` (flags and help); the proxy's modules are loaded only when the
 // command runs (src/cli/proxy.ts).
 import type { Command } from "commander";
+import { collect } from "./repeatable.js";
 
 export interface ProxyFlags {
   listen?: string;
@@ -15,6 +16,7 @@ export interface ProxyFlags {
   web?: boolean;
   webPort?: string;
   webHost?: string;
+  allowedHost?: string[];
   raw?: string;
   out?: string;
   html?: string;
@@ -41,6 +43,7 @@ export function registerProxyCommand(program: Command): void {
     .option("--web", "serve the live chart page with the queue panel")
     .option("--web-port <port>", "port of the live page (default: a free one)")
     .option("--web-host <host>", "address of the live page (default 127.0.0.1)")
+    .option("--allowed-host <name>", "a host name /metrics and the live page answer besides IP addresses and localhost (repeatable; '*': any; guards against DNS rebinding)", collect)
     .option("--raw <file>", "one NDJSON line per finished request, the run's raw format (`tokenstorm report FILE --html` reads it)")
     .option("--out <file>", "write the session's report JSON here when it stops")
     .option("--html <file>", "write the single-file HTML report here when it stops")

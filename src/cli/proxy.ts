@@ -22,6 +22,8 @@ export interface ProxySettings {
   upstream: URL;
   metrics: { host: string; port: number } | null;
   web: { host: string; port: number } | null;
+  /** --allowed-host: host names /metrics and the live page answer besides IP addresses and localhost. */
+  allowedHosts: string[];
   maxUpstream: number;
   maxQueue: number;
   idleTimeoutS: number;
@@ -71,6 +73,7 @@ export function resolveProxySettings(flags: ProxyFlags): ProxySettings {
     upstream: upstream!,
     metrics: metricsPort === undefined ? null : { host: flags.metricsHost || LOOPBACK, port: metricsPort },
     web: flags.web === true || webPort !== undefined ? { host: flags.webHost || LOOPBACK, port: webPort ?? 0 } : null,
+    allowedHosts: flags.allowedHost ?? [],
     maxUpstream,
     maxQueue,
     idleTimeoutS,
@@ -97,12 +100,13 @@ async function outputsFor(settings: ProxySettings, proxyRef: { current: LiveTraf
       flag: "--metrics-port",
       info: { protocol: "proxy", target: settings.upstream.href },
       extra: () => (proxyRef.current ? renderProxyMetrics(proxyRef.current) : ""),
+      allowedHosts: settings.allowedHosts,
     });
     outputs.push(exporter);
     log(`tokenstorm: Prometheus metrics at ${exporter.url}`);
   }
   if (settings.web) {
-    const view = await WebViewOutput.start({ ...settings.web, lingerS: (2 * WEB_POLL_INTERVAL_MS) / 1000, config, title: "tokenstorm · live traffic" });
+    const view = await WebViewOutput.start({ ...settings.web, lingerS: (2 * WEB_POLL_INTERVAL_MS) / 1000, config, title: "tokenstorm · live traffic", allowedHosts: settings.allowedHosts });
     outputs.push(view);
     log(`tokenstorm: live view at ${view.url}`);
   }
