@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LatencyHistogram } from "../src/metrics/histogram.js";
 import { readReportFile } from "../src/report/json.js";
+import type { Report } from "../src/report/types.js";
 import { cumulativeBuckets, Exposition } from "../src/report/prometheus-text.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
@@ -63,19 +64,22 @@ describe("Prometheus scraping a run and the emulator", () => {
     }
   }
 
-  it("stores the run's counters and histograms with the report's values, and the emulator's vLLM metrics", async () => {
-    const out = join(dir, "report.json");
-    const result = await runCli([
-      "run", "--target", emulator().url, "--clients", "4", "--cycles", "1000", "--duration", "3.5", "--length", "20",
-      "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet",
-    ]);
+  /** A run against the emulator with `args`, exporting on the port Prometheus scrapes (kept up 2.5 s after it ends); its report. */
+  async function exportedRun(name: string, args: string[]): Promise<Report> {
+    const out = join(dir, name);
+    const result = await runCli(["run", "--target", emulator().url, ...args, "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet"]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, new RegExp(`Prometheus metrics at http://127\\.0\\.0\\.1:${runPort}/metrics`));
-    const report = readReportFile(out);
+    return readReportFile(out);
+  }
+
+  /** The last value a series stored: a finished run's target is gone and its series are stale, so read over a window. */
+  const last = (metric: string): string => `max_over_time(${metric}[5m])`;
+
+  it("stores the run's counters and histograms with the report's values, and the emulator's vLLM metrics", async () => {
+    const report = await exportedRun("report.json", ["--clients", "4", "--cycles", "1000", "--duration", "3.5", "--length", "20"]);
     const { summary } = report;
 
-    // The run's target is gone now: its series are stale, so read the last stored values over a window.
-    const last = (metric: string): string => `max_over_time(${metric}[5m])`;
     await eventually(last("tokenstorm_run_finished"), (v) => v === 1);
     assert.equal((await prometheus!.query(last("tokenstorm_requests_total"))).get(""), summary.requests);
     assert.equal((await prometheus!.query(last("tokenstorm_requests_successful_total"))).get(""), summary.successful);
@@ -106,16 +110,9 @@ describe("Prometheus scraping a run and the emulator", () => {
   });
 
   it("a multi-turn run's turns are series of their own: requests, TTFT and e2e by turn, and conversations", async () => {
-    const out = join(dir, "turns.json");
-    const result = await runCli([
-      "run", "--target", emulator().url, "--turns", "3", "--clients", "2", "--cycles", "2", "--length", "5",
-      "--prometheus-port", String(runPort), "--linger", "2.5", "--out", out, "--no-save", "--quiet",
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    const report = readReportFile(out);
+    const report = await exportedRun("turns.json", ["--turns", "3", "--clients", "2", "--cycles", "2", "--length", "5"]);
     const byTurn = report.by_turn!;
     assert.deepEqual(Object.keys(byTurn).sort(), ["1", "2", "3"]);
-    const last = (metric: string): string => `max_over_time(${metric}[5m])`;
     // Once a scrape has seen every conversation complete, every turn's series holds its final value.
     await eventually(last("tokenstorm_conversations_completed_total"), (v) => v === report.conversations!.completed);
     assert.equal((await prometheus!.query(last("tokenstorm_conversations_started_total"))).get(""), report.conversations!.started);

@@ -163,7 +163,7 @@ export const HELP_LAYOUTS: Readonly<Record<string, HelpLayout>> = {
     groups: [
       ["Traffic:", ["listen", "upstream", "max-upstream", "max-queue", "idle-timeout", "graceful-stop", "duration"]],
       ["Outputs:", ["out", "html", "raw", "quiet"]],
-      ["Observability:", ["metrics-port", "metrics-host", "web", "web-port", "web-host"]],
+      ["Observability:", ["metrics-port", "metrics-host", "web", "web-port", "web-host", "allowed-host"]],
     ],
     examples: [
       ["measure the traffic your clients send to a server", "tokenstorm proxy --listen 127.0.0.1:8001 --upstream http://127.0.0.1:8000"],
