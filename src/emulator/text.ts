@@ -27,6 +27,10 @@ export interface Prompt {
   promptWords: string[];
 }
 
+/**
+ * A request's Prompt from its texts. Parsers copy its two fields into the request by name: spreading
+ * it into the object literal cost more than the rest of a chat request's parse (2.7 us against 1.4).
+ */
 export function promptOf(texts: readonly string[]): Prompt {
   return { promptTexts: texts, promptWords: wordsOf(texts.join(" ")) };
 }

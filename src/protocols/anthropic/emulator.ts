@@ -168,7 +168,8 @@ export function parseMessagesRequest(rawBody: unknown, model: string): Generatio
   const shell = messageShell(model, prompt.promptWords.length);
   const toolOffer = messagesToolOffer(body);
   return {
-    ...prompt,
+    promptTexts: prompt.promptTexts,
+    promptWords: prompt.promptWords,
     maxTokens,
     leadingSpace: true,
     errorBody: anthropicError,

@@ -11,9 +11,11 @@ const tokenLine = template1({ text: SLOT } satisfies NdjsonChunk, { before: "", 
 
 export function parseNdjsonCompletionRequest(rawBody: unknown): GenerationRequest {
   const body = requireObject(rawBody, "request body");
-  const prompt = body["prompt"];
+  const text = body["prompt"];
+  const prompt = promptOf(typeof text === "string" ? [text] : []);
   return {
-    ...promptOf(typeof prompt === "string" ? [prompt] : []),
+    promptTexts: prompt.promptTexts,
+    promptWords: prompt.promptWords,
     maxTokens: optionalPositiveInteger(body, "max_tokens"),
     leadingSpace: false,
     delivery: {

@@ -87,7 +87,8 @@ function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): Generati
   const maxTokens = numPredict(body);
   const stream = optionalBoolean(body, "stream") ?? true;
   return {
-    ...prompt,
+    promptTexts: prompt.promptTexts,
+    promptWords: prompt.promptWords,
     maxTokens,
     leadingSpace: true,
     delivery: stream

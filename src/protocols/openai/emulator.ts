@@ -159,7 +159,8 @@ function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): Generati
   const stream = optionalBoolean(body, "stream") === true;
   const toolOffer = endpoint.toolOffer?.(body);
   return {
-    ...prompt,
+    promptTexts: prompt.promptTexts,
+    promptWords: prompt.promptWords,
     maxTokens,
     leadingSpace: true,
     delivery: stream

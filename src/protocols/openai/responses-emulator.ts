@@ -254,7 +254,8 @@ export function parseResponsesRequest(rawBody: unknown, model: string): Generati
   const stream = optionalBoolean(body, "stream") === true;
   const toolOffer = responsesToolOffer(body);
   return {
-    ...prompt,
+    promptTexts: prompt.promptTexts,
+    promptWords: prompt.promptWords,
     maxTokens,
     leadingSpace: true,
     delivery: stream
