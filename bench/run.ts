@@ -205,10 +205,12 @@ const READING = `## Reading the figures
   ramp-down included) divided by the tokens it sent. The plain rows have this bench's own HTTP client
   as the reader: on loopback the kernel charges the reader's wake-up to the writer, so those rows
   carry part of the client's cost. The "bare reader" rows read the same streams with one niced bare
-  socket reader that reads each socket every 250 ms: the emulator's own cost. 1312c0f polls a whole
-  core through the last 2 ms before each firing, so its figure is about one core over the token rate
-  whatever the client; this build sleeps, and its figure moves with the machine from minute to minute
-  (12-16 us at 1,000 streams on the same day) while 1312c0f's stays within 1%.
+  socket reader that reads each socket every 250 ms: the emulator's own cost; the first figure in
+  their brackets is its system (kernel) part, mostly the token's write, which does not depend on the
+  emulator's code. 1312c0f polls a whole core through the last 2 ms before each firing, so its figure
+  is about one core over the token rate whatever the client; this build sleeps, and its figure moves
+  with the machine from minute to minute (12-16 us at 1,000 streams on the same day) while 1312c0f's
+  stays within 1%.
 - The loopback floor row is one socket write of one token's chunk per socket, round-robin over 1,000
   sockets, and nothing else: what every emulated token costs at the least, most of it in the kernel.
   The wheel sleep rows are what one of the wheel's short sleeps costs (a context switch and a timer):
@@ -219,7 +221,8 @@ const READING = `## Reading the figures
   every stream open at once. On two cores the readers and the emulator workers share the same cores,
   and a worker with half the streams spends more CPU per token (the trials' third figure), so the
   x1.6 goal is at the edge there: on the AMD EPYC VM of 2026-12-06 runs within one hour read between
-  x1.25 and x2.00; on the Intel Xeon VM of that evening x1.25-2.00 in six runs.`;
+  x1.25 and x2.00 (in the late evening x1.20, and x1.75 in the full run above, where one worker held
+  only 1,000); on the Intel Xeon VM of that evening x1.25-2.00 in six runs.`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
