@@ -174,9 +174,12 @@ describe("open model against the emulator", () => {
 
     test("--queue-when-full waits for a slot instead, and the wait shows as queue latency", async () => {
       const options = { maxConcurrent: 2, queueWhenFull: true, runnerDurationS: null };
-      const { collector, records } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, options);
+      const { collector, records, waitingPeak } = await run(slow().url, plan("constant", { rps: "40" }, 0.5), 0.5, options);
       assert.equal(collector.overall.dropped, 0);
       assert.equal(records.length, 20);
+      // The backlog was told as it grew (the progress line's waiting=, tokenstorm_waiting_arrivals) and drained to nothing.
+      assert.ok(waitingPeak >= 5, `at most ${waitingPeak} waiting`);
+      assert.equal(collector.waitingArrivals, 0);
       const queue = collector.overall.latency.queue;
       assert.ok(queue.percentileMs(99) > 200, `queue p99 ${queue.percentileMs(99)}`);
       // Each later arrival waited longer: the lag builds up, measured from its intended time.

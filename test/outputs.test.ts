@@ -219,6 +219,7 @@ describe("CSV output", () => {
 describe("progress output", () => {
   it("formats the plain line", () => {
     assert.equal(formatProgressLine(snapshot({})), "[  5s] active=50 done=120 failed=0 rps=24.1 tok/s=2410 ttft_p50=150.2ms itl_p50=20.1ms");
+    assert.equal(formatProgressLine(snapshot({ waiting_arrivals: 37 })), "[  5s] active=50 waiting=37 done=120 failed=0 rps=24.1 tok/s=2410 ttft_p50=150.2ms itl_p50=20.1ms");
     assert.equal(
       formatProgressLine(snapshot({ elapsed_s: 12.4, planned: 400, failed: 4, ttft_p50: null, errors: { timeout: 1, http_500: 3 } })),
       "[ 12s] active=50 done=120 failed=4 rps=24.1 tok/s=2410 ttft_p50=- itl_p50=20.1ms progress=31% errors=http_500:3,timeout:1",

@@ -5,7 +5,9 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Collector } from "../src/metrics/collector.js";
 import { LatencyHistogram } from "../src/metrics/histogram.js";
+import { renderRunMetrics } from "../src/report/prometheus.js";
 import { readReportFile } from "../src/report/json.js";
 import type { Report } from "../src/report/types.js";
 import { cumulativeBuckets, Exposition } from "../src/report/prometheus-text.js";
@@ -27,6 +29,14 @@ describe("Prometheus exposition writer", () => {
     assert.match(text, /x_seconds_count\{[^}]*\} 6\n/);
     const sum = Number(/x_seconds_sum\{[^}]*\} (\S+)/.exec(text)![1]);
     assert.ok(Math.abs(sum - 90.2705) < 0.1, `sum ${sum}`);
+  });
+
+  it("a run's gauges of users and waiting arrivals appear only where the load model has them", () => {
+    const collector = new Collector();
+    const plain = renderRunMetrics(collector, false);
+    assert.doesNotMatch(plain, /tokenstorm_waiting_arrivals|tokenstorm_active_users/);
+    collector.waitingArrivals = 3;
+    assert.match(renderRunMetrics(collector, false), /^# TYPE tokenstorm_waiting_arrivals gauge\ntokenstorm_waiting_arrivals 3$/m);
   });
 });
 

@@ -61,6 +61,8 @@ export interface SegmentTotals {
   started: number;
   active: number;
   active_users: number | null;
+  /** Open model with --queue-when-full: arrivals waiting for a slot (absent for other runs). */
+  waiting_arrivals?: number | null;
   tokens_received: number;
   cycles: number;
   connections_opened: number;
@@ -126,6 +128,7 @@ export class TotalsEncoder {
       started: c.started,
       active: c.active,
       active_users: c.activeUsers,
+      waiting_arrivals: c.waitingArrivals,
       tokens_received: c.tokensReceived,
       cycles: c.cycles,
       connections_opened: c.connectionsOpened,
@@ -310,6 +313,8 @@ export class LiveMerger {
     c.active = sum(inFlight, (t) => t.active);
     const users = inFlight.filter((t) => t.active_users !== null);
     c.activeUsers = users.length > 0 ? sum(users, (t) => t.active_users!) : null;
+    const queueing = inFlight.filter((t) => typeof t.waiting_arrivals === "number");
+    c.waitingArrivals = queueing.length > 0 ? sum(queueing, (t) => t.waiting_arrivals!) : null;
     c.errors.clear();
     for (const totals of all) {
       for (const [name, count] of Object.entries(totals.errors)) {

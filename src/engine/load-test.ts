@@ -57,6 +57,7 @@ export function loadModelFor(config: RunConfig, collector: Collector): LoadModel
       maxConcurrent: config.maxConcurrent,
       queueWhenFull: config.queueWhenFull,
       onDrop: () => collector.recordDropped(),
+      onWaiting: (count) => (collector.waitingArrivals = count),
       onArrival: (intendedAt, takenAt) => collector.arrivals.record(intendedAt, takenAt),
     });
   }

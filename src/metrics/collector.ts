@@ -38,7 +38,7 @@ function round(value: number, digits = 3): number {
 export type RunMetricsView = Readonly<
   Pick<
     Collector,
-    | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "started"
+    | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "waitingArrivals" | "started"
     | "tokensReceived" | "cycles" | "connectionsOpened" | "connectionsFailed" | "summaryOf" | "byTypeBlock" | "encodedHistograms"
     | "byTurn" | "byTurnBlock" | "conversationsStarted" | "conversationsCompleted"
   >
@@ -78,6 +78,8 @@ export class Collector {
   active = 0;
   /** Users running (staged model; it sets this as users start and stop); null for other models. */
   activeUsers: number | null = null;
+  /** Open-model arrivals waiting for a concurrency slot now (--queue-when-full sets it); null for other runs. */
+  waitingArrivals: number | null = null;
   started = 0;
   private nextId = 0;
   private lastSnapshot = { at: this.startedAt, completed: 0, tokens: 0 };
@@ -284,6 +286,7 @@ export class Collector {
       e2e_p95: lastPoint?.e2e_p95 ?? null,
       planned,
       active_users: this.activeUsers,
+      ...(this.waitingArrivals !== null ? { waiting_arrivals: this.waitingArrivals } : {}),
       errors: Object.fromEntries(this.errors),
     };
     this.lastSnapshot = { at: now, completed, tokens };

@@ -45,6 +45,7 @@ export function formatProgressLine(snapshot: LiveSnapshot): string {
     `[${String(Math.round(snapshot.elapsed_s)).padStart(3)}s]`,
     ...(typeof snapshot.active_users === "number" ? [`users=${snapshot.active_users}`] : []),
     `active=${snapshot.active}`,
+    ...(snapshot.waiting_arrivals !== undefined ? [`waiting=${snapshot.waiting_arrivals}`] : []),
     `done=${snapshot.completed}`,
     `failed=${snapshot.failed}`,
     `rps=${snapshot.requests_per_sec.toFixed(1)}`,
@@ -72,7 +73,7 @@ export function renderProgressPanel(snapshot: LiveSnapshot, paint: Palette = pal
   const failed = snapshot.failed > 0 ? paint.red(String(snapshot.failed)) : String(snapshot.failed);
   const lines = [
     `${paint.bold("tokenstorm")}  ${elapsed(snapshot.elapsed_s)}${plan}`,
-    `${typeof snapshot.active_users === "number" ? `users ${snapshot.active_users}  ` : ""}active ${snapshot.active}  completed ${snapshot.completed}  failed ${failed}`,
+    `${typeof snapshot.active_users === "number" ? `users ${snapshot.active_users}  ` : ""}active ${snapshot.active}  ${snapshot.waiting_arrivals !== undefined ? `waiting ${snapshot.waiting_arrivals}  ` : ""}completed ${snapshot.completed}  failed ${failed}`,
     `${snapshot.requests_per_sec.toFixed(1)} req/s  ${Math.round(snapshot.tokens_per_sec)} tok/s`,
     `ttft p50 ${ms(snapshot.ttft_p50)}  p95 ${ms(snapshot.ttft_p95)}  itl p50 ${ms(snapshot.itl_p50)}`,
   ];

@@ -41,6 +41,7 @@ export function renderRunMetrics(collector: RunMetricsView, finished: boolean, i
   // Only load models with users (--users stages) set this; others have requests in flight only.
   const activeUsers = (collector as { activeUsers?: number | null }).activeUsers;
   if (typeof activeUsers === "number") text.gauge(`${METRIC_PREFIX}active_users`, "Virtual users running now (staged closed model)", activeUsers);
+  if (collector.waitingArrivals !== null) text.gauge(`${METRIC_PREFIX}waiting_arrivals`, "Open-model arrivals waiting for a concurrency slot now (--queue-when-full)", collector.waitingArrivals);
   text
     .counter(`${METRIC_PREFIX}requests_started_total`, "Requests sent or being sent", collector.started)
     .counter(`${METRIC_PREFIX}requests_total`, "Requests finished, successful or failed (the report's summary.requests)", overall.requests)

@@ -300,5 +300,7 @@ export interface LiveSnapshot {
   planned: number | null;
   /** Staged model: users running now (absent or null for other load models). */
   active_users?: number | null;
+  /** Open model with --queue-when-full: arrivals waiting for a concurrency slot now (absent for other runs). */
+  waiting_arrivals?: number;
   errors: Record<string, number>;
 }

@@ -111,6 +111,8 @@ export interface OpenModelOptions {
   onDrop(): void;
   /** Called for every arrival sent or dropped, with when it was taken off the schedule: the achieved arrival rate. */
   onArrival?(intendedAt: number, takenAt: number): void;
+  /** With queueWhenFull: told how many arrivals wait for a slot, each time that changes (and 0 at the start). */
+  onWaiting?(count: number): void;
 }
 
 // The planned count (for the progress bar) walks the schedule once, lazily and without keeping any
@@ -137,7 +139,7 @@ export class OpenModel implements LoadModel {
   }
 
   async run(ctx: WorkloadContext): Promise<void> {
-    const { maxConcurrent, queueWhenFull, onDrop, onArrival } = this.options;
+    const { maxConcurrent, queueWhenFull, onDrop, onArrival, onWaiting } = this.options;
     // Arrivals waiting for a slot (--queue-when-full), oldest first, and requests in flight.
     const queue = new ArrivalQueue();
     let running = 0;
@@ -155,10 +157,14 @@ export class OpenModel implements LoadModel {
         running--;
         // The freed slot goes to the oldest waiting arrival.
         const next = queue.shift();
-        if (next !== undefined) send(next.client, next.intendedAt, next.takenAt, true);
+        if (next !== undefined) {
+          onWaiting?.(queue.size);
+          send(next.client, next.intendedAt, next.takenAt, true);
+        }
         else if (running === 0 && scheduleDone) allSettled?.();
       });
     };
+    if (queueWhenFull) onWaiting?.(0);
     const start = nowMs();
     let index = 0;
     let overdueInARow = 0;
@@ -179,7 +185,10 @@ export class OpenModel implements LoadModel {
       const takenAt = nowMs();
       const client = index++;
       if (running < maxConcurrent && queue.size === 0) send(client, intendedAt, takenAt, false);
-      else if (queueWhenFull) queue.push(client, intendedAt, takenAt);
+      else if (queueWhenFull) {
+        queue.push(client, intendedAt, takenAt);
+        onWaiting?.(queue.size);
+      }
       else {
         onArrival?.(intendedAt, takenAt);
         onDrop();

@@ -27,6 +27,8 @@ export async function runOpenModel(
   const collector = new Collector();
   const driver = openAiChat.create(driverOptions(url));
   const records: RequestRecord[] = [];
+  // The most arrivals seen waiting for a slot at once (--queue-when-full).
+  let waitingPeak = 0;
   const model = new OpenModel({
     plan: arrivals,
     durationMs: durationS * 1000,
@@ -34,6 +36,10 @@ export async function runOpenModel(
     maxConcurrent: cap.maxConcurrent ?? 1000,
     queueWhenFull: cap.queueWhenFull ?? false,
     onDrop: () => collector.recordDropped(),
+    onWaiting: (count) => {
+      collector.waitingArrivals = count;
+      waitingPeak = Math.max(waitingPeak, count);
+    },
   });
   const runner = new Runner({
     model,
@@ -47,5 +53,5 @@ export async function runOpenModel(
   });
   const outcome = await runner.run();
   await driver.close();
-  return { outcome, collector, records, model };
+  return { outcome, collector, records, model, waitingPeak };
 }
