@@ -196,6 +196,21 @@ describe("open model against the emulator", () => {
 });
 
 describe("tokenstorm run --pattern", () => {
+  test("arrivals never sent are explained by what happened to them: dropped at the cap, or still waiting when the run stopped", async () => {
+    for (const [queue, line] of [
+      [false, /^Dropped at the concurrency cap: (\d+) arrivals never sent \(raise --max-concurrent or use --queue-when-full\)$/m],
+      [true, /^Still waiting for a slot when the run stopped: (\d+) arrivals never sent/m],
+    ] as const) {
+      const cwd = tempDir();
+      const args = ["run", "--pattern", "constant", "--rps", "40", "--duration", "1", "--max-concurrent", "1", "--length", "10", "--delay", "0.05", "--out", "r.json", "--no-save"];
+      const result = await runCli(queue ? [...args, "--queue-when-full"] : args, { cwd });
+      assert.equal(result.code, 0, result.stderr);
+      const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
+      assert.ok(report.summary.dropped > 0, `dropped ${report.summary.dropped}`);
+      assert.equal(Number(line.exec(result.stdout)?.[1]), report.summary.dropped, result.stdout);
+    }
+  });
+
   test("constant 50 rps for 2 s: about 100 requests, exit 0", async () => {
     const cwd = tempDir();
     const result = await runCli(["run", "--pattern", "constant", "--rps", "50", "--duration", "2", "--out", "r.json", "--no-save", "--quiet"], { cwd });

@@ -253,7 +253,7 @@ export function renderConsoleReport(report: Report, options: RenderOptions = {})
     report.assessment ? assessmentLines(report.assessment, paint) : [],
     report.summary.interrupted ? [paint.yellow("Interrupted: partial results")] : [],
     report.summary.cancelled > 0 ? [`Cancelled in flight by the stop: ${report.summary.cancelled} requests (not counted as failures)`] : [],
-    report.summary.dropped > 0 ? [paint.yellow(`Dropped at the concurrency cap: ${report.summary.dropped} arrivals never sent (raise --max-concurrent or use --queue-when-full)`)] : [],
+    report.summary.dropped > 0 ? [paint.yellow(droppedLine(report))] : [],
   ].filter((section) => section.length > 0);
   const details = sections.flatMap((section) => ["", ...section]);
   return [...seedBlock(report, paint), ...details, RULE, ""].join("\n");
@@ -278,4 +278,12 @@ export class ConsoleSummaryOutput implements Output {
       this.stream.write(text, (err) => (err ? reject(err) : resolve()));
     });
   }
+}
+
+/** Why arrivals were never sent: dropped at the cap, or (--queue-when-full) still waiting for a slot when the run stopped. */
+function droppedLine(report: Report): string {
+  const { dropped } = report.summary;
+  return report.config["queueWhenFull"] === true
+    ? `Still waiting for a slot when the run stopped: ${dropped} arrivals never sent (the target kept up with less than the arrival rate; raise --max-concurrent)`
+    : `Dropped at the concurrency cap: ${dropped} arrivals never sent (raise --max-concurrent or use --queue-when-full)`;
 }
