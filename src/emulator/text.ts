@@ -50,9 +50,8 @@ function cycleOf(mode: TextMode, promptWords: readonly string[]): readonly strin
  */
 export function pieceSource(mode: TextMode, promptWords: readonly string[], leadingSpace: boolean): PieceSource {
   const words = cycleOf(mode, promptWords);
-  const word: PieceSource = words === undefined ? (index) => `token_${index}` : (index) => words[index % words.length]!;
-  if (!leadingSpace) return word;
   // The usual case, on every token: lorem's spaced words are made once, not per token.
-  if (words === LOREM_WORDS) return (index) => (index === 0 ? LOREM_WORDS[0]! : LOREM_SPACED[index % LOREM_SPACED.length]!);
-  return (index) => (index === 0 ? word(0) : ` ${word(index)}`);
+  if (leadingSpace && words === LOREM_WORDS) return (index) => (index === 0 ? LOREM_WORDS[0]! : LOREM_SPACED[index % LOREM_SPACED.length]!);
+  const word: PieceSource = words === undefined ? (index) => `token_${index}` : (index) => words[index % words.length]!;
+  return leadingSpace ? (index) => (index === 0 ? word(0) : ` ${word(index)}`) : word;
 }

@@ -1,5 +1,6 @@
 // When the target is a tokenstorm emulator, its own GET /stats: the report then carries the
 // emulator's timing error for the run, so that emulator lag is never read as the system's latency.
+import { connectOptions } from "../protocols/http/connections.js";
 import { Client, buildConnector, request } from "../protocols/http/undici-client.js";
 import type { EmulatorBlock } from "../report/types.js";
 import type { LatencySummary } from "../metrics/histogram.js";
@@ -27,8 +28,7 @@ export async function readEmulatorStats(target: string, tls?: ClientTls, http2 =
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  // useH2c marks a plain socket as HTTP/2 from its first byte; the types do not list it yet.
-  const connect = http2 ? buildConnector({ ...tlsConnectOptions(tls), allowH2: true, useH2c: true } as buildConnector.BuildOptions) : tlsConnectOptions(tls);
+  const connect = http2 ? buildConnector(connectOptions(tls, true)) : tlsConnectOptions(tls);
   const client = new Client(url.origin, { connect, ...(http2 ? { allowH2: true } : {}) });
   try {
     const response = await request.call(client, { method: "GET", path: url.pathname, signal: AbortSignal.timeout(STATS_TIMEOUT_MS) });

@@ -160,8 +160,7 @@ export class OpenModel implements LoadModel {
         if (next !== undefined) {
           onWaiting?.(queue.size);
           send(next.client, next.intendedAt, next.takenAt, true);
-        }
-        else if (running === 0 && scheduleDone) allSettled?.();
+        } else if (running === 0 && scheduleDone) allSettled?.();
       });
     };
     if (queueWhenFull) onWaiting?.(0);
@@ -188,8 +187,7 @@ export class OpenModel implements LoadModel {
       else if (queueWhenFull) {
         queue.push(client, intendedAt, takenAt);
         onWaiting?.(queue.size);
-      }
-      else {
+      } else {
         onArrival?.(intendedAt, takenAt);
         onDrop();
       }

@@ -7,7 +7,7 @@ import { Client, buildConnector } from "./undici-client.js";
 import type { Socket } from "node:net";
 import { nowMs } from "../../clock.js";
 import { tlsErrorClass } from "../../errors.js";
-import { tlsConnectOptions } from "../tls.js";
+import { tlsConnectOptions, type ClientTls } from "../tls.js";
 import type { DriverOptions } from "../types.js";
 
 /** What the driver knows of one connection's current socket. */
@@ -200,16 +200,22 @@ function ordinaryConnectError(error: Error): Error {
 }
 
 /**
+ * undici connector options for the run's TLS settings and, with `http2`, HTTP/2: ALPN over TLS, prior
+ * knowledge over plain TCP (useH2c applies to http:// only, marking the plain socket as h2; the
+ * types do not list it yet).
+ */
+export function connectOptions(tls: ClientTls | undefined, http2: boolean): buildConnector.BuildOptions {
+  return { ...tlsConnectOptions(tls), ...(http2 ? { allowH2: true, useH2c: true } : {}) } as buildConnector.BuildOptions;
+}
+
+/**
  * The driver's connector: undici's, with the run's TLS settings and HTTP/2 (ALPN over TLS, prior
  * knowledge over plain TCP), telling `onConnect` each new connection's TCP set-up and, apart from
  * it, its TLS handshake. Called once per connect attempt (a kept-alive connection is not connected
  * again): null when it failed, also when it failed before it began.
  */
 export function measuredConnector(options: DriverOptions): buildConnector.connector {
-  const http2 = options.http2 === true;
-  const buildOptions = { timeout: options.connectTimeoutMs, ...tlsConnectOptions(options.tls), ...(http2 ? { allowH2: true, useH2c: true } : {}) };
-  // useH2c applies to http:// only (it marks the plain socket as h2); the types do not list it yet.
-  const base = buildConnector(buildOptions as buildConnector.BuildOptions) as unknown as (
+  const base = buildConnector({ timeout: options.connectTimeoutMs, ...connectOptions(options.tls, options.http2 === true) }) as unknown as (
     connectOptions: buildConnector.Options,
     callback: buildConnector.Callback,
   ) => Socket | undefined;
