@@ -14,7 +14,7 @@ import type { Report } from "../src/report/types.js";
 import { collect, startCli, tempDir, type CliResult } from "./helpers/cli.js";
 import { emulatorForSuite } from "./helpers/emulator.js";
 
-const COUNTERS = ["requests_total", "requests_successful_total", "requests_started_total", "tokens_total", "tokens_received_total", "cycles_total"] as const;
+const COUNTERS = ["requests_total", "requests_successful_total", "requests_started_total", "tokens_total", "tokens_received_total", "cycles_total", "client_cpu_seconds_total"] as const;
 
 /** One scrape of the exporter and one poll of the web view, taken together. */
 interface Sample {
@@ -97,6 +97,11 @@ function assertFinalEqualsReport(final: Sample, report: Report): void {
   assert.equal(m.get("itl_seconds_count"), report.latency["itl"]!.count);
   assert.equal(m.get("e2e_seconds_count"), report.latency["e2e"]!.count);
   assert.equal(m.get("active_requests"), 0);
+  // The workers' own health: their CPU added up, the flag set only if a worker's report says it saturated.
+  assert.ok(m.get("client_cpu_seconds_total")! > 0, `client CPU ${m.get("client_cpu_seconds_total")}`);
+  assert.ok(m.get("client_event_loop_delay_p99_seconds")! >= 0);
+  if (report.client?.saturated === false) assert.equal(m.get("client_saturated"), 0);
+  else assert.ok([0, 1].includes(m.get("client_saturated")!));
   // The merged histograms' sum: the report's mean times its count, to the histograms' resolution.
   const reportSum = (report.latency["ttft"]!.mean * report.latency["ttft"]!.count) / 1000;
   assert.ok(Math.abs(m.get("ttft_seconds_sum")! - reportSum) <= reportSum * 0.01 + 0.001, `ttft sum ${m.get("ttft_seconds_sum")} vs ${reportSum}`);

@@ -50,7 +50,7 @@ describe("Grafana dashboard", () => {
 
     const panels = allPanels(dashboard.panels).filter((p) => p.type !== "row");
     const titles = panels.map((p) => p.title);
-    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class", "Proxy queue", "Proxy queue wait", "Live TTFT by model", "Live ITL by model", "TTFT by turn"]) {
+    for (const wanted of ["Concurrent users over time", "Throughput", "Latency vs load", "Latency distribution (TTFT)", "Time to first token", "Inter-token latency", "Errors by class", "Proxy queue", "Proxy queue wait", "Live TTFT by model", "Live ITL by model", "TTFT by turn", "Load generator health", "Arrivals waiting for a slot"]) {
       assert.ok(titles.includes(wanted), `panel "${wanted}" (have: ${titles.join(", ")})`);
     }
 
@@ -72,6 +72,8 @@ describe("Grafana dashboard", () => {
     const { text: runText, report } = await scrapedRun({ users: "3", rampUp: "0.5", hold: "0.5", length: "5" });
     assert.ok(report.summary.failed > 0, "errors were injected");
     const { text: turnsText } = await scrapedRun({ turns: "2", clients: "2", cycles: "1", length: "3" });
+    // An open model that queues at its cap (the waiting-arrivals gauge).
+    const { text: queueText } = await scrapedRun({ pattern: "constant", rps: "20", requests: "5", maxConcurrent: "1", queueWhenFull: true, length: "3" });
     const emulatorText = await fetch(`${emulator().url}/metrics`).then((r) => r.text());
     // The live-traffic row: a proxy's /metrics after one stream went through it.
     const rows = allPanels(dashboard.panels).filter((p) => p.type === "row").map((p) => p.title);
@@ -87,7 +89,7 @@ describe("Grafana dashboard", () => {
     }
     const proxyText = await fetch(proxyExporter.url).then((r) => r.text());
     await proxy.stop(1, false);
-    const exported = new Set([...families(runText), ...families(turnsText), ...families(emulatorText), ...families(proxyText)]);
+    const exported = new Set([...families(runText), ...families(turnsText), ...families(queueText), ...families(emulatorText), ...families(proxyText)]);
     assert.ok(exported.has("tokenstorm_active_users") && exported.has("vllm:num_requests_running"));
 
     for (const panel of panels) {

@@ -38,6 +38,16 @@ describe("Prometheus exposition writer", () => {
     collector.waitingArrivals = 3;
     assert.match(renderRunMetrics(collector, false), /^# TYPE tokenstorm_waiting_arrivals gauge\ntokenstorm_waiting_arrivals 3$/m);
   });
+
+  it("the generator's health is exported once its first second has closed", () => {
+    const collector = new Collector();
+    assert.doesNotMatch(renderRunMetrics(collector, false), /tokenstorm_client_/);
+    collector.clientHealth = { loopDelayP99Ms: 12.5, cpuSeconds: 3.25, saturated: false };
+    const text = renderRunMetrics(collector, false);
+    assert.match(text, /^# TYPE tokenstorm_client_event_loop_delay_p99_seconds gauge\ntokenstorm_client_event_loop_delay_p99_seconds 0\.0125$/m);
+    assert.match(text, /^# TYPE tokenstorm_client_cpu_seconds_total counter\ntokenstorm_client_cpu_seconds_total 3\.25$/m);
+    assert.match(text, /^# TYPE tokenstorm_client_saturated gauge\ntokenstorm_client_saturated 0$/m);
+  });
 });
 
 describe("Prometheus scraping a run and the emulator", () => {

@@ -11,36 +11,65 @@ import { CLI, collect, tempDir } from "./helpers/cli.js";
 import { spawn } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { LOOP_DELAY_BOUND_MS } from "../src/metrics/self-watch.js";
+import { freePort } from "../src/cluster/processes.js";
 
 /** Preloaded into the run's process: a CPU-bound loop that holds its event loop 120 ms of every 150. */
 const HOG = `data:text/javascript,setInterval(()=>{const end=performance.now()+120;while(performance.now()<end);},150).unref()`;
 
-async function run(preload: string[], args: string[]): Promise<{ code: number | null; stderr: string; report: Report }> {
+/**
+ * A `tokenstorm run` with `preload` in its process. With `metricsPort`, its /metrics is read every
+ * 100 ms while it runs (it lingers 2 s after the end): `scraped` is the last exposition read.
+ */
+async function run(preload: string[], args: string[], metricsPort?: number): Promise<{ code: number | null; stderr: string; report: Report; scraped: string }> {
   const dir = tempDir();
   try {
     const out = join(dir, "report.json");
-    const child = spawn(process.execPath, [...preload, CLI, "run", ...args, "--quiet", "--no-save", "--out", out], {
+    const exporting = metricsPort === undefined ? [] : ["--prometheus-port", String(metricsPort), "--linger", "2"];
+    const child = spawn(process.execPath, [...preload, CLI, "run", ...args, ...exporting, "--quiet", "--no-save", "--out", out], {
       cwd: dir,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    let scraped = "";
+    let running = true;
+    const scraping = (async () => {
+      while (running && metricsPort !== undefined) {
+        scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text(), () => scraped);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     const result = await collect(child, 60_000);
-    return { code: result.code, stderr: result.stderr, report: JSON.parse(readFileSync(out, "utf8")) as Report };
+    running = false;
+    await scraping;
+    return { code: result.code, stderr: result.stderr, report: JSON.parse(readFileSync(out, "utf8")) as Report, scraped };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** The value of an unlabelled series in an exposition. */
+function sample(text: string, name: string): number | undefined {
+  const match = new RegExp(`^${name} (\\S+)$`, "m").exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
 const ARGS = ["--clients", "4", "--cycles", "2", "--length", "100", "--delay", "0.02"];
 
 describe("generator self-watch", () => {
-  test("a generator whose event loop is held up warns and reports client.saturated", async () => {
-    const { code, stderr, report } = await run(["--import", HOG], ARGS);
+  test("a generator whose event loop is held up warns, reports client.saturated, and says so on /metrics", async () => {
+    const { code, stderr, report, scraped } = await run(["--import", HOG], ARGS, await freePort("127.0.0.1"));
     assert.equal(code, 0, stderr);
     assert.match(stderr, /warning: the load generator is saturated \(event-loop delay p99 [\d.]+ ms/);
     assert.equal(report.client?.saturated, true);
     assert.ok(report.client!.loop_delay_p99_ms > 50, `loop delay p99 ${report.client!.loop_delay_p99_ms}`);
     assert.ok(report.timeline.some((point) => (point.client_loop_delay_p99_ms ?? 0) > 50), "the timeline shows the held-up seconds");
+    // Prometheus sees it live: the flag, the last second's delay, and the CPU the hog burnt.
+    assert.equal(sample(scraped, "tokenstorm_run_finished"), 1, "scraped the finished run");
+    assert.equal(sample(scraped, "tokenstorm_client_saturated"), 1);
+    const lastSecondMs = report.timeline.at(-1)!.client_loop_delay_p99_ms!;
+    assert.equal(sample(scraped, "tokenstorm_client_event_loop_delay_p99_seconds"), lastSecondMs / 1000, "the last second's delay");
+    const cpuSeconds = sample(scraped, "tokenstorm_client_cpu_seconds_total")!;
+    assert.ok(cpuSeconds >= 0.1, `client CPU ${cpuSeconds} s: the hog alone spends 120 ms of every 150`);
   });
 
   test("an unsaturated run has neither the warning nor client.saturated; the embedded emulator's lateness is in the report", async (t) => {

@@ -67,7 +67,7 @@ export function resolveProxySettings(flags: ProxyFlags): ProxySettings {
   for (const [flag, value] of [["--raw", flags.raw], ["--out", flags.out], ["--html", flags.html]] as const) {
     if (value === "") problems.add(`${flag} needs a file name`);
   }
-  if (!problems.empty) throw new UsageError(problems.lines.join("\n"));
+  if (!problems.empty) throw new UsageError(problems.lines.join("; "));
   return {
     ...listen,
     upstream: upstream!,

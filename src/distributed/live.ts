@@ -63,6 +63,8 @@ export interface SegmentTotals {
   active_users: number | null;
   /** Open model with --queue-when-full: arrivals waiting for a slot (absent for other runs). */
   waiting_arrivals?: number | null;
+  /** The worker's own health (absent before its first second, and from older workers). */
+  client?: { loop_delay_p99_ms: number; cpu_seconds: number; saturated: boolean } | null;
   tokens_received: number;
   cycles: number;
   connections_opened: number;
@@ -129,6 +131,7 @@ export class TotalsEncoder {
       active: c.active,
       active_users: c.activeUsers,
       waiting_arrivals: c.waitingArrivals,
+      client: c.clientHealth && { loop_delay_p99_ms: c.clientHealth.loopDelayP99Ms, cpu_seconds: c.clientHealth.cpuSeconds, saturated: c.clientHealth.saturated },
       tokens_received: c.tokensReceived,
       cycles: c.cycles,
       connections_opened: c.connectionsOpened,
@@ -315,6 +318,16 @@ export class LiveMerger {
     c.activeUsers = users.length > 0 ? sum(users, (t) => t.active_users!) : null;
     const queueing = inFlight.filter((t) => typeof t.waiting_arrivals === "number");
     c.waitingArrivals = queueing.length > 0 ? sum(queueing, (t) => t.waiting_arrivals!) : null;
+    // The workers' health: CPU adds up over every worker, the loop delay is the worst of those still running, saturated is any.
+    const watched = all.filter((t) => t.client);
+    c.clientHealth =
+      watched.length > 0
+        ? {
+            loopDelayP99Ms: Math.max(0, ...inFlight.map((t) => t.client?.loop_delay_p99_ms ?? 0)),
+            cpuSeconds: sum(watched, (t) => t.client!.cpu_seconds),
+            saturated: watched.some((t) => t.client!.saturated),
+          }
+        : null;
     c.errors.clear();
     for (const totals of all) {
       for (const [name, count] of Object.entries(totals.errors)) {

@@ -185,6 +185,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
       const second = watch.sample();
       point.client_loop_delay_p99_ms = second.loop_delay_p99_ms;
       point.client_cpu_percent = second.cpu_percent;
+      collector.clientHealth = watch.health(second);
     },
   });
   let emulator: EmulatorBlock | undefined;

@@ -7,6 +7,7 @@ import { ArrivalRecorder } from "./arrivals.js";
 import { LatencyHistogram } from "./histogram.js";
 import { MetricSet } from "./metric-set.js";
 import { LATENCY_METRIC_NAMES, OUTCOME_METRIC_NAMES, type LatencyMetricName } from "./registry.js";
+import type { ClientHealth } from "./self-watch.js";
 import { TimelineRecorder } from "./timeline.js";
 import { RequestTrace } from "./trace.js";
 
@@ -38,7 +39,7 @@ function round(value: number, digits = 3): number {
 export type RunMetricsView = Readonly<
   Pick<
     Collector,
-    | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "waitingArrivals" | "started"
+    | "overall" | "byType" | "timeline" | "startedAt" | "lastTickAt" | "active" | "activeUsers" | "waitingArrivals" | "clientHealth" | "started"
     | "tokensReceived" | "cycles" | "connectionsOpened" | "connectionsFailed" | "summaryOf" | "byTypeBlock" | "encodedHistograms"
     | "byTurn" | "byTurnBlock" | "conversationsStarted" | "conversationsCompleted"
   >
@@ -80,6 +81,8 @@ export class Collector {
   activeUsers: number | null = null;
   /** Open-model arrivals waiting for a concurrency slot now (--queue-when-full sets it); null for other runs. */
   waitingArrivals: number | null = null;
+  /** The generator's own health (run sets it each second; a distributed run's merger, over its workers); null before the first second. */
+  clientHealth: ClientHealth | null = null;
   started = 0;
   private nextId = 0;
   private lastSnapshot = { at: this.startedAt, completed: 0, tokens: 0 };

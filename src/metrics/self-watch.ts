@@ -17,6 +17,16 @@ export interface ClientSecond {
   cpu_percent: number;
 }
 
+/** What /metrics shows of the generator's health while it runs (set each second). */
+export interface ClientHealth {
+  /** The last second's event-loop delay p99, ms. */
+  loopDelayP99Ms: number;
+  /** Process CPU (user + system) since the run started, seconds. */
+  cpuSeconds: number;
+  /** Whether the generator has saturated at any second so far. */
+  saturated: boolean;
+}
+
 /** The report's `client` block (one per worker under `workers` for --workers runs). */
 export interface ClientBlock {
   /** Whether the generator's own lag may have shown up in its figures (see the bounds above). */
@@ -79,6 +89,12 @@ export class SelfWatch {
       }
     }
     return figures;
+  }
+
+  /** The run so far, after `sample` has closed a second with `second`'s figures. */
+  health(second: ClientSecond): ClientHealth {
+    const cpu = process.cpuUsage(this.startCpu);
+    return { loopDelayP99Ms: second.loop_delay_p99_ms, cpuSeconds: (cpu.user + cpu.system) / 1e6, saturated: this.saturatedSeen };
   }
 
   block(): ClientBlock {

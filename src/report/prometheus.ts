@@ -42,6 +42,14 @@ export function renderRunMetrics(collector: RunMetricsView, finished: boolean, i
   const activeUsers = (collector as { activeUsers?: number | null }).activeUsers;
   if (typeof activeUsers === "number") text.gauge(`${METRIC_PREFIX}active_users`, "Virtual users running now (staged closed model)", activeUsers);
   if (collector.waitingArrivals !== null) text.gauge(`${METRIC_PREFIX}waiting_arrivals`, "Open-model arrivals waiting for a concurrency slot now (--queue-when-full)", collector.waitingArrivals);
+  const health = collector.clientHealth;
+  if (health !== null) {
+    // The generator's own lag: while it is saturated its TTFT and ITL include it (the report's `client` block).
+    text
+      .gauge(`${METRIC_PREFIX}client_event_loop_delay_p99_seconds`, "The load generator's event-loop delay p99 over the last second (the highest of its workers')", health.loopDelayP99Ms / 1000)
+      .counter(`${METRIC_PREFIX}client_cpu_seconds_total`, "Process CPU the load generator has used (user + system, its workers together)", health.cpuSeconds)
+      .gauge(`${METRIC_PREFIX}client_saturated`, "1 once the load generator has saturated (its figures include its own lag), else 0", health.saturated ? 1 : 0);
+  }
   text
     .counter(`${METRIC_PREFIX}requests_started_total`, "Requests sent or being sent", collector.started)
     .counter(`${METRIC_PREFIX}requests_total`, "Requests finished, successful or failed (the report's summary.requests)", overall.requests)
