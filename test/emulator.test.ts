@@ -56,6 +56,14 @@ function assertOpenAIError(reply: Reply, status: number): void {
   assert.ok("param" in body.error && "code" in body.error);
 }
 
+/** Ollama's endpoints answer errors in Ollama's shape: `{"error": "..."}`. */
+function assertOllamaError(reply: Reply, status: number): void {
+  assert.equal(reply.status, status);
+  const body = JSON.parse(reply.text) as { error: unknown };
+  assert.equal(typeof body.error, "string", reply.text);
+  assert.ok((body.error as string).length > 0);
+}
+
 const chatBody = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   model: "any",
   messages: [{ role: "user", content: "tell me a story" }],
@@ -226,7 +234,8 @@ describe("wire formats", () => {
       assertOpenAIError(await call(emulator(), "/v1/chat/completions", chatBody({ max_tokens: 0 })), 400);
       assertOpenAIError(await call(emulator(), "/v1/chat/completions", chatBody({ stream: "yes" })), 400);
       assertOpenAIError(await call(emulator(), "/v1/completions", { stream: true }), 400);
-      assertOpenAIError(await call(emulator(), "/api/generate", { prompt: "no model" }), 400);
+      assertOllamaError(await call(emulator(), "/api/generate", { prompt: "no model" }), 400);
+      assertOllamaError(await call(emulator(), "/api/chat", "{not json"), 400);
       assertOpenAIError(await call(emulator(), "/v1/unknown", {}), 404);
       assertOpenAIError(await call(emulator(), "/v1/chat/completions"), 405);
       const badHeader = await call(emulator(), "/v1/chat/completions", chatBody(), { "x-tokenstorm-itl-ms": "fast" });
@@ -384,7 +393,7 @@ describe("failure injection", () => {
   withEmulator({ ttftMs: 1, itlMs: 1, length: 10 }, (emulator) => {
     test("x-tokenstorm-fail: <status> answers that status before streaming", async () => {
       assertOpenAIError(await call(emulator(), "/v1/chat/completions", chatBody(), { "x-tokenstorm-fail": "503" }), 503);
-      assertOpenAIError(await call(emulator(), "/api/generate", { model: "m", prompt: "x" }, { "x-tokenstorm-fail": "429" }), 429);
+      assertOllamaError(await call(emulator(), "/api/generate", { model: "m", prompt: "x" }, { "x-tokenstorm-fail": "429" }), 429);
     });
 
     test("x-tokenstorm-fail: truncate ends cleanly after half the tokens without the end marker", async () => {

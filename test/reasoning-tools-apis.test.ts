@@ -1,18 +1,21 @@
-// Reasoning and tool calls on the Responses and Messages APIs (issue 19): the official `openai`
-// SDK's responses.stream() and `@anthropic-ai/sdk`'s messages.stream() read the emulator's reasoning
-// item / thinking block and its function_call item / tool_use block, and reassemble exactly the
-// reasoning text and tool-call arguments the emulator generated (its counter text makes both
-// follow from the token indexes). The openai-responses and anthropic-messages drivers tell
-// reasoning, answer and tool calls apart, every token counted.
+// Reasoning and tool calls on the Responses, Messages and Ollama APIs (issue 19): the official
+// `openai` SDK's responses.stream(), `@anthropic-ai/sdk`'s messages.stream() and the `ollama` SDK's
+// chat() read the emulator's reasoning item / thinking block / thinking pieces and its function_call
+// item / tool_use block / whole tool call, and reassemble exactly the reasoning text and tool-call
+// arguments the emulator generated (its counter text makes both follow from the token indexes). The
+// openai-responses, anthropic-messages and ollama drivers tell reasoning, answer and tool calls
+// apart, every token counted.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
+import { Ollama } from "ollama";
 import { emulatorForSuite } from "./helpers/emulator.js";
 import { driverOptions, runRequests } from "./helpers/driver-harness.js";
 import { findProtocol } from "../src/protocols/registry.js";
 import { responsesProtocol } from "../src/protocols/openai/responses-client.js";
 import { messagesProtocol } from "../src/protocols/anthropic/client.js";
+import { chatProtocol as ollamaChatProtocol } from "../src/protocols/ollama/client.js";
 import { HttpStreamDriver, type HttpStreamProtocol } from "../src/protocols/http/stream-driver.js";
 import type { ProtocolDefinition } from "../src/protocols/types.js";
 
@@ -23,6 +26,7 @@ const ARGUMENTS = { city: "token_0", unit: "token_1", days: "token_2" };
 const ARGUMENT_PIECES = ['{"city": ', '"token_0"', ', "unit": ', '"token_1"', ', "days": ', '"token_2"', "}"];
 const RESPONSES_TOOL = { type: "function" as const, name: "get_weather", description: "the weather in a city", parameters: { type: "object", properties: PROPERTIES }, strict: false };
 const MESSAGES_TOOL = { name: "get_weather", description: "the weather in a city", input_schema: { type: "object" as const, properties: PROPERTIES } };
+const CHAT_TOOL = { type: "function", function: { name: "get_weather", description: "the weather in a city", parameters: { type: "object", properties: PROPERTIES } } };
 const FORCE_CALL = { "x-tokenstorm-tool-call": "1" };
 
 /** The emulator's counter text: token i is `token_i`, pieces after the first with a leading space. */
@@ -213,4 +217,95 @@ describe("the openai-responses and anthropic-messages drivers tell reasoning, an
       }
     });
   }
+});
+
+describe("the emulator's Ollama /api/chat and /api/generate thinking and tool calls, read by the official ollama SDK", () => {
+  const emulator = emulatorForSuite({ ttftMs: 2, itlMs: 1, length: 30, seed: 11, text: "counter", reasoningTokens: REASONING, warmUp: false });
+  const client = (headers: Record<string, string> = {}): Ollama => new Ollama({ host: emulator().url, headers });
+  const MESSAGES = [{ role: "user", content: "what is the weather like" }];
+
+  test("chat({stream: true}): thinking pieces, then content; eval_count counts both; think: false turns thinking off", async () => {
+    const thinking: string[] = [];
+    const content: string[] = [];
+    let last;
+    for await (const chunk of await client().chat({ model: "m", messages: MESSAGES, stream: true, options: { num_predict: 9 } })) {
+      if (chunk.message.thinking) thinking.push(chunk.message.thinking);
+      if (chunk.message.content) content.push(chunk.message.content);
+      assert.ok(!(chunk.message.thinking && chunk.message.content), "a chunk carries thinking or content, not both");
+      last = chunk;
+    }
+    assert.equal(thinking.length, REASONING);
+    assert.equal(thinking.join(""), counterText(REASONING));
+    assert.equal(content.join(""), counterText(9));
+    assert.deepEqual([last!.done, last!.done_reason, last!.eval_count], [true, "length", REASONING + 9]);
+
+    const generate = await client().generate({ model: "m", prompt: "hi", stream: false, options: { num_predict: 4 } });
+    assert.deepEqual([generate.thinking, generate.response, generate.eval_count], [counterText(REASONING), counterText(4), REASONING + 4]);
+    const whole = await client().chat({ model: "m", messages: MESSAGES, stream: false, options: { num_predict: 4 } });
+    assert.deepEqual([whole.message.thinking, whole.message.content], [counterText(REASONING), counterText(4)]);
+    const unthinking = await client().chat({ model: "m", messages: MESSAGES, stream: false, think: false, options: { num_predict: 4 } });
+    assert.deepEqual([unthinking.message.thinking, unthinking.message.content, unthinking.eval_count], [undefined, counterText(4), 4]);
+  });
+
+  test("chat() with tools: the call arrives whole, in one chunk after the thinking, its arguments an object", async () => {
+    const chunks = [];
+    for await (const chunk of await client(FORCE_CALL).chat({ model: "m", messages: MESSAGES, stream: true, tools: [CHAT_TOOL] })) chunks.push(chunk);
+    // Thinking pieces, the call, the done line: nothing for the call's other tokens.
+    assert.equal(chunks.length, REASONING + 2, JSON.stringify(chunks.map((c) => c.message)));
+    const call = chunks[REASONING]!.message;
+    assert.deepEqual([call.content, call.tool_calls], ["", [{ function: { name: "get_weather", arguments: ARGUMENTS } }]]);
+    const done = chunks.at(-1)!;
+    assert.deepEqual([done.done, done.done_reason, done.eval_count], [true, "stop", REASONING + 1 + ARGUMENT_PIECES.length]);
+
+    const whole = await client(FORCE_CALL).chat({ model: "m", messages: MESSAGES, stream: false, tools: [CHAT_TOOL] });
+    assert.deepEqual([whole.message.content, whole.message.tool_calls], ["", [{ function: { name: "get_weather", arguments: ARGUMENTS } }]]);
+  });
+
+  test("a bad think is a 400", async () => {
+    const response = await fetch(`${emulator().url}/api/chat`, { method: "POST", body: JSON.stringify({ model: "m", messages: MESSAGES, think: "maybe" }) });
+    assert.equal(response.status, 400);
+    // In Ollama's error shape, which its SDK reads.
+    assert.match(((await response.json()) as { error: string }).error, /^'think' must be a boolean or one of high, medium, low$/);
+  });
+});
+
+describe("the ollama drivers tell thinking, answer and tool calls apart", () => {
+  const emulator = emulatorForSuite({ ttftMs: 3, itlMs: 2, length: 10, seed: 5, text: "counter", warmUp: false });
+
+  for (const protocol of ["ollama-chat", "ollama-generate"]) {
+    test(`${protocol}: reasoning_tokens exact, TTFC after TTFT, every token counted`, async () => {
+      const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-reasoning-tokens": "7" } });
+      const { records, collector } = await runRequests(findProtocol(protocol), options, 3, 5);
+      for (const record of records) {
+        assert.equal(record.ok, true, record.error ?? "");
+        assert.deepEqual([record.reasoning_tokens, record.tool_call_count], [7, 0]);
+        assert.deepEqual([record.tokens, record.chunks, record.tokens_lost], [12, 12, 0]);
+        assert.ok(record.ttft_ms !== null && record.ttfc_ms !== null && record.ttfc_ms > record.ttft_ms, `ttfc ${record.ttfc_ms} ttft ${record.ttft_ms}`);
+      }
+      assert.equal(collector.summaryOf(collector.overall, 1, false).reasoning_tokens_total, 3 * 7);
+    });
+  }
+
+  test("ollama-chat with a tokenizer: a stream cut before its done line (no eval_count) counts the text received", async () => {
+    const options = driverOptions(emulator().url, { headers: { "x-tokenstorm-fail": "truncate" } });
+    const words = (text: string): number => text.split(" ").filter(Boolean).length;
+    const { records } = await runRequests(findProtocol("ollama-chat"), options, 2, 8, { countTokens: words });
+    for (const record of records) {
+      assert.equal(record.ok, false, "cut before done:true");
+      assert.ok(record.chunks > 0);
+      assert.deepEqual([record.tokens, record.tokens_source], [record.chunks, "tokenizer"], "one counter word per chunk");
+    }
+  });
+
+  test("ollama-chat: a tool call is one chunk standing for all its tokens: tool_call_count 1, none read as lost", async () => {
+    const options = driverOptions(emulator().url, { headers: { ...FORCE_CALL, "x-tokenstorm-reasoning-tokens": "2" } });
+    const { records, collector } = await runRequests(withTools("ollama-chat-with-tools", ollamaChatProtocol, [CHAT_TOOL]), options, 3, 100);
+    assert.equal(collector.summaryOf(collector.overall, 1, false).tool_calls_total, 3);
+    for (const record of records) {
+      assert.equal(record.ok, true, record.error ?? "");
+      assert.deepEqual([record.reasoning_tokens, record.tool_call_count], [2, 1]);
+      // eval_count: reasoning 2, the call's 1 + 7; chunks: the 2 thinking pieces and the call.
+      assert.deepEqual([record.tokens, record.chunks, record.tokens_lost], [10, 3, 0]);
+    }
+  });
 });

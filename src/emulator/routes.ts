@@ -7,6 +7,7 @@ import { parseMessagesRequest } from "../protocols/anthropic/emulator.js";
 import { anthropicError } from "../protocols/anthropic/wire.js";
 import { parseNdjsonCompletionRequest } from "../protocols/ndjson/emulator.js";
 import { parseChatRequest, parseGenerateRequest } from "../protocols/ollama/emulator.js";
+import { ollamaError } from "../protocols/ollama/wire.js";
 import { parseChatCompletionRequest, parseCompletionRequest } from "../protocols/openai/emulator.js";
 import { parseResponsesRequest } from "../protocols/openai/responses-emulator.js";
 import { parseEmbeddingsRequest } from "../protocols/openai/embeddings-emulator.js";
@@ -71,8 +72,8 @@ export function emulatorRoutes(env: GenerationEnv, provider: StatsProvider): Rou
     ["/v1/messages", generationRoute(env, (body) => parseMessagesRequest(body, model), anthropicError)],
     ["/v1/responses", generationRoute(env, (body) => parseResponsesRequest(body, model))],
     ["/v1/embeddings", generationRoute(env, (body) => parseEmbeddingsRequest(body, model))],
-    ["/api/generate", generationRoute(env, (body) => parseGenerateRequest(body, model))],
-    ["/api/chat", generationRoute(env, (body) => parseChatRequest(body, model))],
+    ["/api/generate", generationRoute(env, (body) => parseGenerateRequest(body, model), ollamaError)],
+    ["/api/chat", generationRoute(env, (body) => parseChatRequest(body, model), ollamaError)],
     ["/v1/models", { method: "GET", handle: (_req, res) => sendJson(res, 200, models) }],
     ["/health", { method: "GET", handle: (_req, res) => sendJson(res, 200, { status: "ok" }) }],
     ["/stats", { method: "GET", handle: async (_req, res) => sendJson(res, 200, await provider.stats()) }],

@@ -67,6 +67,8 @@ class TokenStream implements Cancellable {
    * own res.write corks until the next tick, which would send the token after the firing pass).
    */
   private writeNow(frames: string): void {
+    // A token with nothing to show yet (Ollama's tool call, sent whole with its last token).
+    if (frames === "") return;
     const { res } = this;
     const { socket, h2Stream } = this.wire;
     // Node's http server frames a body it writes itself only while the response owns the socket.

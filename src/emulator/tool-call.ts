@@ -17,6 +17,13 @@ export interface ToolShape {
   schemaKey: string;
 }
 
+/** OpenAI chat's tools, which Ollama's /api/chat takes too: `{type: "function", function: {name, parameters}}`. */
+export const CHAT_TOOL_SHAPE: ToolShape = {
+  holder: (tool) => requireObject(tool["function"], "tools[0].function"),
+  holderPath: "tools[0].function",
+  schemaKey: "parameters",
+};
+
 /**
  * The first of a request's `tools`: its name and its schema's property names. No `tools`, or an
  * empty list, offers none.

@@ -1,5 +1,5 @@
 // Runs single requests through a protocol driver against a real server, for driver-level tests.
-import { Collector } from "../../src/metrics/collector.js";
+import { Collector, type CollectorOptions } from "../../src/metrics/collector.js";
 import type { RequestRecord } from "../../src/report/types.js";
 import type { DriverOptions, ProtocolDefinition } from "../../src/protocols/types.js";
 
@@ -25,8 +25,9 @@ export async function runRequests(
   options: DriverOptions,
   count: number,
   maxTokens: number | null,
+  collectorOptions: CollectorOptions = {},
 ): Promise<{ records: RequestRecord[]; collector: Collector }> {
-  const collector = new Collector();
+  const collector = new Collector(collectorOptions);
   const driver = protocol.create({ ...options, onConnect: (ms) => (ms === null ? collector.recordConnectFailure() : collector.recordConnect(ms)) });
   try {
     const records = await Promise.all(

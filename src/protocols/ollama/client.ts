@@ -16,27 +16,41 @@ interface OllamaLine {
   prompt_eval_count?: number;
 }
 
-function hasContent(line: OllamaLine): boolean {
-  if (line.response || line.thinking) return true;
-  const message = line.message;
-  return Boolean(message && (message.content || message.thinking || message.tool_calls?.length));
-}
-
+/**
+ * Reads the NDJSON lines, telling thinking, answer and tool calls apart: `thinking` pieces are
+ * reasoning tokens, `response` / `message.content` pieces and tool calls answer tokens. Ollama sends
+ * a tool call whole, in one chunk standing for all of the call's tokens; a response with one has
+ * fewer chunks than its eval_count, which is then not read as token loss.
+ */
 function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
   let done = false;
+  let calledTool = false;
+  // Only a run with a tokenizer keeps the text; a conversation's turn keeps its answer (not the thinking).
+  const keepText = trace.receivedText !== null;
+  trace.tellsKinds();
   const lines = new LineSplitter((text, at) => {
     if (done) return;
     const line = parseJsonPayload<OllamaLine>(text, "NDJSON line");
     if (line.error) throw new RequestFailure(ErrorClass.serverError, line.error);
-    if (hasContent(line)) {
-      trace.token(at);
-      // A conversation's turn keeps its answer (not the thinking) to send back in the next turn.
-      const answer = line.response ?? line.message?.content;
-      if (answer) trace.reply(answer);
+    const message = line.message;
+    const answer = line.response || message?.content;
+    const thinking = line.thinking || message?.thinking;
+    const calls = message?.tool_calls?.length ?? 0;
+    if (answer) {
+      trace.answer(at);
+      if (keepText) trace.text(answer);
+      trace.reply(answer);
+    } else if (calls > 0) {
+      calledTool = true;
+      trace.toolCallsStarted(calls);
+      trace.answer(at);
+    } else if (thinking) {
+      trace.reasoning(at);
+      if (keepText) trace.text(thinking);
     }
     if (line.done) {
       done = true;
-      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens);
+      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens && !calledTool);
     }
   }, options.maxLineBytes);
   return endMarkedDecoder(lines, () => done, "done:true");

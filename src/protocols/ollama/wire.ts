@@ -8,9 +8,17 @@ export interface OllamaOptions {
   num_predict?: number;
 }
 
+/** A tool call as Ollama sends it: whole, its arguments an object (no id, no pieces). */
+export interface OllamaToolCall {
+  function: { name: string; arguments: Record<string, unknown> };
+}
+
 export interface OllamaChatMessage {
   role: string;
   content: string;
+  /** A thinking model's reasoning (the request's `think`), apart from the content. */
+  thinking?: string;
+  tool_calls?: OllamaToolCall[];
 }
 
 export interface OllamaGenerateRequest {
@@ -45,18 +53,24 @@ export interface OllamaGenerateChunk {
   model: string;
   created_at: string;
   response: string;
+  thinking?: string;
   done: false;
 }
 
 export interface OllamaChatChunk {
   model: string;
   created_at: string;
-  message: { role: "assistant"; content: string };
+  message: OllamaChatMessage & { role: "assistant" };
   done: false;
 }
 
 export type OllamaGenerateFinal = Omit<OllamaGenerateChunk, "done"> & OllamaDoneFields;
 export type OllamaChatFinal = Omit<OllamaChatChunk, "done"> & OllamaDoneFields;
+
+/** Ollama's error body, whatever the status: `{"error": "..."}`. */
+export function ollamaError(_status: number, message: string): { error: string } {
+  return { error: message };
+}
 
 /** One NDJSON line. */
 export function ndjsonLine(value: unknown): string {

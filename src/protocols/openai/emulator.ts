@@ -16,7 +16,7 @@ import {
   requireObject,
 } from "../../emulator/validate.js";
 import { InvalidRequest } from "../../emulator/http.js";
-import { toolOfferOf, type ToolShape } from "../../emulator/tool-call.js";
+import { CHAT_TOOL_SHAPE, toolOfferOf } from "../../emulator/tool-call.js";
 import {
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -170,15 +170,8 @@ function parseFor(endpoint: Endpoint, rawBody: unknown, model: string): Generati
   };
 }
 
-/** Chat's tools: `{type: "function", function: {name, parameters}}`. */
-const CHAT_TOOL: ToolShape = {
-  holder: (tool) => requireObject(tool["function"], "tools[0].function"),
-  holderPath: "tools[0].function",
-  schemaKey: "parameters",
-};
-
 function chatToolOffer(body: JsonObject): ToolOffer | undefined {
-  return toolOfferOf(body, CHAT_TOOL);
+  return toolOfferOf(body, CHAT_TOOL_SHAPE);
 }
 
 function chatMessage(text: string, extras: WholeExtras): ChatCompletion["choices"][number]["message"] {
