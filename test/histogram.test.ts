@@ -86,5 +86,13 @@ describe("latency histogram", () => {
     const decoded = LatencyHistogram.decode(encoded);
     assert.deepEqual(decoded.buckets(), histogram.buckets());
     assert.deepEqual(decoded.moments(), histogram.moments());
+    // Counts of several LEB128 bytes (up to 2^30: the counts are 32-bit), single empty buckets between counts, and the empty histogram.
+    const heavy = histogram["histogram"] as unknown as hdr.JsHistogram;
+    heavy.recordValueWithCount(20_000, 3_000_000);
+    heavy.recordValueWithCount(20_001, 2 ** 30);
+    heavy.recordValueWithCount(20_003, 200);
+    assert.equal(histogram.encode(), hdr.encodeIntoCompressedBase64(heavy));
+    assert.equal(LatencyHistogram.decode(histogram.encode()).count, heavy.totalCount);
+    assert.equal(new LatencyHistogram().encode(), hdr.encodeIntoCompressedBase64(hdr.build({ bitBucketSize: 32, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, autoResize: false })));
   });
 });

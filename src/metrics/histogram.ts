@@ -4,16 +4,13 @@
 import { createRequire } from "node:module";
 import type * as hdr from "hdr-histogram-js";
 import Int32HistogramModule from "hdr-histogram-js/dist/Int32Histogram.js";
-// Types only: the encoder this module installs on JsHistogram (loaded on first encode).
-import type {} from "hdr-histogram-js/dist/JsHistogram.encoding.js";
+import { encodeCompressedBase64 } from "./hdr-encoding.js";
 
 // The package's index also loads its WebAssembly build, log reader and writer and the compression
 // of the encoded form: only the 32-bit JS histogram is loaded up front; encoding (every report's
-// merge data) adds the JS histogram's own encoder on first use, and decoding (merges, segments) the
-// whole package.
+// merge data) is hdr-encoding.ts's, and decoding (merges, segments) loads the whole package.
 const Int32Histogram = Int32HistogramModule.default;
 const require = createRequire(import.meta.url);
-let encoderLoaded = false;
 let decoder: typeof hdr | undefined;
 
 /** Summary statistics of one latency metric, all in milliseconds (report contract). */
@@ -182,10 +179,7 @@ export class LatencyHistogram {
 
   /** Compressed base64 form, for mergeable report files. */
   encode(): string {
-    // What hdr.encodeIntoCompressedBase64 calls for a JS histogram, installed by this module.
-    if (!encoderLoaded) require("hdr-histogram-js/dist/JsHistogram.encoding.js");
-    encoderLoaded = true;
-    return (this.histogram ?? emptyHdr()).encodeIntoCompressedBase64();
+    return encodeCompressedBase64(this.histogram ?? emptyHdr());
   }
 
   static decode(encoded: string): LatencyHistogram {
