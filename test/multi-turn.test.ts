@@ -98,30 +98,113 @@ function assertCarriesReplies(protocolCase: ProtocolCase, turns: readonly Exchan
   }
 }
 
-describe("multi-turn conversations whose answers are tool calls", () => {
+/** A tool call as a response streamed it, and as a later request sends it back with its result. */
+interface SentCall {
+  id: string;
+  name: string;
+  /** The arguments, parsed. */
+  args: unknown;
+}
+
+interface ToolCase {
+  protocol: string;
+  /** The tool call a recorded response made. */
+  called(response: string): SentCall;
+  /** What a request body sends back: the calls the assistant made, then the results, in order. */
+  sentBack(body: Record<string, any>): { calls: SentCall[]; results: Array<{ id: string; content: string }>; users: string[] };
+}
+
+const TOOL_CASES: ToolCase[] = [
+  {
+    protocol: "openai-chat",
+    called: (response) => {
+      const deltas = sseData(response).flatMap((e) => e.choices?.[0]?.delta?.tool_calls ?? []);
+      return { id: deltas[0].id, name: deltas[0].function.name, args: JSON.parse(deltas.map((d: any) => d.function?.arguments ?? "").join("")) };
+    },
+    sentBack: (body) => ({
+      calls: body.messages.flatMap((m: any) => (m.tool_calls ?? []).map((c: any) => ({ id: c.id, name: c.function.name, args: JSON.parse(c.function.arguments) }))),
+      results: body.messages.filter((m: any) => m.role === "tool").map((m: any) => ({ id: m.tool_call_id, content: m.content })),
+      users: body.messages.filter((m: any) => m.role === "user").map((m: any) => m.content),
+    }),
+  },
+  {
+    protocol: "anthropic-messages",
+    called: (response) => {
+      const events = sseData(response);
+      const block = events.find((e) => e.type === "content_block_start" && e.content_block.type === "tool_use")!.content_block;
+      const input = events.filter((e) => e.delta?.type === "input_json_delta").map((e) => e.delta.partial_json).join("");
+      return { id: block.id, name: block.name, args: JSON.parse(input) };
+    },
+    sentBack: (body) => {
+      const blocks = body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : []));
+      return {
+        calls: blocks.filter((b: any) => b.type === "tool_use").map((b: any) => ({ id: b.id, name: b.name, args: b.input })),
+        results: blocks.filter((b: any) => b.type === "tool_result").map((b: any) => ({ id: b.tool_use_id, content: b.content })),
+        users: body.messages.filter((m: any) => m.role === "user" && typeof m.content === "string").map((m: any) => m.content),
+      };
+    },
+  },
+  {
+    protocol: "openai-responses",
+    called: (response) => {
+      const events = sseData(response);
+      const item = events.find((e) => e.type === "response.output_item.added" && e.item.type === "function_call")!.item;
+      const args = events.filter((e) => e.type === "response.function_call_arguments.delta").map((e) => e.delta).join("");
+      return { id: item.call_id, name: item.name, args: JSON.parse(args) };
+    },
+    sentBack: (body) => ({
+      calls: body.input.filter((i: any) => i.type === "function_call").map((i: any) => ({ id: i.call_id, name: i.name, args: JSON.parse(i.arguments) })),
+      results: body.input.filter((i: any) => i.type === "function_call_output").map((i: any) => ({ id: i.call_id, content: i.output })),
+      users: body.input.filter((i: any) => i.role === "user").map((i: any) => i.content),
+    }),
+  },
+  {
+    protocol: "ollama-chat",
+    // Ollama's calls have no id: the conversation names them call_0, call_1... and sends the tool's name with the result.
+    called: (response) => {
+      const call = ndjson(response).find((line) => line.message?.tool_calls)!.message.tool_calls[0];
+      return { id: "", name: call.function.name, args: call.function.arguments };
+    },
+    sentBack: (body) => ({
+      calls: body.messages.flatMap((m: any) => (m.tool_calls ?? []).map((c: any) => ({ id: "", name: c.function.name, args: c.function.arguments }))),
+      results: body.messages.filter((m: any) => m.role === "tool").map((m: any) => ({ id: "", content: m.content, name: m.tool_name })),
+      users: body.messages.filter((m: any) => m.role === "user").map((m: any) => m.content),
+    }),
+  },
+];
+
+describe("multi-turn conversations whose answers are tool calls: an agent's loop", () => {
   const emulator = emulatorForSuite({ ttftMs: 1, itlMs: 1, toolCallRate: 1, warmUp: false });
   const proxy = recordingProxyForSuite(() => emulator().url);
   const tools = [{ type: "function", function: { name: "lookup", description: "look a word up", parameters: { type: "object", properties: { word: { type: "string" } } } } }];
 
-  for (const protocol of ["anthropic-messages", "openai-chat"]) {
-    it(`${protocol}: a turn answered by a tool call sends no empty assistant message back; the next user message follows`, async () => {
+  for (const toolCase of TOOL_CASES) {
+    it(`${toolCase.protocol}: each call goes back as streamed, with its result (the next drawn text) instead of a user message`, async () => {
       proxy.exchanges.length = 0;
       const cwd = tempDir();
       const file = join(cwd, "tools.jsonl");
-      writeFileSync(file, ["first question", "second question"].map((prompt) => JSON.stringify({ prompt, tools })).join("\n"));
+      writeFileSync(file, ["first question", "second result", "third result"].map((prompt) => JSON.stringify({ prompt, tools })).join("\n"));
       const result = await runCli(
-        ["run", "--target", proxy.url(), "--protocol", protocol, "--turns", "2", "--clients", "1", "--cycles", "1", "--session-header", "X-Conversation", "--dataset", file, "--out", "r.json", "--no-save", "--quiet"],
+        ["run", "--target", proxy.url(), "--protocol", toolCase.protocol, "--turns", "3", "--clients", "1", "--cycles", "1", "--session-header", "X-Conversation", "--dataset", file, "--out", "r.json", "--no-save", "--quiet"],
         { cwd },
       );
       assert.equal(result.code, 0, result.stderr);
       const turns = [...byConversation(proxy.exchanges, "x-conversation").values()][0]!;
-      assert.equal(turns.length, 2);
-      assert.match(turns[0]!.response, /tool_use|tool_calls/, "the first turn was answered by a tool call");
-      const second = turns[1]!.body as { messages: Array<{ role: string; content: unknown }> };
-      assert.deepEqual(second.messages.map((m) => m.role), ["user", "user"]);
-      assert.deepEqual(second.messages.map((m) => m.content), ["first question", "second question"]);
+      assert.equal(turns.length, 3);
+      const made = turns.map((turn) => toolCase.called(turn.response));
+      for (const call of made) assert.equal(call.name, "lookup", "every turn was answered by a tool call");
+      // Turn 3 holds the whole loop: the user's question, call 1, its result, call 2, its result; no second user message.
+      const third = toolCase.sentBack(turns[2]!.body);
+      assert.deepEqual(third.users, ["first question"]);
+      assert.deepEqual(third.calls, made.slice(0, 2), "the calls as they streamed");
+      assert.deepEqual(third.results.map((r) => r.content), ["second result", "third result"]);
+      if (made[0]!.id !== "") assert.deepEqual(third.results.map((r) => r.id), made.slice(0, 2).map((call) => call.id), "each result answers its call");
+      else assert.deepEqual(third.results.map((r: any) => r.name), ["lookup", "lookup"], "Ollama: each result names its tool");
+      // Turn 2 is turn 3's conversation up to the first result.
+      assert.deepEqual(toolCase.sentBack(turns[1]!.body).results.map((r) => r.content), ["second result"]);
       const report = JSON.parse(readFileSync(join(cwd, "r.json"), "utf8")) as Report;
       assert.deepEqual(report.conversations, { started: 1, completed: 1 });
+      assert.equal(report.summary.tool_calls_total, 3);
     });
   }
 });

@@ -57,12 +57,34 @@ export function messageTexts(messages: unknown[]): string[] {
     const content = fields["content"];
     if (typeof content === "string") texts.push(content);
     else if (Array.isArray(content)) {
-      for (const part of content) {
-        if (isObject(part) && typeof part["text"] === "string") texts.push(part["text"]);
-      }
+      for (const part of content) partTexts(part, texts);
     } else if (content !== undefined && content !== null) {
       throw new InvalidRequest(`messages[${index}].content must be a string or an array of parts`);
     }
+    // An agent's earlier tool calls are prompt tokens too (OpenAI's arguments are JSON text, Ollama's an object).
+    const calls = fields["tool_calls"];
+    if (Array.isArray(calls)) {
+      for (const call of calls) {
+        const args = isObject(call) && isObject(call["function"]) ? call["function"]["arguments"] : undefined;
+        if (typeof args === "string") texts.push(args);
+        else if (isObject(args)) texts.push(JSON.stringify(args));
+      }
+    }
   });
   return texts;
+}
+
+/**
+ * The texts of one content part: a text part's text, Anthropic's tool_use input (as JSON) and
+ * tool_result content (a string or text blocks).
+ */
+function partTexts(part: unknown, texts: string[]): void {
+  if (!isObject(part)) return;
+  if (typeof part["text"] === "string") texts.push(part["text"]);
+  else if (part["type"] === "tool_use" && part["input"] !== undefined) texts.push(JSON.stringify(part["input"]));
+  else if (part["type"] === "tool_result") {
+    const result = part["content"];
+    if (typeof result === "string") texts.push(result);
+    else if (Array.isArray(result)) for (const block of result) partTexts(block, texts);
+  }
 }

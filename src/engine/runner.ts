@@ -178,7 +178,7 @@ export class Runner {
       if (trace === null) return turn > 1;
       if (turn === 1) collector.conversationsStarted++;
       if (!trace.ok) return true;
-      if (turn < plan.turns) conversation!.answered(trace.replyText ?? "");
+      if (turn < plan.turns) conversation!.answered(trace.replyText ?? "", trace.replyToolCalls ?? []);
     }
     collector.conversationsCompleted++;
     return true;

@@ -129,7 +129,10 @@ export class Collector {
     if (turn) {
       trace.turn = turn.turn;
       trace.conversation = turn.id;
-      if (turn.keepReply) trace.replyText = "";
+      if (turn.keepReply) {
+        trace.replyText = "";
+        trace.replyToolCalls = [];
+      }
     }
     return trace;
   }

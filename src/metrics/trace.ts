@@ -4,6 +4,7 @@
 import type { ErrorClassName } from "../errors.js";
 import type { LatencyHistogram } from "./histogram.js";
 import type { MeasuredMetricName, OutcomeMetricName } from "./registry.js";
+import type { MessageToolCall } from "../workload/dataset.js";
 
 /** Sinks that receive inter-token gaps the moment they are observed. */
 export interface TokenSinks {
@@ -54,6 +55,11 @@ export class RequestTrace {
    * multi-turn conversation whose next turn sends it back (src/workload/conversation.ts); null otherwise.
    */
   replyText: string | null = null;
+  /**
+   * The answer's tool calls as streamed (id, name, the arguments' JSON text), kept where replyText
+   * is: the conversation's next turn sends them back with their results; null otherwise.
+   */
+  replyToolCalls: MessageToolCall[] | null = null;
   /** The turn (1-based) and conversation id of a conversation's request; null outside conversations. */
   turn: number | null = null;
   conversation: string | null = null;
@@ -194,6 +200,19 @@ export class RequestTrace {
   /** A piece of the answer's text, where the run keeps it (replyText not null). */
   reply(piece: string): void {
     if (this.replyText !== null) this.replyText += piece;
+  }
+
+  /**
+   * A piece of the answer's tool call number `index` (0-based, in the order the calls opened), where
+   * the run keeps the reply: its id and name when the piece opens it, and a piece of its arguments.
+   */
+  replyToolCall(index: number, id: string | undefined, name: string | undefined, argumentsPiece: string): void {
+    const calls = this.replyToolCalls;
+    if (calls === null) return;
+    const call = (calls[index] ??= { id: "", name: "", arguments: "" });
+    if (id) call.id = id;
+    if (name) call.name = name;
+    call.arguments += argumentsPiece;
   }
 
   /** Tokens of this response: the server's usage figure, else the tokenizer's count, else counted chunks. */

@@ -2,9 +2,9 @@
 import type { RunConfig } from "../config/run-types.js";
 import type { RequestTrace } from "../metrics/trace.js";
 import type { ClientTls } from "./tls.js";
-import type { ChatMessage, ToolDefinition, UserTurn } from "../workload/dataset.js";
+import type { ChatMessage, MessageToolCall, ToolDefinition, UserTurn } from "../workload/dataset.js";
 
-export type { ChatMessage, ToolDefinition, UserTurn };
+export type { ChatMessage, MessageToolCall, ToolDefinition, UserTurn };
 
 /** One request the workload asks for. */
 export interface RequestSpec {

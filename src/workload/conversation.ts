@@ -2,8 +2,24 @@
 // is what a load model calls one request (a closed model's cycle, an open model's arrival): T turns
 // on the same virtual client, one after the other. Turn k sends the whole conversation so far — user
 // message 1, the assistant's reply 1 exactly as it streamed in, user message 2, ... — so a server's
-// prefix cache sees what a chat product sends. Only the conversation in progress is kept.
-import type { ChatMessage, RequestSpec, UserTurn } from "../protocols/types.js";
+// prefix cache sees what a chat product sends. A reply that called tools is sent back with its calls,
+// and the next turn carries their results instead of a user message, as an agent's loop does. Only
+// the conversation in progress is kept.
+import type { ChatMessage, MessageToolCall, RequestSpec, UserTurn } from "../protocols/types.js";
+
+/**
+ * A call's arguments as sent back: the JSON object text as streamed, or "{}" where the server's was
+ * no JSON object (APIs that take the arguments as an object could not carry it).
+ */
+function jsonObjectText(text: string): string {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return text;
+  } catch {
+    // not JSON
+  }
+  return "{}";
+}
 
 /** Separates turns in the prompt of prompt-only protocols (completions, generate). */
 const PROMPT_TURN_SEPARATOR = "\n\n";
@@ -16,6 +32,8 @@ export class Conversation {
   /** ...and for prompt-only protocols, whose next prompt continues the last prompt and its reply. */
   private prompt: string;
   private readonly headers: Record<string, string> | undefined;
+  /** The tool calls of the last reply, whose results the next turn sends; empty when it called none. */
+  private pendingCalls: MessageToolCall[] = [];
 
   constructor(
     readonly id: string,
@@ -39,12 +57,21 @@ export class Conversation {
     return this.first.followUps?.[this.turn - 1] ?? draw();
   }
 
-  /** The next turn's request: turn 1 as drawn, a later one with the whole conversation before `user`. */
+  /**
+   * The next turn's request: turn 1 as drawn, a later one with the whole conversation before `user`.
+   * After a reply that called tools, `user`'s text is each call's result (a tool's output sized as
+   * a user message would be: the prompt sets, the dataset, --input-tokens) and no user message is added.
+   */
   request(user: UserTurn | null): RequestSpec {
     this.turn++;
     if (this.turn === 1) return this.headers ? { ...this.first, headers: this.headers } : this.first;
     if (user === null) throw new Error("a later turn needs the user's message");
-    this.messages.push({ role: "user", content: user.content });
+    if (this.pendingCalls.length > 0) {
+      for (const call of this.pendingCalls) this.messages.push({ role: "tool", content: user.content, toolCallId: call.id });
+      this.pendingCalls = [];
+    } else {
+      this.messages.push({ role: "user", content: user.content });
+    }
     this.prompt += PROMPT_TURN_SEPARATOR + user.content;
     // A later turn keeps everything turn 1 asked for (its type, --ignore-eos, the tools it offers) but
     // what a turn replaces; the dataset's later turns belong to the conversation, not to a request.
@@ -55,13 +82,20 @@ export class Conversation {
   }
 
   /**
-   * The assistant's reply to the turn just sent, as received: the next turn sends it back verbatim.
-   * A reply without text (the turn's answer was a tool call, or nothing) is not sent back: tokenstorm
-   * runs no tools, and an empty assistant message is refused by some APIs (Anthropic's Messages), while
-   * two user messages in a row are taken by all of them.
+   * The assistant's reply to the turn just sent, as received: the next turn sends it back verbatim,
+   * with the tool calls it made (whose results the next turn then carries). A reply with neither text
+   * nor calls is not sent back: an empty assistant message is refused by some APIs (Anthropic's
+   * Messages), while two user messages in a row are taken by all of them.
    */
-  answered(reply: string): void {
-    if (reply !== "") this.messages.push({ role: "assistant", content: reply });
+  answered(reply: string, toolCalls: readonly MessageToolCall[] = []): void {
+    // A call whose id or name did not arrive (a cut stream) cannot be answered: it is left out.
+    const calls = toolCalls.filter((call) => call.id !== "" && call.name !== "");
+    if (calls.length > 0) {
+      this.messages.push({ role: "assistant", content: reply, toolCalls: calls.map((call) => ({ ...call, arguments: jsonObjectText(call.arguments) })) });
+      this.pendingCalls = calls;
+    } else if (reply !== "") {
+      this.messages.push({ role: "assistant", content: reply });
+    }
     this.prompt += reply;
   }
 }

@@ -7,10 +7,25 @@ import { createRequire } from "node:module";
 import { parseCsv } from "./csv.js";
 import { LineProblems, readInputFile } from "./file-problems.js";
 
-/** One message of a conversation (datasets in the OpenAI messages style). */
+/** A call an assistant message made to a tool (an OpenAI `tool_calls` entry, flattened). */
+export interface MessageToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text (an object), as OpenAI carries them. */
+  arguments: string;
+}
+
+/**
+ * One message of a conversation (datasets in the OpenAI messages style). An agent's turns carry
+ * tool calls (`toolCalls`, on an assistant message whose content may be empty) and their results
+ * (role "tool", with `toolCallId`); each driver sends them in its API's own shape.
+ */
 export interface ChatMessage {
   role: string;
   content: string;
+  toolCalls?: MessageToolCall[];
+  /** Role "tool": the call this message is the result of. */
+  toolCallId?: string;
 }
 
 /** One user turn of a conversation: what the user says, and the output tokens asked for in answer. */
@@ -123,19 +138,67 @@ function toolsOf(value: unknown, line: number, bad: LineProblems): ToolDefinitio
   return value as ToolDefinition[];
 }
 
+/** An assistant message's `tool_calls` in OpenAI's shape, or the problem with them. */
+function toolCallsOf(value: unknown): MessageToolCall[] | string {
+  if (!Array.isArray(value) || value.length === 0) return `"tool_calls" must be a non-empty array`;
+  const calls: MessageToolCall[] = [];
+  for (const [index, entry] of value.entries()) {
+    const { id, type, function: fn } = (entry ?? {}) as Record<string, unknown>;
+    const { name, arguments: args } = (fn ?? {}) as Record<string, unknown>;
+    if (typeof id !== "string" || id === "") return `tool_calls[${index}].id must be a non-empty string`;
+    if (type !== undefined && type !== "function") return `tool_calls[${index}].type must be "function"`;
+    if (typeof name !== "string" || name === "") return `tool_calls[${index}].function.name must be a non-empty string`;
+    let parsed: unknown;
+    try {
+      parsed = typeof args === "string" ? JSON.parse(args) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return `tool_calls[${index}].function.arguments must be a JSON object in a string`;
+    }
+    calls.push({ id, name, arguments: args as string });
+  }
+  return calls;
+}
+
+/**
+ * A message: `{"role", "content"}`; an assistant's may instead (or also) carry `tool_calls`, with
+ * `content` null; a tool result is `{"role": "tool", "tool_call_id", "content"}` and must answer a
+ * call made earlier in the conversation.
+ */
+function messageOf(message: unknown, callIds: Set<string>): ChatMessage | string {
+  const { role, content, tool_calls: calls, tool_call_id: answers } = (message ?? {}) as Record<string, unknown>;
+  if (typeof role !== "string" || role === "") return `must have a string "role" and a string "content"`;
+  if (calls !== undefined && calls !== null) {
+    if (role !== "assistant") return `only an assistant message has "tool_calls"`;
+    const toolCalls = toolCallsOf(calls);
+    if (typeof toolCalls === "string") return toolCalls;
+    if (content !== null && content !== undefined && typeof content !== "string") return `"content" must be a string or null`;
+    for (const call of toolCalls) callIds.add(call.id);
+    return { role, content: content ?? "", toolCalls };
+  }
+  if (typeof content !== "string") return `must have a string "role" and a string "content"`;
+  if (role !== "tool") return { role, content };
+  if (typeof answers !== "string" || answers === "") return `a "tool" message must have a string "tool_call_id"`;
+  if (!callIds.has(answers)) return `"tool_call_id" "${answers}" answers no tool call made before it`;
+  return { role, content, toolCallId: answers };
+}
+
 function messagesOf(value: unknown, line: number, bad: LineProblems): ChatMessage[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
     bad.add(line, `"messages" must be a non-empty array of {"role", "content"}`);
     return undefined;
   }
   const messages: ChatMessage[] = [];
+  const callIds = new Set<string>();
   for (const [index, message] of value.entries()) {
-    const { role, content } = (message ?? {}) as Record<string, unknown>;
-    if (typeof role !== "string" || role === "" || typeof content !== "string") {
-      bad.add(line, `messages[${index}] must have a string "role" and a string "content"`);
+    const parsed = messageOf(message, callIds);
+    if (typeof parsed === "string") {
+      bad.add(line, `messages[${index}] ${parsed}`);
       return undefined;
     }
-    messages.push({ role, content });
+    messages.push(parsed);
   }
   return messages;
 }

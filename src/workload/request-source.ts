@@ -80,7 +80,9 @@ export function requestSource(config: RequestSourceConfig, requestNumber?: (clie
     return spec;
   };
   const sent = (spec: RequestSpec): void => {
-    stats.recordPrompt(spec.prompt, tokenizer !== null && sendsMessages && spec.messages ? spec.messages.map((m) => m.content) : undefined);
+    // Messages count as sent: each content on its own, and an agent's tool-call arguments.
+    const texts = tokenizer !== null && sendsMessages && spec.messages ? spec.messages.flatMap((m) => (m.toolCalls ? [m.content, ...m.toolCalls.map((call) => call.arguments)] : [m.content])) : undefined;
+    stats.recordPrompt(spec.prompt, texts);
   };
   const next = (client: number, cycle: number): RequestSpec => {
     let spec = draw(client, cycle);

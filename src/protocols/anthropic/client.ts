@@ -10,7 +10,7 @@ import { parseJsonPayload } from "../http/lines.js";
 import { PayloadTemplate } from "../http/payload-template.js";
 import { SseSplitter } from "../http/sse.js";
 import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
-import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+import type { ChatMessage, DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 import { ANTHROPIC_VERSION, type MessageParam, type MessagesRequest } from "./wire.js";
 
 /**
@@ -24,7 +24,7 @@ interface StreamEvent {
   type?: string;
   message?: { usage?: { input_tokens?: number | null } };
   delta?: { type?: string; text?: string; thinking?: string; partial_json?: string };
-  content_block?: { type?: string };
+  content_block?: { type?: string; id?: string; name?: string };
   usage?: { input_tokens?: number | null; output_tokens?: number | null };
   error?: { type?: string; message?: string };
 }
@@ -52,6 +52,8 @@ function errorEventFailure(event: StreamEvent): RequestFailure {
 function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
   let stopped = false;
   let inputTokens: number | null = null;
+  /** tool_use blocks opened so far. */
+  let calls = 0;
   // Text deltas of one block differ only in their text: read them without JSON.parse.
   const template = new PayloadTemplate(`"text":"`);
   // Only a run with a tokenizer keeps the text; decided once, off the per-token path.
@@ -76,6 +78,8 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
           else trace.answer(at);
           if (keepText) trace.text(piece);
           if (keepReply && event.delta?.type === "text_delta") trace.reply(piece);
+          // Blocks stream one after the other: the input belongs to the last tool_use opened.
+          if (keepReply && event.delta?.type === "input_json_delta" && calls > 0) trace.replyToolCall(calls - 1, undefined, undefined, piece);
         }
         return;
       }
@@ -84,6 +88,7 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
         if (event.content_block?.type === "tool_use") {
           trace.toolCallsStarted(1);
           trace.answer(at);
+          trace.replyToolCall(calls++, event.content_block.id, event.content_block.name, "");
         }
         return;
       case "message_start":
@@ -107,6 +112,32 @@ function messagesDecoder(trace: RequestTrace, options: DriverOptions): StreamDec
   return endMarkedDecoder(sse, () => stopped, "message_stop");
 }
 
+/**
+ * The conversation in the API's shape: an agent's tool calls are `tool_use` blocks of the assistant's
+ * message (after its text, if any), and their results `tool_result` blocks of the user message that
+ * follows (consecutive results in one message, as the API wants them).
+ */
+function messagesOf(conversation: ChatMessage[]): MessageParam[] {
+  const messages: MessageParam[] = [];
+  for (const { role, content, toolCalls, toolCallId } of conversation) {
+    if (role === "system") continue;
+    if (toolCalls) {
+      const uses = toolCalls.map(({ id, name, arguments: args }) => ({ type: "tool_use", id, name, input: JSON.parse(args) as unknown }));
+      messages.push({ role: "assistant", content: content === "" ? uses : [{ type: "text", text: content }, ...uses] });
+      continue;
+    }
+    if (toolCallId === undefined) {
+      messages.push({ role, content } as MessageParam);
+      continue;
+    }
+    const result = { type: "tool_result", tool_use_id: toolCallId, content };
+    const last = messages.at(-1);
+    if (last?.role === "user" && Array.isArray(last.content) && last.content.every((block) => block.type === "tool_result")) last.content.push(result);
+    else messages.push({ role: "user", content: [result] });
+  }
+  return messages;
+}
+
 /** The API takes the system prompt apart from the conversation, whose roles are user and assistant. */
 function requestBody(spec: RequestSpec, options: DriverOptions): MessagesRequest {
   const conversation = spec.messages ?? [{ role: "user", content: spec.prompt }];
@@ -115,7 +146,7 @@ function requestBody(spec: RequestSpec, options: DriverOptions): MessagesRequest
     model: options.model,
     max_tokens: spec.maxTokens ?? DEFAULT_MAX_TOKENS,
     stream: true,
-    messages: conversation.filter((message) => message.role !== "system") as MessageParam[],
+    messages: messagesOf(conversation),
   };
   if (system.length > 0) body.system = system.join("\n");
   // Anthropic's tools carry their JSON schema as input_schema.

@@ -4,13 +4,13 @@ import { ErrorClass, RequestFailure } from "../../errors.js";
 import type { RequestTrace } from "../../metrics/trace.js";
 import { LineSplitter, parseJsonPayload } from "../http/lines.js";
 import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
-import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+import type { ChatMessage, DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 
 interface OllamaLine {
   error?: string;
   done?: boolean;
   response?: string;
-  message?: { content?: string; thinking?: string; tool_calls?: unknown[] };
+  message?: { content?: string; thinking?: string; tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: unknown } }> };
   thinking?: string;
   eval_count?: number;
   prompt_eval_count?: number;
@@ -24,7 +24,8 @@ interface OllamaLine {
  */
 function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
   let done = false;
-  let calledTool = false;
+  /** Tool calls received so far. */
+  let calledTools = 0;
   // Only a run with a tokenizer keeps the text; a conversation's turn keeps its answer (not the thinking).
   const keepText = trace.receivedText !== null;
   trace.tellsKinds();
@@ -41,16 +42,20 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
       if (keepText) trace.text(answer);
       trace.reply(answer);
     } else if (calls > 0) {
-      calledTool = true;
       trace.toolCallsStarted(calls);
       trace.answer(at);
+      // Ollama's calls have no id: a conversation names them itself to pair each with its result.
+      for (const call of message!.tool_calls!) {
+        trace.replyToolCall(calledTools, call.id ?? `call_${calledTools}`, call.function?.name, JSON.stringify(call.function?.arguments ?? {}));
+        calledTools++;
+      }
     } else if (thinking) {
       trace.reasoning(at);
       if (keepText) trace.text(thinking);
     }
     if (line.done) {
       done = true;
-      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens && !calledTool);
+      trace.usage(line.prompt_eval_count ?? null, line.eval_count ?? null, options.exactTokens && calledTools === 0);
     }
   }, options.maxLineBytes);
   return endMarkedDecoder(lines, () => done, "done:true");
@@ -69,13 +74,30 @@ export const generateProtocol: HttpStreamProtocol = {
   decoder: (trace, _spec, options) => ollamaDecoder(trace, options),
 };
 
+/**
+ * A conversation's messages as Ollama takes them: an agent's tool calls with their arguments as an
+ * object (no id), a tool's result with the name of the tool it answers (`tool_name`).
+ */
+function ollamaMessages(messages: ChatMessage[]): Record<string, unknown>[] {
+  const toolNames = new Map<string, string>();
+  return messages.map(({ role, content, toolCalls, toolCallId }) => {
+    if (toolCalls) {
+      for (const call of toolCalls) toolNames.set(call.id, call.name);
+      return { role, content, tool_calls: toolCalls.map((call) => ({ function: { name: call.name, arguments: JSON.parse(call.arguments) as unknown } })) };
+    }
+    if (toolCallId === undefined) return { role, content };
+    const name = toolNames.get(toolCallId);
+    return name === undefined ? { role, content } : { role, content, tool_name: name };
+  });
+}
+
 export const chatProtocol: HttpStreamProtocol = {
   path: "/api/chat",
   accept: "application/x-ndjson",
   // Ollama's /api/chat takes tools in OpenAI's chat shape.
   body: (spec, options) => ({
     ...commonBody(spec, options),
-    messages: spec.messages ?? [{ role: "user", content: spec.prompt }],
+    messages: spec.messages ? ollamaMessages(spec.messages) : [{ role: "user", content: spec.prompt }],
     ...(spec.tools ? { tools: spec.tools } : {}),
   }),
   decoder: (trace, _spec, options) => ollamaDecoder(trace, options),

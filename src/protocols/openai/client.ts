@@ -9,13 +9,13 @@ import { parseJsonPayload } from "../http/lines.js";
 import { PayloadTemplate } from "../http/payload-template.js";
 import { SseSplitter } from "../http/sse.js";
 import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
-import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+import type { ChatMessage, DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
 
 interface StreamEvent {
   error?: { message?: string } | string;
   choices?: Array<{
     text?: string | null;
-    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: Array<{ id?: string | null }> };
+    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: Array<{ index?: number; id?: string | null; function?: { name?: string | null; arguments?: string | null } }> };
   }>;
   usage?: {
     prompt_tokens?: number;
@@ -110,7 +110,11 @@ function openAiDecoder(trace: RequestTrace, options: DriverOptions, field: Field
     }
     recordToken(trace, event, field, at);
     if (keepText) trace.text(textOf(event));
-    if (keepReply) trace.reply(answerOf(event, field));
+    if (keepReply) {
+      trace.reply(answerOf(event, field));
+      const calls = event.choices?.[0]?.delta?.tool_calls;
+      if (calls) calls.forEach((call, i) => trace.replyToolCall(call.index ?? i, call.id ?? undefined, call.function?.name ?? undefined, call.function?.arguments ?? ""));
+    }
     const usage = event.usage;
     if (usage) {
       trace.usage(usage.prompt_tokens ?? null, usage.completion_tokens ?? null, options.exactTokens);
@@ -132,12 +136,22 @@ function commonBody(spec: RequestSpec, options: DriverOptions): Record<string, u
   return body;
 }
 
+/** A conversation's message on the wire: an agent's tool calls as `tool_calls`, their results with `tool_call_id`. */
+function chatWireMessage(message: ChatMessage): Record<string, unknown> {
+  const { role, content, toolCalls, toolCallId } = message;
+  if (toolCalls) {
+    const tool_calls = toolCalls.map(({ id, name, arguments: args }) => ({ id, type: "function", function: { name, arguments: args } }));
+    return { role, content: content === "" ? null : content, tool_calls };
+  }
+  return toolCallId === undefined ? { role, content } : { role, tool_call_id: toolCallId, content };
+}
+
 export const chatProtocol: HttpStreamProtocol = {
   path: "/v1/chat/completions",
   accept: "text/event-stream",
   body: (spec, options) => ({
     ...commonBody(spec, options),
-    messages: spec.messages ?? [{ role: "user", content: spec.prompt }],
+    messages: spec.messages ? spec.messages.map(chatWireMessage) : [{ role: "user", content: spec.prompt }],
     ...(spec.tools ? { tools: spec.tools } : {}),
   }),
   decoder: (trace, _spec, options) => openAiDecoder(trace, options, "content"),

@@ -10,8 +10,8 @@ import type { RequestTrace } from "../../metrics/trace.js";
 import { parseJsonPayload } from "../http/lines.js";
 import { SseSplitter } from "../http/sse.js";
 import { endMarkedDecoder, HttpStreamDriver, type HttpStreamProtocol, type StreamDecoder } from "../http/stream-driver.js";
-import type { DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
-import { DELTA_EVENTS, REASONING_DELTA_EVENTS, RESPONSE_EVENTS, type ResponsesRequest, type ResponseStreamEvent } from "./responses-wire.js";
+import type { ChatMessage, DriverOptions, ProtocolDefinition, RequestSpec } from "../types.js";
+import { DELTA_EVENTS, REASONING_DELTA_EVENTS, RESPONSE_EVENTS, type ResponseInputItem, type ResponsesRequest, type ResponseStreamEvent } from "./responses-wire.js";
 
 function failureOf(event: ResponseStreamEvent): RequestFailure {
   if (event.type === RESPONSE_EVENTS.failed) {
@@ -25,6 +25,8 @@ function failureOf(event: ResponseStreamEvent): RequestFailure {
 
 function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDecoder {
   let ended = false;
+  /** Function calls opened so far. */
+  let calls = 0;
   trace.tellsKinds();
   const sse = new SseSplitter((data, at) => {
     if (ended) return;
@@ -37,6 +39,8 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
         else trace.answer(at);
         trace.text(event.delta);
         if (type === RESPONSE_EVENTS.outputTextDelta) trace.reply(event.delta);
+        // Function calls stream one after the other: the arguments belong to the last one opened.
+        else if (type === RESPONSE_EVENTS.functionCallArgumentsDelta && calls > 0) trace.replyToolCall(calls - 1, undefined, undefined, event.delta);
       }
       return;
     }
@@ -47,6 +51,7 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
         if (event.item?.type === "function_call") {
           trace.toolCallsStarted(1);
           trace.answer(at);
+          trace.replyToolCall(calls++, event.item.call_id, event.item.name, "");
         }
         return;
       case RESPONSE_EVENTS.completed:
@@ -68,8 +73,22 @@ function responsesDecoder(trace: RequestTrace, options: DriverOptions): StreamDe
   return endMarkedDecoder(sse, () => ended, RESPONSE_EVENTS.completed);
 }
 
+/**
+ * A conversation as input items: messages as they are, an agent's tool calls as `function_call`
+ * items (after the assistant's text, if any) and their results as `function_call_output` items.
+ */
+function inputItems(messages: ChatMessage[]): ResponsesRequest["input"] {
+  return messages.flatMap(({ role, content, toolCalls, toolCallId }): ResponseInputItem[] => {
+    if (toolCalls) {
+      const calls = toolCalls.map(({ id, name, arguments: args }) => ({ type: "function_call" as const, call_id: id, name, arguments: args }));
+      return content === "" ? calls : [{ role, content }, ...calls];
+    }
+    return toolCallId === undefined ? [{ role, content }] : [{ type: "function_call_output", call_id: toolCallId, output: content }];
+  });
+}
+
 function requestBody(spec: RequestSpec, options: DriverOptions): ResponsesRequest {
-  const body: ResponsesRequest = { model: options.model, input: spec.messages ?? spec.prompt, stream: true };
+  const body: ResponsesRequest = { model: options.model, input: spec.messages ? inputItems(spec.messages) : spec.prompt, stream: true };
   if (spec.maxTokens !== null) body.max_output_tokens = spec.maxTokens;
   // The Responses API's function tools are flat: {type, name, description, parameters}.
   if (spec.tools) body.tools = spec.tools.map(({ function: fn }) => ({ type: "function", ...fn }));

@@ -205,7 +205,7 @@ function responseStream(shell: ResponseShell): StreamRenderer {
   };
 }
 
-/** The texts of one input item: a message's content (a string, or its text parts), or a tool output. */
+/** The texts of one input item: a message's content (a string, or its text parts), a tool output, or a function call's arguments. */
 function itemTexts(item: unknown, index: number): string[] {
   if (!isObject(item)) throw new InvalidRequest(`input[${index}] must be an object`);
   const content = item["content"];
@@ -214,7 +214,9 @@ function itemTexts(item: unknown, index: number): string[] {
     return content.map((part) => (isObject(part) && typeof part["text"] === "string" ? part["text"] : "")).filter((part) => part.length > 0);
   }
   if (content !== undefined && content !== null) throw new InvalidRequest(`input[${index}].content must be a string or an array of parts`);
-  return typeof item["output"] === "string" ? [item["output"]] : [];
+  // A function call's output, or an earlier function call's arguments (JSON text).
+  if (typeof item["output"] === "string") return [item["output"]];
+  return typeof item["arguments"] === "string" ? [item["arguments"]] : [];
 }
 
 /** `input` is a string or a non-empty list of items. */

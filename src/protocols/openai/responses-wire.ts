@@ -20,9 +20,27 @@ export interface ResponseInputMessage {
   content: string | Array<{ type: string; text?: string }>;
 }
 
+/** An agent's earlier call to a function tool, sent back as an input item. */
+export interface FunctionCallInput {
+  type: "function_call";
+  call_id: string;
+  name: string;
+  /** JSON text. */
+  arguments: string;
+}
+
+/** The result of a function call (`call_id`), sent back as an input item. */
+export interface FunctionCallOutputInput {
+  type: "function_call_output";
+  call_id: string;
+  output: string;
+}
+
+export type ResponseInputItem = ResponseInputMessage | FunctionCallInput | FunctionCallOutputInput;
+
 export interface ResponsesRequest {
   model: string;
-  input: string | ResponseInputMessage[];
+  input: string | ResponseInputItem[];
   instructions?: string;
   max_output_tokens?: number;
   stream?: boolean;
@@ -129,7 +147,7 @@ export interface ResponseStreamEvent {
   sequence_number?: number;
   delta?: string;
   /** output_item.added / done: the item (a function_call item opens a tool call). */
-  item?: { type?: string };
+  item?: { type?: string; call_id?: string; name?: string };
   response?: Partial<ResponseObject>;
   /** `error` events carry their code and message at the top level. */
   code?: string | null;
