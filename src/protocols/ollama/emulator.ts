@@ -119,8 +119,9 @@ function streamRenderer(endpoint: Endpoint, model: string, thinking: boolean): S
     end: (result) => ndjsonLine(endpoint.final(model, new Date().toISOString(), "", result, {})),
   };
   if (thinking) {
-    const thought = template2(endpoint.thinkingShape(model), NDJSON_FRAMING);
-    renderer.reasoning = (_index, piece) => thought(new Date().toISOString(), piece);
+    // Made on first use: most streams have no reasoning.
+    let thought: ((createdAt: string, piece: string) => string) | undefined;
+    renderer.reasoning = (_index, piece) => (thought ??= template2(endpoint.thinkingShape(model), NDJSON_FRAMING))(new Date().toISOString(), piece);
   }
   const toolCallChunk = endpoint.toolCallChunk;
   if (toolCallChunk) {
