@@ -44,9 +44,9 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
     } else if (calls > 0) {
       trace.toolCallsStarted(calls);
       trace.answer(at);
-      // Ollama's calls have no id: a conversation names them itself to pair each with its result.
+      // Ollama's calls have no id: a conversation names them itself (unique in the run) to pair each with its result.
       for (const call of message!.tool_calls!) {
-        trace.replyToolCall(calledTools, call.id ?? `call_${calledTools}`, call.function?.name, JSON.stringify(call.function?.arguments ?? {}));
+        trace.replyToolCall(calledTools, call.id ?? `call_${trace.id}_${calledTools}`, call.function?.name, JSON.stringify(call.function?.arguments ?? {}));
         calledTools++;
       }
     } else if (thinking) {
