@@ -136,12 +136,16 @@ type Row = [string, string, string];
 const READING = `## Reading the figures
 
 - These figures depend on the machine: the same code on an earlier, busier 2-vCPU VM of the same
-  kind parsed about 400k unpaced tokens per CPU-second (here about 1M) and woke idle processes
-  several times slower. Client rows changed within the day when the HTTP driver got its own
+  kind parsed about 400k unpaced tokens per CPU-second (about 1M on the KVM VM of 2026-12-06) and
+  woke idle processes several times slower. The table above is from 2026-12-07's Firecracker VM,
+  slower per token, whose host took a growing share of its CPU away (steal) as the session's load
+  went on: rows measured minutes apart read up to 2x apart there (the 2026-12-07 section below has
+  sectional runs of the same code, and the two full runs of that hour read alike). Client rows changed within the day when the HTTP driver got its own
   connection pool (a connection reused the moment its response ends): 5,000 unpaced streams went from
   about 400k to 680k tokens per CPU-second, paced reads from 45-53k to 66k. Compare rows within one table, not across machines.
-- Parsing cost is met: with many SSE events per TCP read the client parses well over 300,000 tokens per
-  CPU-second (a fast path reads repeated token payloads without JSON.parse). At 5,000 streams of 100
+- Parsing cost is met on the KVM and Intel VMs: with many SSE events per TCP read the client parses
+  0.6-1.1M tokens per CPU-second at every stream count (a fast path reads repeated token payloads
+  without JSON.parse); on the Firecracker VM about 450k at 100 and 1,000 streams and under 300k at 5,000. At 5,000 streams of 100
   tokens the per-request share (connection, headers, request record) weighs more. With one event per read
   (paced streams), the cost per token is the socket read itself (libuv, Node streams, undici's parser,
   the kernel).
@@ -159,8 +163,10 @@ const READING = `## Reading the figures
   on the emulator side (a CPU profile puts about 45% of the emulator's time in the writev system call,
   about 11 us per token here) and its own read on the client side. That is more than two cores
   shared by the client and the emulator can move; the emulator then falls behind (its timing error
-  grows) and the row measures that overload, not the timing method. Up to 1,000 streams the wheel
-  keeps its mean timing error well under 1 ms. "tokens/s sent" divides by the whole run, including
+  grows) and the row measures that overload, not the timing method. On the KVM VMs the wheel keeps
+  its mean timing error well under 1 ms up to 1,000 streams; on the Firecracker VM, where one token's
+  write alone costs 15-17 us of CPU, one emulator process holds about 500 streams and the 1,000-stream
+  rows (emulator and accuracy) measure overload. "tokens/s sent" divides by the whole run, including
   the 1 s ramp and the tail, so it reads below the offered rate even when no token is late.
 - Distributed rows: the same run by one process and by \`--workers 2\` (two worker processes and a
   parent) against an emulator in its own process; totals are identical (no token lost, none failed).
@@ -221,8 +227,11 @@ const READING = `## Reading the figures
   every stream open at once. On two cores the readers and the emulator workers share the same cores,
   and a worker with half the streams spends more CPU per token (the trials' third figure), so the
   x1.6 goal is at the edge there: on the AMD EPYC VM of 2026-12-06 runs within one hour read between
-  x1.25 and x2.00 (in the late evening x1.20, and x1.75 in the full run above, where one worker held
-  only 1,000); on the Intel Xeon VM of that evening x1.25-2.00 in six runs.`;
+  x1.25 and x2.00 (in the late evening x1.20, and x1.75 in its full run, where one worker held
+  only 1,000); on the Intel Xeon VM of that evening x1.25-2.00 in six runs; on the Firecracker VM of
+  2026-12-07 x1.75 (875 vs 500) in the sectional run of 01:04, while in the full runs of 01:53 and
+  02:03, with the host taking more of the VM's CPU, two workers held none at 500 streams and up (the
+  second time one worker held none either).`;
 
 async function clientCost(rows: Row[]): Promise<void> {
   // Tokens as fast as the emulator can write them: many SSE events per TCP read, so this is the
