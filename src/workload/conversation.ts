@@ -6,20 +6,7 @@
 // and the next turn carries their results instead of a user message, as an agent's loop does. Only
 // the conversation in progress is kept.
 import type { ChatMessage, MessageToolCall, RequestSpec, UserTurn } from "../protocols/types.js";
-
-/**
- * A call's arguments as sent back: the JSON object text as streamed, or "{}" where the server's was
- * no JSON object (APIs that take the arguments as an object could not carry it).
- */
-function jsonObjectText(text: string): string {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return text;
-  } catch {
-    // not JSON
-  }
-  return "{}";
-}
+import { isJsonObjectText } from "./dataset.js";
 
 /** Separates turns in the prompt of prompt-only protocols (completions, generate). */
 const PROMPT_TURN_SEPARATOR = "\n\n";
@@ -32,8 +19,6 @@ export class Conversation {
   /** ...and for prompt-only protocols, whose next prompt continues the last prompt and its reply. */
   private prompt: string;
   private readonly headers: Record<string, string> | undefined;
-  /** The tool calls of the last reply, whose results the next turn sends; empty when it called none. */
-  private pendingCalls: MessageToolCall[] = [];
 
   constructor(
     readonly id: string,
@@ -66,12 +51,10 @@ export class Conversation {
     this.turn++;
     if (this.turn === 1) return this.headers ? { ...this.first, headers: this.headers } : this.first;
     if (user === null) throw new Error("a later turn needs the user's message");
-    if (this.pendingCalls.length > 0) {
-      for (const call of this.pendingCalls) this.messages.push({ role: "tool", content: user.content, toolCallId: call.id });
-      this.pendingCalls = [];
-    } else {
-      this.messages.push({ role: "user", content: user.content });
-    }
+    // The last reply's tool calls, when it made some, are answered before anything else is said.
+    const calls = this.messages.at(-1)?.toolCalls;
+    if (calls) for (const call of calls) this.messages.push({ role: "tool", content: user.content, toolCallId: call.id });
+    else this.messages.push({ role: "user", content: user.content });
     this.prompt += PROMPT_TURN_SEPARATOR + user.content;
     // A later turn keeps everything turn 1 asked for (its type, --ignore-eos, the tools it offers) but
     // what a turn replaces; the dataset's later turns belong to the conversation, not to a request.
@@ -91,8 +74,9 @@ export class Conversation {
     // A call whose id or name did not arrive (a cut stream) cannot be answered: it is left out.
     const calls = toolCalls.filter((call) => call.id !== "" && call.name !== "");
     if (calls.length > 0) {
-      this.messages.push({ role: "assistant", content: reply, toolCalls: calls.map((call) => ({ ...call, arguments: jsonObjectText(call.arguments) })) });
-      this.pendingCalls = calls;
+      // Arguments that are no JSON object go back as "{}": APIs that take them as an object could not carry them.
+      const toolCalls = calls.map((call) => (isJsonObjectText(call.arguments) ? call : { ...call, arguments: "{}" }));
+      this.messages.push({ role: "assistant", content: reply, toolCalls });
     } else if (reply !== "") {
       this.messages.push({ role: "assistant", content: reply });
     }

@@ -138,6 +138,16 @@ function toolsOf(value: unknown, line: number, bad: LineProblems): ToolDefinitio
   return value as ToolDefinition[];
 }
 
+/** Whether `text` is a JSON object, as a tool call's arguments must be (APIs that take them as an object parse them). */
+export function isJsonObjectText(text: string): boolean {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed);
+  } catch {
+    return false;
+  }
+}
+
 /** An assistant message's `tool_calls` in OpenAI's shape, or the problem with them. */
 function toolCallsOf(value: unknown): MessageToolCall[] | string {
   if (!Array.isArray(value) || value.length === 0) return `"tool_calls" must be a non-empty array`;
@@ -148,16 +158,8 @@ function toolCallsOf(value: unknown): MessageToolCall[] | string {
     if (typeof id !== "string" || id === "") return `tool_calls[${index}].id must be a non-empty string`;
     if (type !== undefined && type !== "function") return `tool_calls[${index}].type must be "function"`;
     if (typeof name !== "string" || name === "") return `tool_calls[${index}].function.name must be a non-empty string`;
-    let parsed: unknown;
-    try {
-      parsed = typeof args === "string" ? JSON.parse(args) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-      return `tool_calls[${index}].function.arguments must be a JSON object in a string`;
-    }
-    calls.push({ id, name, arguments: args as string });
+    if (typeof args !== "string" || !isJsonObjectText(args)) return `tool_calls[${index}].function.arguments must be a JSON object in a string`;
+    calls.push({ id, name, arguments: args });
   }
   return calls;
 }

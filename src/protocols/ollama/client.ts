@@ -36,16 +36,16 @@ function ollamaDecoder(trace: RequestTrace, options: DriverOptions): StreamDecod
     const message = line.message;
     const answer = line.response || message?.content;
     const thinking = line.thinking || message?.thinking;
-    const calls = message?.tool_calls?.length ?? 0;
+    const calls = message?.tool_calls;
     if (answer) {
       trace.answer(at);
       if (keepText) trace.text(answer);
       trace.reply(answer);
-    } else if (calls > 0) {
-      trace.toolCallsStarted(calls);
+    } else if (calls?.length) {
+      trace.toolCallsStarted(calls.length);
       trace.answer(at);
       // Ollama's calls have no id: a conversation names them itself (unique in the run) to pair each with its result.
-      for (const call of message!.tool_calls!) {
+      for (const call of calls) {
         trace.replyToolCall(calledTools, call.id ?? `call_${trace.id}_${calledTools}`, call.function?.name, JSON.stringify(call.function?.arguments ?? {}));
         calledTools++;
       }
